@@ -1,0 +1,55 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { ValidationError, issuesOf } from "../core/index.js";
+
+/** One schema for all configuration; defaults make the embedded demo work. */
+export const ConfigSchema = z.object({
+  home: z.string().min(1),
+  database_url: z.string().optional(),
+  host: z.string().default("127.0.0.1"),
+  port: z.coerce.number().int().min(0).max(65535).default(8700),
+  /** Secret for HMAC-SHA256 signatures on the alert webhook; unset means signatures are not accepted. */
+  webhook_secret: z.string().min(16).optional(),
+  grouping: z
+    .object({
+      /** An alert joins an open case with the same rule and entity seen within this window. */
+      window_minutes: z.coerce.number().int().positive().default(240),
+    })
+    .default({ window_minutes: 240 }),
+  history: z
+    .object({ window_hours: z.coerce.number().positive().default(168) })
+    .default({ window_hours: 168 }),
+  suppression: z
+    .object({ max_age_days: z.coerce.number().positive().default(90) })
+    .default({ max_age_days: 90 }),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads `$NIGHTSHIFT_HOME/nightshift.yaml` (or `NIGHTSHIFT_CONFIG`) when present, then lets the
+ * environment override it. Throws a ValidationError naming each bad setting.
+ */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const home = path.resolve(overrides.home ?? env.NIGHTSHIFT_HOME ?? "./data");
+  const file = env.NIGHTSHIFT_CONFIG ?? path.join(home, "nightshift.yaml");
+  let fromFile: Record<string, unknown> = {};
+  if (existsSync(file)) {
+    const parsed: unknown = parseYaml(readFileSync(file, "utf8"));
+    if (parsed && typeof parsed === "object") fromFile = parsed as Record<string, unknown>;
+    else if (parsed != null) throw new ValidationError(`${file}: configuration must be a mapping`, []);
+  }
+  const fromEnv: Record<string, unknown> = {};
+  if (env.NIGHTSHIFT_DATABASE_URL) fromEnv.database_url = env.NIGHTSHIFT_DATABASE_URL;
+  if (env.NIGHTSHIFT_HOST) fromEnv.host = env.NIGHTSHIFT_HOST;
+  if (env.NIGHTSHIFT_PORT) fromEnv.port = env.NIGHTSHIFT_PORT;
+  if (env.NIGHTSHIFT_WEBHOOK_SECRET) fromEnv.webhook_secret = env.NIGHTSHIFT_WEBHOOK_SECRET;
+  if (env.NIGHTSHIFT_GROUPING_WINDOW_MINUTES)
+    fromEnv.grouping = { ...(fromFile.grouping as object), window_minutes: env.NIGHTSHIFT_GROUPING_WINDOW_MINUTES };
+  const result = ConfigSchema.safeParse({ ...fromFile, ...fromEnv, ...overrides, home });
+  if (!result.success) throw new ValidationError("invalid configuration", issuesOf(result.error));
+  return result.data;
+}

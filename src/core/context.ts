@@ -1,0 +1,134 @@
+import { z } from "zod";
+
+export const Criticality = z.enum(["critical", "high", "medium", "low"]);
+export type Criticality = z.infer<typeof Criticality>;
+
+/** A CMDB record. */
+export const Asset = z.object({
+  hostname: z.string().min(1),
+  ips: z.array(z.string()).default([]),
+  criticality: Criticality,
+  environment: z.string().min(1),
+  crown_jewel_adjacent: z.boolean().default(false),
+  owner: z.string().optional(),
+  network_segment: z.string().optional(),
+  patch_level: z.string().optional(),
+  edr_present: z.boolean().optional(),
+  /** Telemetry that exists for the asset: edr, netflow, dns_logs, auth_logs… */
+  telemetry: z.array(z.string()).default([]),
+  os: z.string().optional(),
+});
+export type Asset = z.infer<typeof Asset>;
+
+export const Identity = z.object({
+  username: z.string().min(1),
+  display_name: z.string().optional(),
+  user_type: z.enum(["human", "service_account"]),
+  privilege_level: z.enum(["standard", "elevated", "admin"]),
+  mfa_enabled: z.boolean().optional(),
+  recent_anomaly: z.boolean().default(false),
+  risk_score: z.number().int().min(0).max(100).optional(),
+  department: z.string().optional(),
+  email: z.string().optional(),
+});
+export type Identity = z.infer<typeof Identity>;
+
+export const IndicatorType = z.enum(["ip", "domain", "url", "file_hash", "email"]);
+export const Indicator = z.object({
+  type: IndicatorType,
+  value: z.string().min(1),
+  verdict: z.enum(["malicious", "suspicious", "benign"]).default("malicious"),
+  source_count: z.number().int().min(0),
+  source_total: z.number().int().min(1),
+  category: z.string().optional(),
+  associated_malware: z.string().optional(),
+  first_seen: z.string().optional(),
+  last_seen: z.string().optional(),
+  expires_at: z.string().optional(),
+  feed: z.string().default("local"),
+});
+export type Indicator = z.infer<typeof Indicator>;
+
+export const Suppression = z.object({
+  id: z.string().min(1),
+  author: z.string().min(1),
+  reason: z.string().min(1),
+  /** Which alerts it covers: every given field must match. */
+  scope: z.object({
+    rule_id: z.string().optional(),
+    host: z.string().optional(),
+    user: z.string().optional(),
+    process_name: z.string().optional(),
+    command_line_contains: z.string().optional(),
+    signer: z.string().optional(),
+    domain: z.string().optional(),
+  }),
+  created_at: z.string(),
+  expires_at: z.string().optional(),
+});
+export type Suppression = z.infer<typeof Suppression>;
+
+export const Completeness = z.enum(["complete", "partial", "insufficient"]);
+
+/** An alert enriched on the three axes of crew.md plus intel and history. Unknown is missing, never guessed. */
+export const Enrichment = z.object({
+  schema_version: z.literal(1),
+  event: z.object({
+    id: z.string(),
+    source: z.string(),
+    rule: z.object({ id: z.string(), title: z.string(), level: z.string().nullable(), author: z.string().nullable() }).nullable(),
+    severity: z.string(),
+    confidence: z.number().nullable(),
+    techniques: z.array(z.string()),
+    subtype: z.string().nullable(),
+    time: z.string(),
+  }),
+  network: z.object({
+    src_ip: z.string().nullable(),
+    src_hostname: z.string().nullable(),
+    dst_ip: z.string().nullable(),
+    dst_hostname: z.string().nullable(),
+    dst_domain: z.string().nullable(),
+    dst_port: z.number().nullable(),
+    protocol: z.string().nullable(),
+    query_type: z.string().nullable(),
+    response_code: z.string().nullable(),
+  }),
+  asset: Asset.nullable(),
+  identity: Identity.nullable(),
+  threat_intel: z.object({
+    verdict: z.enum(["malicious", "suspicious", "benign", "unknown"]),
+    matches: z.array(
+      z.object({
+        indicator: z.string(),
+        type: IndicatorType,
+        source_count: z.number(),
+        source_total: z.number(),
+        category: z.string().nullable(),
+        associated_malware: z.string().nullable(),
+        ioc_age_days: z.number().nullable(),
+        feed: z.string(),
+      }),
+    ),
+  }),
+  history: z.object({
+    same_indicator_count: z.number().int(),
+    same_indicator_assets: z.array(z.string()),
+    same_src_count: z.number().int(),
+    same_rule_count: z.number().int(),
+    suppression_match: z.object({ id: z.string(), reason: z.string(), author: z.string(), age_days: z.number() }).nullable(),
+    suppression_age_days: z.number().nullable(),
+    last_disposition: z.string().nullable(),
+    window_hours: z.number(),
+  }),
+  email_context: z.record(z.string(), z.unknown()).nullable(),
+  meta: z.object({
+    received_time: z.string(),
+    enriched_at: z.string(),
+    context_completeness: Completeness,
+    missing_fields: z.array(z.string()),
+    telemetry: z.array(z.string()),
+    provenance: z.array(z.object({ axis: z.string(), source: z.string(), as_of: z.string().nullable() })),
+  }),
+});
+export type Enrichment = z.infer<typeof Enrichment>;

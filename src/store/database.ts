@@ -1,0 +1,181 @@
+import type { Generated, Kysely, Transaction } from "kysely";
+
+/**
+ * The tables, as Kysely sees them. JSON is stored as text and times as ISO-8601 UTC strings on both
+ * backends, so that the same queries, ordering and migrations hold for SQLite and PostgreSQL.
+ */
+export interface AlertsTable {
+  id: string;
+  dedupe_key: string;
+  source: string;
+  source_id: string | null;
+  time: string;
+  received_at: string;
+  title: string;
+  severity: string;
+  rule_id: string | null;
+  host_name: string | null;
+  user_name: string | null;
+  origin_file: string | null;
+  origin_record: number | null;
+  doc: string;
+  enrichment: string | null;
+  case_id: string | null;
+  stage: string;
+}
+
+export interface CasesTable {
+  id: string;
+  day: string;
+  number: number;
+  title: string;
+  status: string;
+  verdict: string | null;
+  verdict_rationale: string | null;
+  crew_verdict: string | null;
+  priority: string | null;
+  severity: string;
+  confidence: number | null;
+  assignee_kind: string | null;
+  assignee_name: string | null;
+  tags: string;
+  attack: string;
+  rule_id: string | null;
+  group_key: string;
+  suppression_id: string | null;
+  needs_human_verification: number;
+  created_at: string;
+  updated_at: string;
+  last_alert_at: string;
+  acknowledged_at: string | null;
+  escalated_at: string | null;
+  resolved_at: string | null;
+  closed_at: string | null;
+}
+
+export interface ObservablesTable {
+  case_id: string;
+  alert_id: string;
+  type: string;
+  value: string;
+  role: string | null;
+}
+
+export interface CommentsTable {
+  id: string;
+  case_id: string;
+  author_kind: string;
+  author_name: string;
+  body: string;
+  created_at: string;
+}
+
+export interface AuditTable {
+  seq: number;
+  at: string;
+  actor_kind: string;
+  actor_name: string;
+  action: string;
+  case_id: string | null;
+  data: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface DecisionsTable {
+  id: string;
+  case_id: string;
+  agent: string;
+  tier: number;
+  schema_version: number;
+  verdict: string;
+  output: string;
+  analyst: string;
+  duration_ms: number;
+  created_at: string;
+}
+
+export interface AssetsTable {
+  hostname: string;
+  doc: string;
+  updated_at: string;
+  source: string;
+}
+
+export interface AssetIpsTable {
+  ip: string;
+  hostname: string;
+}
+
+export interface IdentitiesTable {
+  username: string;
+  doc: string;
+  updated_at: string;
+  source: string;
+}
+
+export interface IndicatorsTable {
+  type: string;
+  value: string;
+  doc: string;
+  updated_at: string;
+}
+
+export interface SuppressionsTable {
+  id: string;
+  doc: string;
+  created_at: string;
+  expires_at: string | null;
+}
+
+export interface TokensTable {
+  id: string;
+  name: string;
+  role: string;
+  token_hash: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface JobsTable {
+  id: string;
+  kind: string;
+  payload: string;
+  dedupe_key: string | null;
+  status: string;
+  attempts: number;
+  run_after: string;
+  locked_by: string | null;
+  locked_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CountersTable {
+  name: string;
+  value: number;
+}
+
+export interface Database {
+  alerts: AlertsTable;
+  cases: CasesTable;
+  observables: ObservablesTable;
+  comments: CommentsTable;
+  audit_events: AuditTable;
+  decisions: DecisionsTable;
+  assets: AssetsTable;
+  asset_ips: AssetIpsTable;
+  identities: IdentitiesTable;
+  indicators: IndicatorsTable;
+  suppressions: SuppressionsTable;
+  tokens: TokensTable;
+  jobs: JobsTable;
+  counters: CountersTable;
+}
+
+export type Db = Kysely<Database>;
+/** Either the database or an open transaction: domain functions accept both. */
+export type Executor = Kysely<Database> | Transaction<Database>;
+export type { Generated };

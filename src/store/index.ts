@@ -1,0 +1,6 @@
+export * from "./database.js";
+export * from "./open.js";
+export * from "./json.js";
+export * from "./counters.js";
+export * from "./queue.js";
+export * from "./worker.js";

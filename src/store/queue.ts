@@ -1,0 +1,123 @@
+import { sql } from "kysely";
+import { newId, systemClock, type Clock } from "../core/index.js";
+import type { Db, Executor } from "./database.js";
+import { fromJson, toJson } from "./json.js";
+
+/**
+ * The work queue over the store. Stages only `enqueue` and `handle`: a job is written in the same
+ * transaction as the data it refers to, so a crash never loses a hand-off, and a handler's writes
+ * commit together with the job's completion, so a hand-off is never done twice.
+ */
+export interface Job<P = unknown> {
+  id: string;
+  kind: string;
+  payload: P;
+  attempts: number;
+}
+
+export interface EnqueueOptions {
+  /** A second job with the same key is not queued (for idempotent hand-offs). */
+  dedupeKey?: string;
+  runAfter?: Date;
+  clock?: Clock;
+}
+
+export async function enqueue(ex: Executor, kind: string, payload: unknown, options: EnqueueOptions = {}) {
+  const now = (options.clock ?? systemClock).now().toISOString();
+  await ex
+    .insertInto("jobs")
+    .values({
+      id: newId(),
+      kind,
+      payload: toJson(payload),
+      dedupe_key: options.dedupeKey ?? null,
+      status: "queued",
+      attempts: 0,
+      run_after: options.runAfter?.toISOString() ?? now,
+      locked_by: null,
+      locked_until: null,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) => oc.column("dedupe_key").doNothing())
+    .execute();
+}
+
+export interface ClaimOptions {
+  workerId: string;
+  kinds?: string[];
+  leaseMs?: number;
+  clock?: Clock;
+}
+
+/** Takes the oldest runnable job (or one whose lease expired) and leases it to this worker. */
+export async function claimJob(db: Db, options: ClaimOptions): Promise<Job | null> {
+  const clock = options.clock ?? systemClock;
+  return db.transaction().execute(async (trx) => {
+    const now = clock.now();
+    const nowIso = now.toISOString();
+    let query = trx
+      .selectFrom("jobs")
+      .select(["id", "kind", "payload", "attempts"])
+      .where((eb) =>
+        eb.or([
+          eb.and([eb("status", "=", "queued"), eb("run_after", "<=", nowIso)]),
+          eb.and([eb("status", "=", "running"), eb("locked_until", "<", nowIso)]),
+        ]),
+      )
+      .orderBy("created_at")
+      .orderBy("id")
+      .limit(1);
+    if (options.kinds?.length) query = query.where("kind", "in", options.kinds);
+    const isPostgres = trx.getExecutor().adapter.constructor.name.startsWith("Postgres");
+    const row = await (isPostgres ? query.forUpdate().skipLocked() : query).executeTakeFirst();
+    if (!row) return null;
+    const lockedUntil = new Date(now.getTime() + (options.leaseMs ?? 60_000)).toISOString();
+    await trx
+      .updateTable("jobs")
+      .set({ status: "running", locked_by: options.workerId, locked_until: lockedUntil, attempts: row.attempts + 1, updated_at: nowIso })
+      .where("id", "=", row.id)
+      .execute();
+    return { id: row.id, kind: row.kind, payload: fromJson(row.payload, null), attempts: row.attempts + 1 };
+  });
+}
+
+export async function completeJob(ex: Executor, id: string, clock: Clock = systemClock) {
+  await ex
+    .updateTable("jobs")
+    .set({ status: "done", locked_by: null, locked_until: null, updated_at: clock.now().toISOString() })
+    .where("id", "=", id)
+    .execute();
+}
+
+export const MAX_ATTEMPTS = 5;
+
+/** Puts a job back with exponential backoff, or marks it failed after MAX_ATTEMPTS. */
+export async function failJob(ex: Executor, job: Job, error: unknown, clock: Clock = systemClock) {
+  const now = clock.now();
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const giveUp = job.attempts >= MAX_ATTEMPTS;
+  const delay = Math.min(60_000, 500 * 2 ** job.attempts);
+  await ex
+    .updateTable("jobs")
+    .set({
+      status: giveUp ? "failed" : "queued",
+      run_after: new Date(now.getTime() + delay).toISOString(),
+      locked_by: null,
+      locked_until: null,
+      last_error: message.slice(0, 4000),
+      updated_at: now.toISOString(),
+    })
+    .where("id", "=", job.id)
+    .execute();
+}
+
+export async function queueCounts(db: Db): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom("jobs")
+    .select(["status", sql<string>`count(*)`.as("n")])
+    .groupBy("status")
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}

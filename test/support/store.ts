@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { inject } from "vitest";
+import { loadConfig, type Config } from "../../src/config/index.js";
+import { openStore, type Store } from "../../src/store/index.js";
+
+export interface TestEnvironment {
+  store: Store;
+  config: Config;
+  home: string;
+  cleanup(): Promise<void>;
+}
+
+/** Which backend this test run exercises: the suite runs once per backend (see vitest.config.ts). */
+export function testStoreKind(): "sqlite" | "postgres" {
+  return process.env.NIGHTSHIFT_TEST_STORE === "postgres" ? "postgres" : "sqlite";
+}
+
+/** A fresh home directory and an empty database of the backend under test: a SQLite file or a new PostgreSQL database. */
+export async function openTestEnvironment(overrides: Partial<Config> = {}): Promise<TestEnvironment> {
+  const home = mkdtempSync(path.join(tmpdir(), "nightshift-test-"));
+  let databaseUrl: string | undefined;
+  let dropDatabase: (() => Promise<void>) | undefined;
+  if (testStoreKind() === "postgres") {
+    const adminUrl = inject("postgresUrl");
+    const name = `t_${Math.random().toString(36).slice(2, 12)}`;
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    databaseUrl = adminUrl.replace(/\/[^/]*$/, `/${name}`);
+    dropDatabase = async () => {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    };
+  }
+  const config = loadConfig({ NIGHTSHIFT_HOME: home }, { ...overrides, ...(databaseUrl ? { database_url: databaseUrl } : {}) });
+  const store = await openStore(config);
+  return {
+    store,
+    config,
+    home,
+    async cleanup() {
+      await store.close();
+      await dropDatabase?.();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}

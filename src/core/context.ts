@@ -119,6 +119,18 @@ export const Enrichment = z.object({
     suppression_match: z.object({ id: z.string(), reason: z.string(), author: z.string(), age_days: z.number() }).nullable(),
     suppression_age_days: z.number().nullable(),
     last_disposition: z.string().nullable(),
+    /** Earlier alerts (by alert time, within the window) sharing an entity with this one. */
+    related_alerts: z.array(
+      z.object({
+        alert_id: z.string(),
+        time: z.string(),
+        title: z.string(),
+        subtype: z.string().nullable(),
+        rule_id: z.string().nullable(),
+        host: z.string().nullable(),
+        shared: z.array(z.string()),
+      }),
+    ),
     window_hours: z.number(),
   }),
   email_context: z.record(z.string(), z.unknown()).nullable(),

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { inject } from "vitest";
 import { loadConfig, type Config } from "../../src/config/index.js";
 import { openStore, type Store } from "../../src/store/index.js";
+import { createDatabase, dropDatabase as dropPostgresDatabase } from "./temporary-postgres.js";
 
 export interface TestEnvironment {
   store: Store;
@@ -26,17 +26,8 @@ export async function openTestEnvironment(overrides: Partial<Config> = {}): Prom
   if (testStoreKind() === "postgres") {
     const adminUrl = inject("postgresUrl");
     const name = `t_${Math.random().toString(36).slice(2, 12)}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    databaseUrl = adminUrl.replace(/\/[^/]*$/, `/${name}`);
-    dropDatabase = async () => {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    };
+    databaseUrl = await createDatabase(adminUrl, name);
+    dropDatabase = () => dropPostgresDatabase(adminUrl, name);
   }
   const config = loadConfig({ NIGHTSHIFT_HOME: home }, { ...overrides, ...(databaseUrl ? { database_url: databaseUrl } : {}) });
   const store = await openStore(config);

@@ -1,0 +1,13 @@
+// Copies the non-TypeScript files the product reads at run time (demo data) from src/ to dist/.
+import { cpSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+
+const exts = new Set([".json", ".ndjson", ".yml", ".yaml", ".css"]);
+function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) walk(full);
+    else if (exts.has(path.extname(name))) cpSync(full, full.replace(/^src/, "dist"));
+  }
+}
+walk("src");

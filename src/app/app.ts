@@ -1,0 +1,68 @@
+import path from "node:path";
+import { loadConfig, type Config } from "../config/index.js";
+import { systemClock, type Clock } from "../core/index.js";
+import { openStore, runUntilIdle, startWorker, type HandlerEntry, type RunStats, type Store } from "../store/index.js";
+import { contextHandlers } from "../context/index.js";
+import { caseHandlers } from "../cases/index.js";
+import { crewHandlers } from "../crew/index.js";
+import { journalHandlers } from "../journal/index.js";
+
+/**
+ * The composition root: opens the store named by the configuration and wires every stage's queue
+ * handlers together. Only the CLI and the server import it; stages never import each other's handlers.
+ */
+export interface App {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  journalDir: string;
+  close(): Promise<void>;
+}
+
+export interface OpenAppOptions {
+  env?: Record<string, string | undefined>;
+  overrides?: Partial<Config>;
+  clock?: Clock;
+}
+
+export async function openApp(options: OpenAppOptions = {}): Promise<App> {
+  const config = loadConfig(options.env ?? process.env, options.overrides ?? {});
+  const store = await openStore(config);
+  return {
+    config,
+    store,
+    clock: options.clock ?? systemClock,
+    journalDir: path.join(config.home, "journal"),
+    close: () => store.close(),
+  };
+}
+
+/** Every stage's handlers, keyed by job kind: enrich → group → triage → journal. */
+export function pipelineHandlers(app: App): Record<string, HandlerEntry> {
+  const { config, clock } = app;
+  return {
+    ...contextHandlers({
+      historyWindowHours: config.history.window_hours,
+      suppressionMaxAgeDays: config.suppression.max_age_days,
+      clock,
+    }),
+    ...caseHandlers({ windowMinutes: config.grouping.window_minutes, clock }),
+    ...crewHandlers({ clock }),
+    ...journalHandlers({ home: config.home }),
+  };
+}
+
+function reportJobError(job: { kind: string; id: string }, error: unknown) {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`nightshift: job ${job.kind} ${job.id} failed: ${message}\n`);
+}
+
+/** Works the queue until nothing runnable is left. */
+export function workUntilIdle(app: App): Promise<RunStats> {
+  return runUntilIdle(app.store.db, { handlers: pipelineHandlers(app), clock: app.clock, onError: reportJobError });
+}
+
+/** A background worker for `serve` and `shift run` without --until-idle. */
+export function startPipelineWorker(app: App): () => Promise<void> {
+  return startWorker(app.store.db, { handlers: pipelineHandlers(app), clock: app.clock, onError: reportJobError });
+}

@@ -1,0 +1,59 @@
+import path from "node:path";
+import { sql } from "kysely";
+import { buildJournalSite } from "../journal/index.js";
+import { startHttpServer } from "../server/index.js";
+import { startPipelineWorker, type App } from "./app.js";
+
+export interface RunningService {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves the API and the journal, works the queue in the background, and rebuilds the journal site
+ * when new posts have been written (checked every few seconds, so a burst of alerts builds it once).
+ */
+export async function serveApp(app: App, options: { rebuildEveryMs?: number } = {}): Promise<RunningService> {
+  const siteDir = path.join(app.journalDir, "site");
+  await buildJournalSite(app.config.home);
+  const server = await startHttpServer(
+    { db: app.store.db, config: app.config, clock: app.clock, journalDir: siteDir },
+    { host: app.config.host, port: app.config.port },
+  );
+  const stopWorker = startPipelineWorker(app);
+  let postsBuilt = await countPosts(app);
+  let building = false;
+  const timer = setInterval(async () => {
+    if (building) return;
+    building = true;
+    try {
+      const posts = await countPosts(app);
+      if (posts !== postsBuilt) {
+        await buildJournalSite(app.config.home);
+        postsBuilt = posts;
+      }
+    } catch (error) {
+      process.stderr.write(`nightshift: journal rebuild failed: ${String(error)}\n`);
+    } finally {
+      building = false;
+    }
+  }, options.rebuildEveryMs ?? 5000);
+  return {
+    url: server.url,
+    async stop() {
+      clearInterval(timer);
+      await stopWorker();
+      await server.close();
+    },
+  };
+}
+
+async function countPosts(app: App): Promise<number> {
+  const row = await app.store.db
+    .selectFrom("jobs")
+    .select(sql<string>`count(*)`.as("n"))
+    .where("kind", "=", "journal.post")
+    .where("status", "=", "done")
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -1,0 +1,29 @@
+export { GENESIS_HASH, AuditInput, ListAuditOptions, appendAudit, auditHash, listAudit, lockAuditChain, verifyAuditChain } from "./audit.js";
+export type { AuditVerification } from "./audit.js";
+export {
+  TRANSITIONS,
+  TransitionChange,
+  TriageFields,
+  assignCase,
+  canTransition,
+  transitionCase,
+  updateCaseTriage,
+} from "./state-machine.js";
+export type { TransitionResult } from "./state-machine.js";
+export { caseOutcome, outcomeOf } from "./outcome.js";
+export { GROUPING_ACTOR, GroupingOptions, attachAlert, groupKeyOf } from "./grouping.js";
+export type { AttachResult } from "./grouping.js";
+export { alertObservables } from "./observables.js";
+export { caseHandlers } from "./handlers.js";
+export {
+  CommentInput,
+  ListCasesOptions,
+  OBSERVABLE_WEIGHTS,
+  addComment,
+  getCase,
+  listCases,
+  listComments,
+  similarCases,
+} from "./service.js";
+export type { SimilarCase } from "./service.js";
+export { AlertExportLine, CaseExportLine, ExportOptions, caseExportLine, exportAlerts, exportCases } from "./export.js";

@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import * as audit from "./commands/audit.js";
+import * as context from "./commands/context.js";
+import * as demo from "./commands/demo.js";
+import * as exportCommands from "./commands/export.js";
+import * as ingest from "./commands/ingest.js";
+import * as journal from "./commands/journal.js";
+import * as serve from "./commands/serve.js";
+import * as shift from "./commands/shift.js";
+import * as token from "./commands/token.js";
+
+export function buildProgram(): Command {
+  const program = new Command("nightshift")
+    .description("Nightshift — an autonomous Security Operations Center. Data lives in $NIGHTSHIFT_HOME (default ./data).")
+    .version("0.1.0");
+  for (const command of [demo, serve, shift, ingest, exportCommands, context, audit, token, journal]) command.register(program);
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

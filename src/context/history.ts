@@ -1,0 +1,195 @@
+import { sql, type Expression, type SqlBool } from "kysely";
+import { Alert, type Enrichment } from "../core/index.js";
+import { fromJson, type Executor } from "../store/index.js";
+import { resolveHosts, type HostLabel } from "./hosts.js";
+import type { IntelResult } from "./intel.js";
+import { hostKey, hostOfUrl, isWithinDomain } from "./normalise.js";
+import { collectObservables, type AlertObservables } from "./observables.js";
+
+type History = Omit<Enrichment["history"], "suppression_match" | "suppression_age_days">;
+type Related = History["related_alerts"][number];
+
+const RELATED_LIMIT = 20;
+/** Stored times may differ in sub-second formatting: query a second wider, then compare exactly. */
+const SLACK_MS = 1000;
+
+export interface HistoryInput {
+  alert: Alert;
+  alertTime: string;
+  windowHours: number;
+  host: HostLabel | null;
+  observables: AlertObservables;
+  hostile: IntelResult["hostile"];
+}
+
+/** `%value%` for LIKE with `!` as the escape character, matched against the lower-cased JSON document. */
+function containsPattern(value: string): string {
+  const inJson = JSON.stringify(value.toLowerCase()).slice(1, -1);
+  return `%${inJson.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+}
+
+/** Addresses that belong to a CMDB asset are hosts, not indicators. */
+async function withoutAssetIps(ex: Executor, ips: string[]): Promise<string[]> {
+  const known = new Set<string>();
+  for (let i = 0; i < ips.length; i += 500) {
+    const rows = await ex.selectFrom("asset_ips").select("ip").where("ip", "in", ips.slice(i, i + 500)).execute();
+    for (const row of rows) known.add(row.ip);
+  }
+  return ips.filter((ip) => !known.has(ip));
+}
+
+interface Candidate {
+  alert: Alert;
+  time: number;
+}
+
+/**
+ * Alerts before this one (by alert time, within the window) that share a host, user, source address or
+ * indicator with it. The SQL narrows by substring; the exact comparison happens on the parsed documents.
+ */
+export async function buildHistory(ex: Executor, input: HistoryInput): Promise<History> {
+  const { alert, alertTime, windowHours, host, observables } = input;
+  const at = Date.parse(alertTime);
+  const from = at - windowHours * 3_600_000;
+  const lo = new Date(from - SLACK_MS).toISOString();
+  const hi = new Date(at + SLACK_MS).toISOString();
+
+  const sharing = { ...observables.sharing, ip: await withoutAssetIps(ex, observables.sharing.ip) };
+  const hasIndicator = Object.values(sharing).some((list) => list.length > 0) || input.hostile.length > 0;
+
+  const patterns = new Set<string>();
+  for (const value of [...sharing.ip, ...sharing.domain, ...sharing.file_hash]) patterns.add(containsPattern(value));
+  for (const url of sharing.url) patterns.add(containsPattern(hostOfUrl(url) ?? url));
+  for (const { key, type } of input.hostile) patterns.add(containsPattern(type === "url" ? (hostOfUrl(key) ?? key) : key));
+  if (observables.srcIp) patterns.add(containsPattern(observables.srcIp));
+  for (const ip of [...observables.hostIps, ...(host?.record?.asset.ips ?? [])]) patterns.add(containsPattern(ip));
+
+  const candidates: Candidate[] = [];
+  if (patterns.size > 0 || host || observables.user) {
+    const rows = await ex
+      .selectFrom("alerts")
+      .select(["id", "time", "doc"])
+      .where("time", ">=", lo)
+      .where("time", "<=", hi)
+      .where("id", "!=", alert.id)
+      .where((eb) => {
+        const any: Expression<SqlBool>[] = [];
+        if (host) any.push(eb(sql<string>`lower(host_name)`, "=", host.key));
+        if (observables.user) any.push(sql<SqlBool>`lower(user_name) like ${containsPattern(observables.user)} escape '!'`);
+        for (const pattern of patterns) any.push(sql<SqlBool>`lower(doc) like ${pattern} escape '!'`);
+        return eb.or(any);
+      })
+      .execute();
+    for (const row of rows) {
+      const time = Date.parse(row.time);
+      if (!(time >= from && time <= at)) continue;
+      const parsed = Alert.safeParse(fromJson(row.doc, null));
+      if (parsed.success) candidates.push({ alert: parsed.data, time });
+    }
+  }
+
+  const hosts = await resolveHosts(ex, candidates.map((c) => c.alert));
+  const indicatorAssets = new Map<string, string>();
+  if (host && hasIndicator) indicatorAssets.set(host.key, host.display);
+  let sameIndicator = 0;
+  let sameSrc = 0;
+  const related: (Related & { at: number })[] = [];
+
+  for (const { alert: other, time } of candidates) {
+    const theirs = collectObservables(other);
+    const theirHost = hosts.get(other.id) ?? null;
+    const shared: string[] = [];
+    let sharesIndicator = false;
+
+    if (host && theirHost?.key === host.key) shared.push(`host:${host.display}`);
+    if (observables.user && theirs.user === observables.user) shared.push(`user:${observables.user}`);
+    if (observables.srcIp && theirs.srcIp === observables.srcIp) {
+      shared.push(`src.ip:${observables.srcIp}`);
+      sameSrc++;
+      if (sharing.ip.includes(observables.srcIp)) sharesIndicator = true;
+    }
+    for (const type of ["ip", "domain", "url", "file_hash"] as const) {
+      for (const value of sharing[type]) {
+        if (!theirs.sharing[type].includes(value)) continue;
+        sharesIndicator = true;
+        if (!(type === "ip" && value === observables.srcIp && theirs.srcIp === value)) shared.push(`${type}:${value}`);
+      }
+    }
+    // A known-bad indicator relates alerts even when they reach it differently (a subdomain, a link).
+    for (const { type, key } of input.hostile) {
+      const label = `${type}:${key}`;
+      if (shared.includes(label) || shared.includes(`src.ip:${key}`)) continue;
+      const hit = type === "domain" ? theirs.intel.domain.some((d) => isWithinDomain(d, key)) : theirs.intel[type].includes(key);
+      if (hit) {
+        shared.push(label);
+        sharesIndicator = true;
+      }
+    }
+
+    if (sharesIndicator) {
+      sameIndicator++;
+      if (theirHost && !indicatorAssets.has(theirHost.key)) indicatorAssets.set(theirHost.key, theirHost.display);
+    }
+    if (shared.length > 0)
+      related.push({
+        alert_id: other.id,
+        time: other.time,
+        title: other.title,
+        subtype: other.subtype ?? null,
+        rule_id: other.rule?.id ?? null,
+        host: theirHost?.display ?? null,
+        shared,
+        at: time,
+      });
+  }
+
+  related.sort((a, b) => b.at - a.at || a.alert_id.localeCompare(b.alert_id));
+  return {
+    same_indicator_count: sameIndicator,
+    same_indicator_assets: [...indicatorAssets.values()].sort((a, b) => a.localeCompare(b)),
+    same_src_count: sameSrc,
+    same_rule_count: await sameRuleCount(ex, alert, { from, at, lo, hi }),
+    last_disposition: await lastDisposition(ex, alert, alertTime),
+    related_alerts: related.slice(0, RELATED_LIMIT).map(({ at: _at, ...rest }) => rest),
+    window_hours: windowHours,
+  };
+}
+
+async function sameRuleCount(ex: Executor, alert: Alert, range: { from: number; at: number; lo: string; hi: string }): Promise<number> {
+  if (!alert.rule) return 0;
+  const rows = await ex
+    .selectFrom("alerts")
+    .select("time")
+    .where("rule_id", "=", alert.rule.id)
+    .where("time", ">=", range.lo)
+    .where("time", "<=", range.hi)
+    .where("id", "!=", alert.id)
+    .execute();
+  return rows.filter((r) => {
+    const t = Date.parse(r.time);
+    return t >= range.from && t <= range.at;
+  }).length;
+}
+
+/** The verdict of the latest case, closed or resolved before this alert, about the same rule on the same host. */
+async function lastDisposition(ex: Executor, alert: Alert, alertTime: string): Promise<string | null> {
+  if (!alert.rule || !alert.host?.name) return null;
+  const rows = await ex
+    .selectFrom("alerts")
+    .innerJoin("cases", "cases.id", "alerts.case_id")
+    .select(["cases.verdict", "cases.closed_at", "cases.resolved_at", "cases.updated_at"])
+    .where("alerts.rule_id", "=", alert.rule.id)
+    .where(sql<string>`lower(alerts.host_name)`, "=", hostKey(alert.host.name))
+    .where("cases.status", "in", ["resolved", "closed"])
+    .where("cases.verdict", "is not", null)
+    .where("alerts.id", "!=", alert.id)
+    .execute();
+  const at = Date.parse(alertTime);
+  let best: { verdict: string; when: number } | null = null;
+  for (const row of rows) {
+    const when = Date.parse(row.closed_at ?? row.resolved_at ?? row.updated_at);
+    if (Number.isNaN(when) || when > at) continue;
+    if (!best || when > best.when) best = { verdict: row.verdict!, when };
+  }
+  return best?.verdict ?? null;
+}

@@ -1,0 +1,74 @@
+import type { Enrichment, Indicator } from "../core/index.js";
+import type { Executor } from "../store/index.js";
+import type { AlertObservables } from "./observables.js";
+import { ageDays, indicatorKey, parentDomains } from "./normalise.js";
+import { findIndicators } from "./queries.js";
+
+type Verdict = Enrichment["threat_intel"]["verdict"];
+type Match = Enrichment["threat_intel"]["matches"][number];
+
+const STRENGTH: Record<Verdict, number> = { malicious: 3, suspicious: 2, benign: 1, unknown: 0 };
+
+export interface IntelResult {
+  threat_intel: Enrichment["threat_intel"];
+  /** One entry per feed that matched, dated by its newest matching record. */
+  provenance: Enrichment["meta"]["provenance"];
+  /** Malicious or suspicious indicators that matched, as keys: they relate alerts to each other. */
+  hostile: { type: Indicator["type"]; key: string }[];
+}
+
+/**
+ * Matches every observable of the alert against the indicator store, as of the alert's time: a domain
+ * also matches through its parent domains, and an indicator that had expired by then is ignored.
+ */
+export async function matchIntel(ex: Executor, observables: AlertObservables, alertTime: string): Promise<IntelResult> {
+  const at = Date.parse(alertTime);
+  const domains = new Set<string>();
+  for (const domain of observables.intel.domain) {
+    domains.add(domain);
+    for (const parent of parentDomains(domain)) domains.add(parent);
+  }
+  const found = [
+    ...(await findIndicators(ex, "ip", observables.intel.ip)),
+    ...(await findIndicators(ex, "domain", [...domains])),
+    ...(await findIndicators(ex, "url", observables.intel.url)),
+    ...(await findIndicators(ex, "file_hash", observables.intel.file_hash)),
+    ...(await findIndicators(ex, "email", observables.intel.email)),
+  ].filter(({ indicator }) => !indicator.expires_at || Date.parse(indicator.expires_at) >= at);
+
+  found.sort(
+    (a, b) =>
+      STRENGTH[b.indicator.verdict] - STRENGTH[a.indicator.verdict] ||
+      b.indicator.source_count - a.indicator.source_count ||
+      a.indicator.value.localeCompare(b.indicator.value),
+  );
+
+  let verdict: Verdict = "unknown";
+  const matches: Match[] = [];
+  const feeds = new Map<string, string>();
+  const hostile: IntelResult["hostile"] = [];
+  for (const { indicator, updated_at } of found) {
+    if (STRENGTH[indicator.verdict] > STRENGTH[verdict]) verdict = indicator.verdict;
+    const seen = indicator.last_seen ?? indicator.first_seen;
+    matches.push({
+      indicator: indicator.value,
+      type: indicator.type,
+      source_count: indicator.source_count,
+      source_total: indicator.source_total,
+      category: indicator.category ?? null,
+      associated_malware: indicator.associated_malware ?? null,
+      ioc_age_days: seen ? ageDays(seen, alertTime) : null,
+      feed: indicator.feed,
+    });
+    const asOf = feeds.get(indicator.feed);
+    if (!asOf || updated_at > asOf) feeds.set(indicator.feed, updated_at);
+    if (indicator.verdict !== "benign") hostile.push({ type: indicator.type, key: indicatorKey(indicator.type, indicator.value) });
+  }
+  return {
+    threat_intel: { verdict, matches },
+    provenance: [...feeds.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([feed, asOf]) => ({ axis: "threat_intel", source: `intel:${feed}`, as_of: asOf })),
+    hostile,
+  };
+}

@@ -1,0 +1,167 @@
+import { sql } from "kysely";
+import { Asset, Identity, Indicator, Suppression } from "../core/index.js";
+import { fromJson, toNumber, type Executor } from "../store/index.js";
+import { hostKey, indicatorKey, isIpAddress, ipKey, userKey } from "./normalise.js";
+
+/** A stored context record with what provenance needs: when it was last changed and where it came from. */
+export interface AssetRecord {
+  asset: Asset;
+  updated_at: string;
+  source: string;
+}
+
+export interface IdentityRecord {
+  identity: Identity;
+  updated_at: string;
+  source: string;
+}
+
+export interface IndicatorRecord {
+  indicator: Indicator;
+  updated_at: string;
+}
+
+export interface ListOptions {
+  limit?: number;
+  offset?: number;
+}
+
+export interface ContextCounts {
+  assets: number;
+  identities: number;
+  indicators: number;
+  suppressions: number;
+}
+
+function toAssetRecord(row: { doc: string; updated_at: string; source: string }): AssetRecord {
+  return { asset: Asset.parse(fromJson(row.doc, null)), updated_at: row.updated_at, source: row.source };
+}
+
+function toIdentityRecord(row: { doc: string; updated_at: string; source: string }): IdentityRecord {
+  return { identity: Identity.parse(fromJson(row.doc, null)), updated_at: row.updated_at, source: row.source };
+}
+
+/** The CMDB record of a host, by hostname (any case) or by one of its IP addresses. */
+export async function getAssetRecord(ex: Executor, hostnameOrIp: string): Promise<AssetRecord | null> {
+  if (!hostnameOrIp.trim()) return null;
+  if (isIpAddress(hostnameOrIp)) {
+    const row = await ex
+      .selectFrom("asset_ips")
+      .innerJoin("assets", "assets.hostname", "asset_ips.hostname")
+      .select(["assets.doc", "assets.updated_at", "assets.source"])
+      .where("asset_ips.ip", "=", ipKey(hostnameOrIp))
+      // An address that moved between hosts: the most recently updated record is the current owner.
+      .orderBy("assets.updated_at", "desc")
+      .orderBy("assets.hostname")
+      .executeTakeFirst();
+    return row ? toAssetRecord(row) : null;
+  }
+  const row = await ex
+    .selectFrom("assets")
+    .select(["doc", "updated_at", "source"])
+    .where("hostname", "=", hostKey(hostnameOrIp))
+    .executeTakeFirst();
+  return row ? toAssetRecord(row) : null;
+}
+
+export async function getAsset(ex: Executor, hostnameOrIp: string): Promise<Asset | null> {
+  return (await getAssetRecord(ex, hostnameOrIp))?.asset ?? null;
+}
+
+/** The identity of a user in any of its forms: `DOMAIN\user`, `user@domain` or `user`. */
+export async function getIdentityRecord(ex: Executor, username: string): Promise<IdentityRecord | null> {
+  const key = userKey(username);
+  if (!key) return null;
+  const row = await ex
+    .selectFrom("identities")
+    .select(["doc", "updated_at", "source"])
+    .where("username", "=", key)
+    .executeTakeFirst();
+  return row ? toIdentityRecord(row) : null;
+}
+
+export async function getIdentity(ex: Executor, username: string): Promise<Identity | null> {
+  return (await getIdentityRecord(ex, username))?.identity ?? null;
+}
+
+/** The indicator stored for exactly this value (normalised as loading does); expiry is the caller's call. */
+export async function lookupIndicator(ex: Executor, type: Indicator["type"], value: string): Promise<Indicator | null> {
+  const row = await ex
+    .selectFrom("indicators")
+    .select(["doc"])
+    .where("type", "=", type)
+    .where("value", "=", indicatorKey(type, value))
+    .executeTakeFirst();
+  return row ? Indicator.parse(fromJson(row.doc, null)) : null;
+}
+
+/** Every stored indicator of `type` whose value is one of `values` (already normalised keys). */
+export async function findIndicators(ex: Executor, type: Indicator["type"], values: string[]): Promise<IndicatorRecord[]> {
+  if (values.length === 0) return [];
+  const out: IndicatorRecord[] = [];
+  // Chunked so a large alert never exceeds a backend's bound-parameter limit.
+  for (let i = 0; i < values.length; i += 500) {
+    const rows = await ex
+      .selectFrom("indicators")
+      .select(["doc", "updated_at"])
+      .where("type", "=", type)
+      .where("value", "in", values.slice(i, i + 500))
+      .execute();
+    for (const row of rows) out.push({ indicator: Indicator.parse(fromJson(row.doc, null)), updated_at: row.updated_at });
+  }
+  return out;
+}
+
+export async function listAssets(ex: Executor, options: ListOptions = {}): Promise<Asset[]> {
+  const rows = await ex
+    .selectFrom("assets")
+    .select(["doc", "updated_at", "source"])
+    .orderBy("hostname")
+    .limit(options.limit ?? 1000)
+    .offset(options.offset ?? 0)
+    .execute();
+  return rows.map((row) => toAssetRecord(row).asset);
+}
+
+export async function listIdentities(ex: Executor, options: ListOptions = {}): Promise<Identity[]> {
+  const rows = await ex
+    .selectFrom("identities")
+    .select(["doc", "updated_at", "source"])
+    .orderBy("username")
+    .limit(options.limit ?? 1000)
+    .offset(options.offset ?? 0)
+    .execute();
+  return rows.map((row) => toIdentityRecord(row).identity);
+}
+
+export async function listIndicators(ex: Executor, options: ListOptions = {}): Promise<Indicator[]> {
+  const rows = await ex
+    .selectFrom("indicators")
+    .select(["doc"])
+    .orderBy("type")
+    .orderBy("value")
+    .limit(options.limit ?? 1000)
+    .offset(options.offset ?? 0)
+    .execute();
+  return rows.map((row) => Indicator.parse(fromJson(row.doc, null)));
+}
+
+export async function listSuppressions(ex: Executor): Promise<Suppression[]> {
+  const rows = await ex.selectFrom("suppressions").select(["doc"]).orderBy("created_at", "desc").orderBy("id").execute();
+  return rows.map((row) => Suppression.parse(fromJson(row.doc, null)));
+}
+
+export async function contextCounts(ex: Executor): Promise<ContextCounts> {
+  const count = (table: "assets" | "identities" | "indicators" | "suppressions") =>
+    ex
+      .selectFrom(table)
+      .select(sql<string>`count(*)`.as("n"))
+      .executeTakeFirstOrThrow()
+      .then((row) => toNumber(row.n));
+  // One after another: a transaction holds a single connection.
+  const assets = await count("assets");
+  const identities = await count("identities");
+  const indicators = await count("indicators");
+  const suppressions = await count("suppressions");
+  return { assets, identities, indicators, suppressions };
+}

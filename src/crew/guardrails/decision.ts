@@ -1,0 +1,154 @@
+import { PRIORITIES, severityRank, type Actor, type CaseStatus, type Priority, type Severity, type ToraVerdict, type Verdict } from "../../core/index.js";
+import type { CaseAssessment } from "../tora/assessment.js";
+import type { Hypothesis } from "../tora/hypothesis.js";
+import type { FiredRule } from "./forced-rules.js";
+
+/** TORA step 4 thresholds (crew.md). */
+export const CLOSE_MIN_CONFIDENCE = 80;
+export const ESCALATE_MIN_CONFIDENCE = 60;
+export const CLOSE_MAX_SEVERITY: Severity = "medium";
+export const CLOSING_DISPOSITIONS: readonly Verdict[] = ["false_positive", "benign_true_positive"];
+
+export interface CloseCheck {
+  confidence: number;
+  severity: Severity;
+  singleAsset: boolean;
+  forcedRules: number;
+  disposition: Verdict;
+  contextSufficient: boolean;
+}
+
+/** Why a case may not be closed; empty when it may. */
+export function closeBlockers(c: CloseCheck): string[] {
+  const out: string[] = [];
+  if (c.forcedRules > 0) out.push(`${c.forcedRules} forced escalation rule(s) fired`);
+  if (c.confidence < CLOSE_MIN_CONFIDENCE) out.push(`close confidence ${c.confidence} < ${CLOSE_MIN_CONFIDENCE}`);
+  if (severityRank(c.severity) > severityRank(CLOSE_MAX_SEVERITY)) out.push(`severity ${c.severity} > ${CLOSE_MAX_SEVERITY}`);
+  if (!c.singleAsset) out.push("more than one asset involved");
+  if (!CLOSING_DISPOSITIONS.includes(c.disposition)) out.push(`disposition ${c.disposition} is not false_positive or benign_true_positive`);
+  if (!c.contextSufficient) out.push("fewer than 2 context axes carry signal");
+  return out;
+}
+
+export interface EscalateCheck {
+  confidence: number;
+  hypothesis: string | null | undefined;
+  articulable: boolean;
+  contextSufficient: boolean;
+}
+
+/** Why a case may not be escalated without a forced rule; empty when it may. */
+export function escalateBlockers(c: EscalateCheck): string[] {
+  const out: string[] = [];
+  if (c.confidence < ESCALATE_MIN_CONFIDENCE) out.push(`escalate confidence ${c.confidence} < ${ESCALATE_MIN_CONFIDENCE}`);
+  if (!c.hypothesis?.trim() || !c.articulable) out.push("no falsifiable hypothesis standing on axis data");
+  if (!c.contextSufficient) out.push("fewer than 2 context axes carry signal (intel cannot rescue)");
+  return out;
+}
+
+export interface VerdictDecision {
+  verdict: ToraVerdict;
+  confidence: number;
+  /** Why the verdict was not CLOSED / ESCALATED, in order. */
+  blockers: string[];
+  findings: string[];
+}
+
+/** Forced rules first; then CLOSED, then ESCALATED, else INSUFFICIENT_CONTEXT. */
+export function decideVerdict(a: CaseAssessment, rules: FiredRule[], hypothesis: Hypothesis): VerdictDecision {
+  const findings: string[] = [];
+  findings.push(rules.length ? `Forced rules fired: ${rules.map((r) => `${r.id} (${r.evidence})`).join("; ")}.` : "No forced escalation rule fired.");
+  findings.push(`Confidence: ${a.confidence.formula}.`);
+  if (rules.length > 0) {
+    findings.push(
+      a.context.sufficient
+        ? "A forced rule always escalates."
+        : `A forced rule always escalates, even on thin context; the package lists the missing fields (${a.context.missingFields.length ? a.context.missingFields.join(", ") : "none recorded"}).`,
+    );
+    return { verdict: "ESCALATED", confidence: a.confidence.escalate, blockers: [], findings };
+  }
+  const close = closeBlockers({
+    confidence: a.confidence.close,
+    severity: a.severity.severity,
+    singleAsset: a.singleAsset,
+    forcedRules: 0,
+    disposition: a.fp.disposition,
+    contextSufficient: a.context.sufficient,
+  });
+  if (a.fp.likely && close.length === 0) {
+    findings.push(`CLOSED: close confidence ${a.confidence.close} ≥ ${CLOSE_MIN_CONFIDENCE}, severity ${a.severity.severity} ≤ ${CLOSE_MAX_SEVERITY}, single asset, ${a.fp.disposition}.`);
+    return { verdict: "CLOSED", confidence: a.confidence.close, blockers: [], findings };
+  }
+  if (a.fp.likely) findings.push(`Not closed: ${close.join("; ")}.`);
+  const escalate = escalateBlockers({
+    confidence: a.confidence.escalate,
+    hypothesis: hypothesis.text,
+    articulable: hypothesis.articulable,
+    contextSufficient: a.context.sufficient,
+  });
+  if (!a.fp.likely && escalate.length === 0) {
+    findings.push(`ESCALATED: escalate confidence ${a.confidence.escalate} ≥ ${ESCALATE_MIN_CONFIDENCE} with a falsifiable hypothesis on axis data.`);
+    return { verdict: "ESCALATED", confidence: a.confidence.escalate, blockers: [], findings };
+  }
+  const blockers = a.fp.likely ? close : escalate.length ? escalate : ["the benign evidence does not reach the closing bar"];
+  findings.push(`INSUFFICIENT_CONTEXT: ${blockers.join("; ")}.`);
+  return { verdict: "INSUFFICIENT_CONTEXT", confidence: a.fp.likely ? a.confidence.close : a.confidence.escalate, blockers, findings };
+}
+
+/** Priority P1 always wins for these rules. */
+export const P1_RULES: ReadonlySet<string> = new Set(["credentials_submitted", "bruteforce_then_success"]);
+
+export interface PriorityInputs {
+  severity: Severity;
+  ruleIds: readonly string[];
+  activeC2OnCritical: boolean;
+}
+
+/**
+ * P1 immediate: critical severity, credentials submitted, brute force that succeeded, active C2 on a
+ * critical asset. P2 within shift: other forced escalations and escalations at medium or above.
+ * P3 next available: low escalations and insufficient context. P4: closed noise.
+ */
+export function priorityFor(verdict: ToraVerdict, p: PriorityInputs): Priority {
+  if (verdict === "CLOSED") return "P4";
+  if (verdict === "INSUFFICIENT_CONTEXT") return "P3";
+  if (p.severity === "critical" || p.ruleIds.some((id) => P1_RULES.has(id)) || p.activeC2OnCritical) return "P1";
+  if (p.ruleIds.length > 0 || severityRank(p.severity) >= severityRank("medium")) return "P2";
+  return "P3";
+}
+
+export function mostUrgent(a: Priority, b: Priority): Priority {
+  return PRIORITIES.indexOf(a) <= PRIORITIES.indexOf(b) ? a : b;
+}
+
+export const TORA_ACTOR: Actor = { kind: "agent", name: "TORA" };
+export const VERA_ACTOR: Actor = { kind: "agent", name: "VERA" };
+export const ARIA_ACTOR: Actor = { kind: "agent", name: "ARIA" };
+export const SOC_QUEUE: Actor = { kind: "human", name: "soc-queue" };
+
+export interface CaseTransitionPlan {
+  to: CaseStatus;
+  assignee: Actor | null;
+  needsHumanVerification: boolean;
+}
+
+/**
+ * What each crew verdict does to the case. Nothing a crew member decides can leave a case closed
+ * without a verdict, and a human-verification hold is never a closure.
+ */
+export const CREW_TRANSITIONS = {
+  TORA: {
+    CLOSED: { to: "closed", assignee: null, needsHumanVerification: false },
+    ESCALATED: { to: "in_progress", assignee: VERA_ACTOR, needsHumanVerification: false },
+    INSUFFICIENT_CONTEXT: { to: "on_hold", assignee: SOC_QUEUE, needsHumanVerification: false },
+  },
+  VERA: {
+    CLOSED: { to: "closed", assignee: null, needsHumanVerification: false },
+    ESCALATE_TO_ARIA: { to: "in_progress", assignee: ARIA_ACTOR, needsHumanVerification: false },
+    HOLD: { to: "on_hold", assignee: SOC_QUEUE, needsHumanVerification: true },
+  },
+} as const satisfies Record<string, Record<string, CaseTransitionPlan>>;
+
+export function transitionFor<A extends keyof typeof CREW_TRANSITIONS>(agent: A, verdict: keyof (typeof CREW_TRANSITIONS)[A]): CaseTransitionPlan {
+  return CREW_TRANSITIONS[agent][verdict] as CaseTransitionPlan;
+}

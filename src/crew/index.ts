@@ -1,0 +1,26 @@
+export { triageDeterministic, DETERMINISTIC_ANALYST } from "./tora/deterministic.js";
+export { ToraInput, ToraAlertInput, unenrichedEnrichment, UNENRICHED_MISSING_FIELDS } from "./tora/schema.js";
+export { renderToraComment, inlineMarkdown } from "./tora/comment.js";
+export { triageCase, crewHandlers, getToraDecision, TriagePayload, TRIAGE_JOB, JOURNAL_JOB } from "./tora/triage-case.js";
+export { assessCase, CONFIDENCE_WEIGHTS, MALICIOUS_WEIGHTS, BENIGN_WEIGHTS, EVIDENCE_CAP } from "./tora/assessment.js";
+export type { CaseAssessment, Evidence, BruteForceChain } from "./tora/assessment.js";
+export { SEVERITY_GROUP_CAPS, MAX_RAISE } from "./tora/severity.js";
+export { STALE_INTEL_DAYS, STRONG_INTEL_SOURCES, WEAK_INTEL_SOURCES, SUPPRESSION_MAX_AGE_DAYS } from "./tora/facts.js";
+export { applyGuardrails, guard, type GuardedOutput } from "./guardrails/apply.js";
+export { FORCED_RULES, evaluateForcedRules, toForcedRule, type ForcedRuleDefinition, type FiredRule } from "./guardrails/forced-rules.js";
+export {
+  CLOSE_MIN_CONFIDENCE,
+  ESCALATE_MIN_CONFIDENCE,
+  CLOSE_MAX_SEVERITY,
+  CREW_TRANSITIONS,
+  TORA_ACTOR,
+  VERA_ACTOR,
+  ARIA_ACTOR,
+  SOC_QUEUE,
+  closeBlockers,
+  escalateBlockers,
+  decideVerdict,
+  priorityFor,
+  transitionFor,
+  type CaseTransitionPlan,
+} from "./guardrails/decision.js";

@@ -1,0 +1,72 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { secureHeaders } from "hono/secure-headers";
+import { authenticateRequest } from "./auth/middleware.js";
+import { SIGNATURE_HEADER } from "./auth/signature.js";
+import type { AppEnv, ServerDeps } from "./context.js";
+import { errorJson, handleError, validationHook } from "./errors.js";
+import { registerAlertRoutes } from "./routes/alerts.js";
+import { registerAuditRoutes } from "./routes/audit.js";
+import { registerCaseRoutes } from "./routes/cases.js";
+import { registerHealthRoutes } from "./routes/health.js";
+import { registerJournalRoutes } from "./routes/journal.js";
+import { registerTokenRoutes } from "./routes/tokens.js";
+import { nightshiftVersion } from "./version.js";
+
+export type { ServerDeps } from "./context.js";
+
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+export const OPENAPI_PATH = "/api/docs";
+
+/** The one route that also accepts a webhook signature instead of a token. */
+function isAlertWebhook(c: Context<AppEnv>): boolean {
+  return c.req.method === "POST" && c.req.path === "/api/v1/alerts";
+}
+
+export function createHttpApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.onError(handleError);
+  app.notFound((c) => errorJson(c, 404, `no route for ${c.req.method} ${c.req.path}`));
+  app.use("*", secureHeaders());
+  app.use("*", bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => errorJson(c, 413, "request body larger than 10 MB") }));
+  app.use("/api/*", authenticateRequest(deps, { acceptsSignature: isAlertWebhook }));
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "A token from `nightshift token create --role viewer|analyst|admin` or POST /api/v1/tokens",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "webhookSignature", {
+    type: "apiKey",
+    in: "header",
+    name: SIGNATURE_HEADER,
+    description:
+      "sha256=<hex HMAC-SHA256 of the raw body with webhook_secret>; with X-Nightshift-Timestamp (epoch seconds, within 5 minutes) the HMAC covers `${timestamp}.${body}`",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "journalCookie", {
+    type: "apiKey",
+    in: "cookie",
+    name: "nightshift_token",
+    description: "Set by GET /login?token=…; accepted by the journal only",
+  });
+
+  registerHealthRoutes(app, deps);
+  registerAlertRoutes(app, deps);
+  registerCaseRoutes(app, deps);
+  registerAuditRoutes(app, deps);
+  registerTokenRoutes(app, deps);
+  registerJournalRoutes(app, deps);
+
+  app.doc31(OPENAPI_PATH, {
+    openapi: "3.1.0",
+    info: {
+      title: "Nightshift API",
+      version: nightshiftVersion(),
+      description:
+        "Alerts in, cases out. Roles: viewer reads; analyst also ingests alerts and works cases; admin also manages tokens.",
+    },
+    security: [{ bearerAuth: [] }],
+  });
+  return app;
+}

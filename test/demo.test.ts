@@ -1,0 +1,116 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadDemoAlerts, loadGroundTruth } from "../src/demo/index.js";
+import { cliEnvironment } from "./support/environment.js";
+import { lastLine, runCli, type CliResult } from "./support/cli.js";
+import { testStoreKind } from "./support/store.js";
+
+interface Summary {
+  alerts: number;
+  cases: number;
+  by_verdict: Record<string, number>;
+  by_status: Record<string, number>;
+}
+
+interface AlertLine {
+  id: string;
+  source_id: string;
+  source: { name: string; file: string | null; record: number | null };
+  case_id: string | null;
+  case_status: string | null;
+  case_verdict: string | null;
+  outcome: string;
+}
+
+function parseLines<T>(text: string): T[] {
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as T);
+}
+
+describe(`nightshift demo --once (${testStoreKind()})`, () => {
+  let environment: Awaited<ReturnType<typeof cliEnvironment>>;
+  let first: CliResult;
+  let second: CliResult;
+  let firstExport: AlertLine[];
+
+  beforeAll(async () => {
+    environment = await cliEnvironment();
+    first = await runCli(["demo", "--once"], environment.env);
+    firstExport = parseLines<AlertLine>((await runCli(["alerts", "export"], environment.env)).stdout);
+    // A second process on the same home: data survives the restart and nothing is created twice.
+    second = await runCli(["demo", "--once"], environment.env);
+  }, 300_000);
+
+  afterAll(async () => {
+    await environment.cleanup();
+  });
+
+  it("works the shift and prints the summary as its last line", () => {
+    expect(first.code, first.stderr).toBe(0);
+    const summary = JSON.parse(lastLine(first.stdout)) as Summary;
+    const demoAlerts = loadDemoAlerts();
+    expect(summary.alerts).toBe(demoAlerts.length);
+    expect(summary.cases).toBeGreaterThan(0);
+    expect(summary.cases).toBeLessThanOrEqual(demoAlerts.length);
+    expect(Object.keys(summary.by_verdict).sort()).toEqual(expect.arrayContaining(["CLOSED", "ESCALATED", "INSUFFICIENT_CONTEXT"]));
+    expect(summary.by_verdict.PENDING).toBeUndefined();
+    expect(Object.values(summary.by_verdict).reduce((a, b) => a + b, 0)).toBe(summary.cases);
+    expect(Object.values(summary.by_status).reduce((a, b) => a + b, 0)).toBe(summary.cases);
+  });
+
+  it("puts every demo alert into exactly one triaged case, with its file and record", () => {
+    const demoAlerts = loadDemoAlerts();
+    expect(firstExport).toHaveLength(demoAlerts.length);
+    expect(new Set(firstExport.map((a) => a.id)).size).toBe(demoAlerts.length);
+    for (const line of firstExport) {
+      expect(line.case_id, line.source_id).toMatch(/^TORA-\d{8}-\d{4}$/);
+      expect(line.outcome, line.source_id).not.toBe("open");
+      expect(line.source.file).toMatch(/shift\.ndjson$/);
+      expect(line.source.record).toBeGreaterThan(0);
+    }
+  });
+
+  it("matches the ground truth kept beside the demo", () => {
+    const truth = loadGroundTruth();
+    const mismatches = firstExport
+      .filter((line) => truth[line.source_id]!.expected_outcome !== line.outcome)
+      .map((line) => `${line.source_id}: expected ${truth[line.source_id]!.expected_outcome}, got ${line.outcome}`);
+    // Forced escalations are code, not judgement: none may be missed.
+    const missedEscalations = firstExport.filter(
+      (line) => truth[line.source_id]!.expected_outcome === "escalated" && line.outcome !== "escalated",
+    );
+    expect(missedEscalations.map((l) => l.source_id)).toEqual([]);
+    expect(mismatches.length / firstExport.length, mismatches.join("\n")).toBeLessThanOrEqual(0.1);
+  });
+
+  it("creates nothing twice when run again", async () => {
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(lastLine(second.stdout))).toEqual(JSON.parse(lastLine(first.stdout)));
+    const again = parseLines<AlertLine>((await runCli(["alerts", "export"], environment.env)).stdout);
+    expect(again.map((a) => [a.id, a.case_id, a.outcome])).toEqual(firstExport.map((a) => [a.id, a.case_id, a.outcome]));
+  });
+
+  it("writes a journal post per decision and builds the site", () => {
+    const journal = path.join(environment.env.NIGHTSHIFT_HOME!, "journal");
+    const caseIds = new Set(firstExport.map((a) => a.case_id));
+    for (const caseId of caseIds) {
+      expect(existsSync(path.join(journal, "site", "cases", `${caseId}.html`)), caseId!).toBe(true);
+      const posts = readdirSync(path.join(journal, "posts", caseId!));
+      expect(posts.length).toBe(1);
+      const post = readFileSync(path.join(journal, "posts", caseId!, posts[0]!), "utf8");
+      expect(post).toMatch(/^---\n[\s\S]*author: TORA[\s\S]*\n---\n/);
+    }
+    expect(existsSync(path.join(journal, "site", "index.html"))).toBe(true);
+  });
+
+  it("keeps an audit trail that verifies", async () => {
+    const result = await runCli(["audit", "verify"], environment.env);
+    expect(result.code, result.stderr).toBe(0);
+    const verdict = JSON.parse(lastLine(result.stdout)) as { ok: boolean; checked: number };
+    expect(verdict.ok).toBe(true);
+    expect(verdict.checked).toBeGreaterThan(firstExport.length);
+  });
+});

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { buildJournalSite } from "../../journal/index.js";
+import { buildJournalSite, writeAllDecisionPosts } from "../../journal/index.js";
 import { action, printJson, withApp } from "../run.js";
 
 export function register(program: Command) {
@@ -7,10 +7,13 @@ export function register(program: Command) {
     .command("journal")
     .description("the crew's journal")
     .command("build")
-    .description("render $NIGHTSHIFT_HOME/journal/posts as a static site in $NIGHTSHIFT_HOME/journal/site")
+    .description("write every decision's post again, then render $NIGHTSHIFT_HOME/journal/posts as a static site in $NIGHTSHIFT_HOME/journal/site")
     .action(
       action(async () => {
-        await withApp(async (app) => printJson(await buildJournalSite(app.config.home)));
+        await withApp(async (app) => {
+          const written = await writeAllDecisionPosts(app.store.db, app.config.home);
+          printJson({ written, ...(await buildJournalSite(app.config.home)) });
+        });
       }),
     );
 }

@@ -109,8 +109,8 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   });
 }
 
-async function startServe(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [...cli, "serve"], { env, stdio: ["ignore", "ignore", "pipe"] });
+async function startServe(env: NodeJS.ProcessEnv, worker: boolean): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [...cli, "serve", ...(worker ? [] : ["--no-worker"])], { env, stdio: ["ignore", "ignore", "pipe"] });
   const url = await new Promise<string>((resolve, reject) => {
     let err = "";
     child.stderr!.on("data", (c) => {
@@ -123,13 +123,13 @@ async function startServe(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess
   return { child, url };
 }
 
-async function benchStore(kind: "sqlite" | "postgres", bodies: string[], pgServer?: TemporaryPostgres) {
+async function benchStore(kind: "sqlite" | "postgres", bodies: string[], worker: boolean, pgServer?: TemporaryPostgres) {
   const home = mkdtempSync(path.join(tmpdir(), "nightshift-bench-"));
   const env: NodeJS.ProcessEnv = { ...process.env, NIGHTSHIFT_HOME: home, NIGHTSHIFT_PORT: "0" };
   if (kind === "postgres") env.NIGHTSHIFT_DATABASE_URL = await createDatabase(pgServer!.url, `bench_${Date.now()}`);
   try {
     const token = (await run(["token", "create", "--role", "analyst", "--name", "bench"], env)).trim().split("\n").pop()!;
-    const { child, url } = await startServe(env);
+    const { child, url } = await startServe(env, worker);
     let result;
     try {
       result = await post(`${url}/api/v1/alerts`, bodies, token);
@@ -156,18 +156,19 @@ const posted = bodies.reduce((n, b) => n + (JSON.parse(b) as unknown[]).length, 
 console.log(`posting ${total} alerts (${posted} with re-deliveries) in batches of ${batchSize}, ${concurrency} at a time`);
 const base = await baseline(bodies);
 const baseRate = posted / base.seconds;
-console.log(`baseline   bare node:http JSON echo   ${baseRate.toFixed(0).padStart(8)} alerts/s`);
+console.log(`${"baseline: node:http echo".padEnd(26)} ${baseRate.toFixed(0).padStart(8)} alerts/s`);
 let failed = false;
 const stores = values.store === "both" ? (["sqlite", "postgres"] as const) : [values.store as "sqlite" | "postgres"];
 const pgServer = stores.includes("postgres") ? await startTemporaryPostgres() : undefined;
 try {
-  for (const kind of stores) {
-    const result = await benchStore(kind, bodies, pgServer);
+  for (const kind of stores) for (const worker of [false, true]) {
+    const result = await benchStore(kind, bodies, worker, pgServer);
     const rate = posted / result.seconds;
     const ok = result.rows === total && result.distinct === total;
     failed ||= !ok;
+    const label = `${kind}, ${worker ? "crew working" : "ingest only"}`;
     console.log(
-      `${kind.padEnd(10)} POST /api/v1/alerts        ${rate.toFixed(0).padStart(8)} alerts/s  (${(rate / baseRate).toFixed(3)} × baseline)  ` +
+      `${label.padEnd(26)} ${rate.toFixed(0).padStart(8)} alerts/s  (${(rate / baseRate).toFixed(3)} × baseline)  ` +
         `rows ${result.rows}, distinct ${result.distinct}: ${ok ? "none lost, none duplicated" : "MISMATCH"}`,
     );
   }

@@ -13,14 +13,15 @@ export interface RunningService {
  * Serves the API and the journal, works the queue in the background, and rebuilds the journal site
  * when new posts have been written (checked every few seconds, so a burst of alerts builds it once).
  */
-export async function serveApp(app: App, options: { rebuildEveryMs?: number } = {}): Promise<RunningService> {
+export async function serveApp(app: App, options: { rebuildEveryMs?: number; worker?: boolean } = {}): Promise<RunningService> {
   const siteDir = path.join(app.journalDir, "site");
   await buildJournalSite(app.config.home);
   const server = await startHttpServer(
     { db: app.store.db, config: app.config, clock: app.clock, journalDir: siteDir },
     { host: app.config.host, port: app.config.port },
   );
-  const stopWorker = startPipelineWorker(app);
+  // Without the worker, the API only takes alerts in; `nightshift shift run` works the queue elsewhere.
+  const stopWorker = options.worker === false ? async () => {} : startPipelineWorker(app);
   let postsBuilt = await countPosts(app);
   let building = false;
   const timer = setInterval(async () => {

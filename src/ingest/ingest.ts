@@ -1,5 +1,5 @@
 import { ValidationError, isoNow, newId, systemClock, type Alert, type AlertOrigin, type Clock } from "../core/index.js";
-import { enqueue, toJson, type AlertsTable, type Executor } from "../store/index.js";
+import { enqueueMany, toJson, type AlertsTable, type Executor } from "../store/index.js";
 import { prefixPath, type Issue } from "./issues.js";
 import { normaliseAlert, type InputKind } from "./normalise.js";
 
@@ -90,7 +90,8 @@ async function storeAlerts(trx: Executor, prepared: Prepared[], clock: Clock): P
     if (!id) throw new Error(`alert with dedupe key ${dedupeKey} was neither inserted nor found`);
     return { id, created: id === alert.id };
   });
-  for (const result of results) if (result.created) await enqueue(trx, "alert.enrich", { alert_id: result.id }, { clock });
+  const created = results.filter((result) => result.created).map((result) => ({ alert_id: result.id }));
+  await enqueueMany(trx, "alert.enrich", created, { clock });
   return results;
 }
 

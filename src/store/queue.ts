@@ -15,6 +15,21 @@ export interface Job<P = unknown> {
   attempts: number;
 }
 
+let lastStamp = 0;
+let sequence = 0;
+/**
+ * Job ids sort in enqueue order (time, then a per-process sequence), so jobs queued in the same
+ * millisecond are still worked first-in, first-out.
+ */
+function newJobId(now: number): string {
+  if (now === lastStamp) sequence++;
+  else {
+    lastStamp = now;
+    sequence = 0;
+  }
+  return `${now.toString(36).padStart(9, "0")}-${sequence.toString(36).padStart(5, "0")}-${newId().slice(0, 8)}`;
+}
+
 export interface EnqueueOptions {
   /** A second job with the same key is not queued (for idempotent hand-offs). */
   dedupeKey?: string;
@@ -23,25 +38,35 @@ export interface EnqueueOptions {
 }
 
 export async function enqueue(ex: Executor, kind: string, payload: unknown, options: EnqueueOptions = {}) {
+  await enqueueMany(ex, kind, [payload], { ...options, dedupeKeys: [options.dedupeKey ?? null] });
+}
+
+/** Queues many jobs of one kind in a few multi-row inserts (a batch of alerts queues its enrichment at once). */
+export async function enqueueMany(ex: Executor, kind: string, payloads: unknown[], options: Omit<EnqueueOptions, "dedupeKey"> & { dedupeKeys?: (string | null)[] } = {}) {
   const now = (options.clock ?? systemClock).now().toISOString();
-  await ex
-    .insertInto("jobs")
-    .values({
-      id: newId(),
-      kind,
-      payload: toJson(payload),
-      dedupe_key: options.dedupeKey ?? null,
-      status: "queued",
-      attempts: 0,
-      run_after: options.runAfter?.toISOString() ?? now,
-      locked_by: null,
-      locked_until: null,
-      last_error: null,
-      created_at: now,
-      updated_at: now,
-    })
-    .onConflict((oc) => oc.column("dedupe_key").doNothing())
-    .execute();
+  const stamp = Date.now();
+  const rows = payloads.map((payload, i) => ({
+    id: newJobId(stamp),
+    kind,
+    payload: toJson(payload),
+    dedupe_key: options.dedupeKeys?.[i] ?? null,
+    status: "queued",
+    attempts: 0,
+    run_after: options.runAfter?.toISOString() ?? now,
+    locked_by: null,
+    locked_until: null,
+    last_error: null,
+    created_at: now,
+    updated_at: now,
+  }));
+  // 12 columns a row: 500 rows stay under SQLite's and PostgreSQL's bound-parameter limits.
+  for (let i = 0; i < rows.length; i += 500) {
+    await ex
+      .insertInto("jobs")
+      .values(rows.slice(i, i + 500))
+      .onConflict((oc) => oc.column("dedupe_key").doNothing())
+      .execute();
+  }
 }
 
 export interface ClaimOptions {

@@ -7,10 +7,11 @@ export function register(program: Command) {
   program
     .command("serve")
     .description("serve the API and the journal of an existing $NIGHTSHIFT_HOME and work the queue (no demo data)")
+    .option("--no-worker", "only serve; leave the queue to `nightshift shift run` processes")
     .action(
-      action(async () => {
+      action(async (options: { worker: boolean }) => {
         await withApp(async (app) => {
-          const service = await serveApp(app);
+          const service = await serveApp(app, { worker: options.worker });
           process.stderr.write(
             `Nightshift on ${service.url} — API ${service.url}/api/v1, OpenAPI ${service.url}/api/docs, journal ${service.url}/journal/\n` +
               "Every route but /healthz needs a token: nightshift token create --role viewer\n",

@@ -167,6 +167,17 @@ describe(`enrichment (${testStoreKind()})`, () => {
     );
     expect(dnsWithoutAnswer.meta.missing_fields).toEqual(["network.query_type", "network.response_code"]);
 
+    // A built-in OS principal has no directory record: not a gap, so completeness stays complete.
+    const asSystem = await enrich(buildAlert({ host: { name: "ws-01", ip: [] }, user: { name: "SYSTEM", domain: "NT AUTHORITY" } }));
+    expect(asSystem.identity).toBeNull();
+    expect(asSystem.meta.missing_fields).toEqual([]);
+    expect(asSystem.meta.context_completeness).toBe("complete");
+    expect(asSystem.meta.builtin_principal).toBe("NT AUTHORITY\\SYSTEM");
+    expect(asSystem.meta.provenance).toContainEqual({ axis: "identity", source: "builtin_principal", as_of: null });
+    const namesake = await enrich(buildAlert({ host: { name: "ws-01", ip: [] }, user: { name: "CORP\\system" } }));
+    expect(namesake.meta.builtin_principal).toBeNull();
+    expect(namesake.meta.missing_fields).toContain("identity.user_type");
+
     const eventOnly = await enrich(buildAlert({ title: "Something happened" }));
     expect(eventOnly.meta.missing_fields).toEqual(["asset"]);
     expect(eventOnly.meta.context_completeness).toBe("insufficient");
@@ -183,9 +194,10 @@ describe(`enrichment (${testStoreKind()})`, () => {
     );
     expect(e.threat_intel.verdict).toBe("malicious");
     expect(e.threat_intel.matches).toEqual([
-      { indicator: "evil.example", type: "domain", source_count: 42, source_total: 60, category: "c2", associated_malware: null, ioc_age_days: 10.5, feed: "abuse" },
-      { indicator: "203.0.113.7", type: "ip", source_count: 12, source_total: 60, category: null, associated_malware: null, ioc_age_days: 60, feed: "otx" },
-      { indicator: SHA, type: "file_hash", source_count: 2, source_total: 60, category: null, associated_malware: "Qakbot", ioc_age_days: null, feed: "local" },
+      // Each match carries its own verdict and the alert value it matched: the subdomain for a parent domain.
+      { indicator: "evil.example", type: "domain", verdict: "malicious", matched_value: "a.b.evil.example", source_count: 42, source_total: 60, category: "c2", associated_malware: null, ioc_age_days: 10.5, feed: "abuse" },
+      { indicator: "203.0.113.7", type: "ip", verdict: "malicious", matched_value: "203.0.113.7", source_count: 12, source_total: 60, category: null, associated_malware: null, ioc_age_days: 60, feed: "otx" },
+      { indicator: SHA, type: "file_hash", verdict: "suspicious", matched_value: SHA, source_count: 2, source_total: 60, category: null, associated_malware: "Qakbot", ioc_age_days: null, feed: "local" },
     ]);
     expect(e.meta.provenance.filter((p) => p.axis === "threat_intel").map((p) => p.source)).toEqual(["intel:abuse", "intel:local", "intel:otx"]);
 
@@ -193,7 +205,18 @@ describe(`enrichment (${testStoreKind()})`, () => {
     expect(hashOnly.threat_intel.verdict).toBe("suspicious");
 
     const viaLink = await enrich(buildAlert({ email: { links: ["https://login.evil.example/x"] } }));
-    expect(viaLink.threat_intel.matches.map((m) => m.indicator)).toEqual(["evil.example"]);
+    expect(viaLink.threat_intel.matches.map((m) => [m.indicator, m.matched_value])).toEqual([["evil.example", "login.evil.example"]]);
+
+    // The domain named itself is credited as the match, not a subdomain of it seen elsewhere on the alert.
+    const both = await enrich(buildAlert({ dst: { domain: "www.evil.example" }, observables: [{ type: "domain", value: "evil.example", role: "dst" }] }));
+    expect(both.threat_intel.matches.map((m) => m.matched_value)).toEqual(["evil.example"]);
+
+    const mixed = await enrich(buildAlert({ dst: { domain: "cdn.benign.example" }, process: { sha256: SHA } }));
+    expect(mixed.threat_intel.verdict).toBe("suspicious");
+    expect(mixed.threat_intel.matches.map((m) => [m.indicator, m.verdict])).toEqual([
+      [SHA, "suspicious"],
+      ["cdn.benign.example", "benign"],
+    ]);
   });
 
   it("ignores an indicator that had expired by the alert's time, but not before", async () => {
@@ -301,17 +324,33 @@ describe(`enrichment (${testStoreKind()})`, () => {
     const backup = (overrides: Partial<Alert>) =>
       buildAlert({ rule: { id: "r-backup", title: "Backup" }, host: { name: "db-01", ip: [] }, ...overrides });
     const young = await enrich(backup({ process: { name: "C:\\Tools\\BACKUP.EXE" } }));
-    expect(young.history.suppression_match).toEqual({ id: "S-young", reason: "nightly backup", author: "alice", age_days: 60 });
+    expect(young.history.suppression_match).toEqual({
+      id: "S-young",
+      reason: "nightly backup",
+      author: "alice",
+      age_days: 60,
+      in_force: true,
+      expires_at: null,
+    });
     expect(young.history.suppression_age_days).toBe(60);
 
     // Only the older, broader one covers another process: past the maximum age, still reported.
     const old = await enrich(backup({ process: { name: "tar" } }));
-    expect(old.history.suppression_match).toMatchObject({ id: "S-old", age_days: 283.5 });
+    expect(old.history.suppression_match).toMatchObject({ id: "S-old", age_days: 283.5, in_force: false, expires_at: null });
 
     const expired = await enrich(
       buildAlert({ rule: { id: "r-ps", title: "PS" }, host: { name: "ws-01", ip: [] }, process: { command_line: "powershell invoke-inventory -all" } }),
     );
-    expect(expired.history.suppression_match?.id).toBe("S-cmd");
+    expect(expired.history.suppression_match).toMatchObject({ id: "S-cmd", in_force: false, expires_at: "2026-02-01T00:00:00.000Z" });
+    const beforeExpiry = await enrich(
+      buildAlert({
+        time: "2025-12-01T00:00:00.000Z",
+        rule: { id: "r-ps", title: "PS" },
+        host: { name: "ws-01", ip: [] },
+        process: { command_line: "powershell invoke-inventory -all" },
+      }),
+    );
+    expect(beforeExpiry.history.suppression_match).toMatchObject({ id: "S-cmd", in_force: true, expires_at: "2026-02-01T00:00:00.000Z" });
     const wrongCommand = await enrich(buildAlert({ rule: { id: "r-ps", title: "PS" }, process: { command_line: "powershell -enc AAAA" } }));
     expect(wrongCommand.history.suppression_match).toBeNull();
     expect(wrongCommand.history.suppression_age_days).toBeNull();

@@ -5,6 +5,7 @@ import { resolveHosts, type HostLabel } from "./hosts.js";
 import { matchIntel } from "./intel.js";
 import { isIpAddress } from "./normalise.js";
 import { collectObservables } from "./observables.js";
+import { builtinPrincipal } from "./principals.js";
 import { getIdentityRecord, listSuppressions, type IdentityRecord } from "./queries.js";
 import { matchSuppression } from "./suppressions.js";
 
@@ -79,14 +80,25 @@ function emailContext(alert: Alert): Enrichment["email_context"] {
  * The identity the alert is about: its user, or for an e-mail to exactly one recipient, that recipient
  * (the person who would click). Several recipients name no single identity.
  */
-async function resolveIdentity(ex: Executor, alert: Alert): Promise<{ ref: string | null; record: IdentityRecord | null }> {
-  if (alert.user?.name) return { ref: alert.user.name, record: await getIdentityRecord(ex, alert.user.name) };
+interface ResolvedIdentity {
+  ref: string | null;
+  record: IdentityRecord | null;
+  /** Set when the user is a built-in OS principal with no directory record (see principals.ts). */
+  builtin: string | null;
+}
+
+async function resolveIdentity(ex: Executor, alert: Alert): Promise<ResolvedIdentity> {
+  if (alert.user?.name) {
+    const record = await getIdentityRecord(ex, alert.user.name);
+    // The directory is asked first: if it does hold a record under that name, the record wins.
+    return { ref: alert.user.name, record, builtin: record ? null : builtinPrincipal(alert.user) };
+  }
   const recipients = alert.email?.recipients ?? [];
   if (recipients.length === 1) {
     const record = await getIdentityRecord(ex, recipients[0]!);
-    if (record) return { ref: recipients[0]!, record };
+    if (record) return { ref: recipients[0]!, record, builtin: null };
   }
-  return { ref: null, record: null };
+  return { ref: null, record: null, builtin: null };
 }
 
 interface Gaps {
@@ -94,12 +106,13 @@ interface Gaps {
   host: HostLabel | null;
   identityRef: string | null;
   identity: IdentityRecord | null;
+  builtinPrincipal: string | null;
   network: Enrichment["network"];
   email: Enrichment["email_context"];
 }
 
 /** Exact paths of what is unknown and matters for this kind of alert; nothing is filled in by guess. */
-function missingFields({ alert, host, identityRef, identity, network, email }: Gaps): string[] {
+function missingFields({ alert, host, identityRef, identity, builtinPrincipal, network, email }: Gaps): string[] {
   const kind = alertKind(alert);
   const missing: string[] = [];
 
@@ -115,6 +128,8 @@ function missingFields({ alert, host, identityRef, identity, network, email }: G
 
   if (identity) {
     for (const field of IDENTITY_OPTIONAL) if (identity.identity[field] === undefined) missing.push(`identity.${field}`);
+  } else if (builtinPrincipal) {
+    // A built-in OS principal has no directory record to fetch: a gap nothing can fill is not a gap.
   } else if (identityRef) {
     for (const field of IDENTITY_FIELDS) missing.push(`identity.${field}`);
   } else if (kind.auth || kind.phishing) {
@@ -170,7 +185,15 @@ export async function enrichAlert(ex: Executor, alert: Alert, options: EnrichOpt
 
   const network = networkAxis(alert);
   const email = emailContext(alert);
-  const missing = missingFields({ alert, host, identityRef: identity.ref, identity: identity.record, network, email });
+  const missing = missingFields({
+    alert,
+    host,
+    identityRef: identity.ref,
+    identity: identity.record,
+    builtinPrincipal: identity.builtin,
+    network,
+    email,
+  });
 
   const networkKnown = Object.values(network).some((v) => v !== null);
   const namesEntity = host !== null || identity.ref !== null;
@@ -187,6 +210,7 @@ export async function enrichAlert(ex: Executor, alert: Alert, options: EnrichOpt
   if (networkKnown) provenance.push({ axis: "network", source: "alert", as_of: alert.received_at });
   if (asset) provenance.push({ axis: "asset", source: "cmdb", as_of: asset.updated_at });
   if (identity.record) provenance.push({ axis: "identity", source: "identity", as_of: identity.record.updated_at });
+  if (identity.builtin) provenance.push({ axis: "identity", source: "builtin_principal", as_of: null });
   provenance.push(...intel.provenance);
   provenance.push({ axis: "history", source: "history", as_of: alertTime });
   if (email) provenance.push({ axis: "email_context", source: "alert", as_of: alert.received_at });
@@ -207,6 +231,7 @@ export async function enrichAlert(ex: Executor, alert: Alert, options: EnrichOpt
       missing_fields: missing,
       telemetry,
       provenance,
+      builtin_principal: identity.builtin,
     },
   });
 }

@@ -23,14 +23,20 @@ export interface IntelResult {
  */
 export async function matchIntel(ex: Executor, observables: AlertObservables, alertTime: string): Promise<IntelResult> {
   const at = Date.parse(alertTime);
-  const domains = new Set<string>();
-  for (const domain of observables.intel.domain) {
-    domains.add(domain);
-    for (const parent of parentDomains(domain)) domains.add(parent);
-  }
+  // Lookup key → the alert's own value behind it: a parent domain is asked about for the subdomain seen.
+  const matchedValue = new Map<string, string>();
+  const remember = (type: Indicator["type"], key: string, value: string) => {
+    const k = `${type}:${key}`;
+    if (!matchedValue.has(k)) matchedValue.set(k, value);
+  };
+  for (const type of ["ip", "url", "file_hash", "email"] as const) for (const value of observables.intel[type]) remember(type, value, value);
+  // Exact names first, so a domain the alert names itself is never credited to a subdomain of it.
+  for (const domain of observables.intel.domain) remember("domain", domain, domain);
+  for (const domain of observables.intel.domain) for (const parent of parentDomains(domain)) remember("domain", parent, domain);
+  const domains = [...new Set([...matchedValue.keys()].filter((k) => k.startsWith("domain:")).map((k) => k.slice("domain:".length)))];
   const found = [
     ...(await findIndicators(ex, "ip", observables.intel.ip)),
-    ...(await findIndicators(ex, "domain", [...domains])),
+    ...(await findIndicators(ex, "domain", domains)),
     ...(await findIndicators(ex, "url", observables.intel.url)),
     ...(await findIndicators(ex, "file_hash", observables.intel.file_hash)),
     ...(await findIndicators(ex, "email", observables.intel.email)),
@@ -50,9 +56,12 @@ export async function matchIntel(ex: Executor, observables: AlertObservables, al
   for (const { indicator, updated_at } of found) {
     if (STRENGTH[indicator.verdict] > STRENGTH[verdict]) verdict = indicator.verdict;
     const seen = indicator.last_seen ?? indicator.first_seen;
+    const key = indicatorKey(indicator.type, indicator.value);
     matches.push({
       indicator: indicator.value,
       type: indicator.type,
+      verdict: indicator.verdict,
+      matched_value: matchedValue.get(`${indicator.type}:${key}`) ?? indicator.value,
       source_count: indicator.source_count,
       source_total: indicator.source_total,
       category: indicator.category ?? null,
@@ -62,7 +71,7 @@ export async function matchIntel(ex: Executor, observables: AlertObservables, al
     });
     const asOf = feeds.get(indicator.feed);
     if (!asOf || updated_at > asOf) feeds.set(indicator.feed, updated_at);
-    if (indicator.verdict !== "benign") hostile.push({ type: indicator.type, key: indicatorKey(indicator.type, indicator.value) });
+    if (indicator.verdict !== "benign") hostile.push({ type: indicator.type, key });
   }
   return {
     threat_intel: { verdict, matches },

@@ -4,10 +4,9 @@ import { ageDays, hostKey, isWithinDomain, userKey } from "./normalise.js";
 import type { AlertObservables } from "./observables.js";
 
 export interface SuppressionResult {
+  /** The chosen suppression; its `in_force` says whether it was in force at the alert's time. */
   match: Enrichment["history"]["suppression_match"];
   age_days: number | null;
-  /** Whether the chosen suppression is still in force: not expired and no older than the maximum age. */
-  in_force: boolean;
 }
 
 function baseName(name: string): string {
@@ -53,10 +52,16 @@ export function matchSuppression(
     })
     .sort((a, b) => Number(b.inForce) - Number(a.inForce) || a.age - b.age || a.s.id.localeCompare(b.s.id));
   const best = covering[0];
-  if (!best) return { match: null, age_days: null, in_force: false };
+  if (!best) return { match: null, age_days: null };
   return {
-    match: { id: best.s.id, reason: best.s.reason, author: best.s.author, age_days: best.age },
+    match: {
+      id: best.s.id,
+      reason: best.s.reason,
+      author: best.s.author,
+      age_days: best.age,
+      in_force: best.inForce,
+      expires_at: best.s.expires_at ?? null,
+    },
     age_days: best.age,
-    in_force: best.inForce,
   };
 }

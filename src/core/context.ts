@@ -34,10 +34,11 @@ export const Identity = z.object({
 export type Identity = z.infer<typeof Identity>;
 
 export const IndicatorType = z.enum(["ip", "domain", "url", "file_hash", "email"]);
+export const IndicatorVerdict = z.enum(["malicious", "suspicious", "benign"]);
 export const Indicator = z.object({
   type: IndicatorType,
   value: z.string().min(1),
-  verdict: z.enum(["malicious", "suspicious", "benign"]).default("malicious"),
+  verdict: IndicatorVerdict.default("malicious"),
   source_count: z.number().int().min(0),
   source_total: z.number().int().min(1),
   category: z.string().optional(),
@@ -100,8 +101,13 @@ export const Enrichment = z.object({
     verdict: z.enum(["malicious", "suspicious", "benign", "unknown"]),
     matches: z.array(
       z.object({
+        /** The indicator record's value (e.g. a parent domain). */
         indicator: z.string(),
         type: IndicatorType,
+        /** This indicator's own verdict; `threat_intel.verdict` is the strongest over all matches. */
+        verdict: IndicatorVerdict,
+        /** The value on the alert that matched it (e.g. the subdomain that was queried). */
+        matched_value: z.string(),
         source_count: z.number(),
         source_total: z.number(),
         category: z.string().nullable(),
@@ -116,7 +122,17 @@ export const Enrichment = z.object({
     same_indicator_assets: z.array(z.string()),
     same_src_count: z.number().int(),
     same_rule_count: z.number().int(),
-    suppression_match: z.object({ id: z.string(), reason: z.string(), author: z.string(), age_days: z.number() }).nullable(),
+    suppression_match: z
+      .object({
+        id: z.string(),
+        reason: z.string(),
+        author: z.string(),
+        age_days: z.number(),
+        /** In force at the alert's time: not expired and no older than the maximum age. */
+        in_force: z.boolean(),
+        expires_at: z.string().nullable(),
+      })
+      .nullable(),
     suppression_age_days: z.number().nullable(),
     last_disposition: z.string().nullable(),
     /** Earlier alerts (by alert time, within the window) sharing an entity with this one. */
@@ -141,6 +157,11 @@ export const Enrichment = z.object({
     missing_fields: z.array(z.string()),
     telemetry: z.array(z.string()),
     provenance: z.array(z.object({ axis: z.string(), source: z.string(), as_of: z.string().nullable() })),
+    /**
+     * The alert's user is an operating-system principal (`NT AUTHORITY\SYSTEM`, `LOCAL SERVICE`…), not
+     * a directory identity: no identity record can exist for it, so none is listed as missing.
+     */
+    builtin_principal: z.string().nullable().default(null),
   }),
 });
 export type Enrichment = z.infer<typeof Enrichment>;

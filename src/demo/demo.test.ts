@@ -251,7 +251,7 @@ describe("demo shift", () => {
       "crown_jewel_exfiltration",
     ];
     for (const scenario of scenarios) expect(byScenario(scenario).length, scenario).toBeGreaterThan(0);
-    expect(new Set(Object.values(truth).map((t) => t.expected_outcome))).toEqual(new Set(["closed", "escalated", "held"]));
+    expect(new Set(Object.values(truth).map((t) => t.expected_outcome))).toEqual(new Set(["closed", "suppressed", "escalated", "held"]));
   });
 
   it("shapes each scenario as its name says", () => {
@@ -380,7 +380,7 @@ describe("demo answer key against crew.md's TORA rules", () => {
   });
 
   it("closes only single-asset alerts at severity medium or below with no forced rule", () => {
-    const closed = [...views.values()].filter((v) => truth[v.alert.source_id]!.expected_outcome === "closed");
+    const closed = [...views.values()].filter((v) => ["closed", "suppressed"].includes(truth[v.alert.source_id]!.expected_outcome));
     expect(closed.length).toBeGreaterThanOrEqual(5);
     for (const v of closed) {
       expect(v.forced, v.alert.source_id).toEqual([]);
@@ -392,12 +392,15 @@ describe("demo answer key against crew.md's TORA rules", () => {
   it("closes what a fresh suppression covers and never closes on a suppression older than 90 days", () => {
     const fresh = [...views.values()].filter((v) => v.suppressions.some((s) => s.valid));
     expect(fresh.length).toBeGreaterThanOrEqual(4);
-    for (const v of fresh) expect(truth[v.alert.source_id]!.expected_outcome).toBe("closed");
+    for (const v of fresh) expect(truth[v.alert.source_id]!.expected_outcome).toBe("suppressed");
+    // "suppressed" means closed under a suppression rule: only a valid one can be behind it.
+    const suppressed = [...views.values()].filter((v) => truth[v.alert.source_id]!.expected_outcome === "suppressed");
+    expect(suppressed.map((v) => v.alert.source_id).sort()).toEqual(fresh.map((v) => v.alert.source_id).sort());
     const staleOnly = [...views.values()].filter((v) => v.suppressions.length > 0 && v.suppressions.every((s) => !s.valid));
     expect(staleOnly.length).toBeGreaterThan(0);
     for (const v of staleOnly) {
       expect(v.suppressions.every((s) => s.ageDays > 90)).toBe(true);
-      expect(truth[v.alert.source_id]!.expected_outcome).not.toBe("closed");
+      expect(["closed", "suppressed"]).not.toContain(truth[v.alert.source_id]!.expected_outcome);
     }
     const agentScripts = byScenario("benign_signed_agent_script");
     expect(new Set(agentScripts.map(hostnameOf)).size).toBeGreaterThanOrEqual(3);

@@ -5,12 +5,14 @@ import { issuesOf, ValidationError } from "../core/errors.js";
 
 /**
  * Answer key for one demo alert. `expected_outcome` is TORA's triage outcome derived from the crew.md
- * rules: closed (CLOSED), escalated (ESCALATED), held (INSUFFICIENT_CONTEXT, human queue).
+ * rules, in the vocabulary of `alerts export` (core `Outcome`): closed (CLOSED), suppressed (CLOSED
+ * under a suppression rule, which TORA names), escalated (ESCALATED), held (INSUFFICIENT_CONTEXT,
+ * human queue).
  * `verdict` is what the alert really was, which a forced escalation may not change.
  */
 export const GroundTruth = z.object({
   scenario: z.string().min(1),
-  expected_outcome: z.enum(["closed", "escalated", "held"]),
+  expected_outcome: z.enum(["closed", "suppressed", "escalated", "held"]),
   verdict: z.enum(["true_positive", "benign_true_positive", "false_positive", "undetermined"]),
   notes: z.string().min(1),
 });

@@ -10,6 +10,7 @@ import {
   signedVendorProcess,
   toraInput,
   type Item,
+  suppressionMatch,
 } from "../testing/fixtures.js";
 import { applyGuardrails, guard } from "./apply.js";
 import { closeBlockers, escalateBlockers } from "./decision.js";
@@ -43,7 +44,7 @@ function injected(text: string): Item {
     enrichment: makeEnrichment(alert, {
       asset: { hostname: "DC-01", ips: ["10.0.0.5"], criticality: "critical", environment: "corporate" },
       email_context: { subject: text },
-      history: { suppression_match: { id: "SUP-3", reason: "admin tooling", author: "ops", age_days: 10 }, suppression_age_days: 10 },
+      history: { ...suppressionMatch("SUP-3", 10, { reason: "admin tooling", author: "ops" }) },
     }),
   };
 }
@@ -81,13 +82,15 @@ describe("thresholds", () => {
   });
 
   it("names each closing and escalating condition at its boundary", () => {
-    const ok = { confidence: 80, severity: "medium" as const, singleAsset: true, forcedRules: 0, disposition: "false_positive" as const, contextSufficient: true };
+    const ok = { confidence: 80, severity: "medium" as const, singleAsset: true, forcedRules: 0, disposition: "false_positive" as const, contextSufficient: true, containedByControl: false };
     expect(closeBlockers(ok)).toEqual([]);
     expect(closeBlockers({ ...ok, confidence: 79 })).toEqual(["close confidence 79 < 80"]);
     expect(closeBlockers({ ...ok, severity: "high" })).toEqual(["severity high > medium"]);
     expect(closeBlockers({ ...ok, singleAsset: false })).toEqual(["more than one asset involved"]);
     expect(closeBlockers({ ...ok, forcedRules: 1 })).toEqual(["1 forced escalation rule(s) fired"]);
     expect(closeBlockers({ ...ok, disposition: "undetermined" })).toHaveLength(1);
+    expect(closeBlockers({ ...ok, disposition: "true_positive" })).toEqual(["disposition true_positive closes only when a control contained every alert"]);
+    expect(closeBlockers({ ...ok, disposition: "true_positive", containedByControl: true })).toEqual([]);
     const esc = { confidence: 60, hypothesis: "h", articulable: true, contextSufficient: true };
     expect(escalateBlockers(esc)).toEqual([]);
     expect(escalateBlockers({ ...esc, confidence: 59 })).toEqual(["escalate confidence 59 < 60"]);
@@ -166,7 +169,7 @@ describe("applyGuardrails", () => {
   });
 
   it("refuses a close that cites a suppression that does not count", () => {
-    const i = input(signedVendorProcess({ history: { suppression_match: { id: "SUP-7", reason: "old", author: "alice", age_days: 120 }, suppression_age_days: 120 } }));
+    const i = input(signedVendorProcess({ history: { ...suppressionMatch("SUP-7", 120, { reason: "old", author: "alice" }) } }));
     const det = triageDeterministic(i);
     const proposed = proposal(det, {
       verdict: "CLOSED",
@@ -190,6 +193,64 @@ describe("applyGuardrails", () => {
     const out = applyGuardrails(proposal(det, { verdict: "ESCALATED", confidence: 92, confidence_label: "high", escalation_package: pkg, insufficient_context_package: null }), i);
     expect(out.verdict).toBe("INSUFFICIENT_CONTEXT");
     expect(out.confidence).toBe(59);
+  });
+
+  it("closes a true positive only when a control contained it, and then not as a false positive", () => {
+    const email = (action: string): Item => {
+      const mail = {
+        sender: "payroll@payroll-portal.example",
+        recipients: ["jdoe@corp.example"],
+        recipient_count: 1,
+        gateway_verdict: "phish",
+        gateway_action: action,
+        links: ["https://payroll-portal.example/view"],
+        page_loaded: false,
+        credentials_submitted: false,
+      };
+      const alert = makeAlert({ severity: "medium", subtype: "phishing_email_malicious_link", host: null, src: null, email: mail });
+      return { alert, enrichment: makeEnrichment(alert, { network: { src_ip: null, src_hostname: null }, asset: null, email_context: { ...mail } }) };
+    };
+    const contained = input(email("quarantined"));
+    const det = triageDeterministic(contained);
+    expect(det.verdict).toBe("CLOSED");
+    // A proposal that calls the contained phish a false positive is corrected, not closed differently.
+    const relabelled = guard(proposal(det, { false_positive_assessment: { ...det.false_positive_assessment, likely_false_positive: true } }), contained);
+    expect(relabelled.output.false_positive_assessment.likely_false_positive).toBe(false);
+    expect(relabelled.adjustments).toContain("a contained true positive is not a false positive");
+
+    const delivered = input(email("delivered"));
+    const closeDelivered = proposal(triageDeterministic(delivered), {
+      verdict: "CLOSED",
+      confidence: 90,
+      confidence_label: "high",
+      priority: "P4",
+      false_positive_assessment: { likely_false_positive: false, disposition: "true_positive", reasoning: "blocked", suppression_rule_id: null },
+      escalation_package: null,
+      insufficient_context_package: null,
+    });
+    const out = applyGuardrails(closeDelivered, delivered);
+    expect(out.verdict).toBe("INSUFFICIENT_CONTEXT");
+    expect(out.rationale).toContain("disposition true_positive closes only when a control contained every alert");
+  });
+
+  it("lifts the thin-context cap for a suppression-backed close only", () => {
+    const item = signedVendorProcess({ identity: null, meta: { context_completeness: "complete", missing_fields: [] } }, { user: null });
+    const i = input(item);
+    const det = triageDeterministic(i);
+    expect(det.verdict).toBe("CLOSED");
+    expect(guard(det, i).adjustments).toEqual([]);
+    expect(det.confidence).toBeGreaterThan(59);
+    const pkg = triageDeterministic(input(portScan())).escalation_package!;
+    const escalated = applyGuardrails(proposal(det, { verdict: "ESCALATED", confidence: 92, confidence_label: "high", escalation_package: pkg }), i);
+    expect(escalated.confidence).toBe(59);
+    expect(escalated.verdict).toBe("INSUFFICIENT_CONTEXT");
+    // A close that does not hold (no closing disposition) falls back under the cap.
+    const undetermined = applyGuardrails(
+      proposal(det, { confidence: 95, confidence_label: "high", false_positive_assessment: { ...det.false_positive_assessment, disposition: "undetermined" } }),
+      i,
+    );
+    expect(undetermined.verdict).toBe("INSUFFICIENT_CONTEXT");
+    expect(undetermined.confidence).toBe(59);
   });
 
   it("builds the missing package of a proposal and rejects a malformed one", () => {

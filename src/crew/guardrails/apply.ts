@@ -25,9 +25,11 @@ export interface GuardedOutput {
  * The invariant every analyst's proposal passes through before anything acts on it. It reads only the
  * structured input (never the proposal's prose) and:
  *  - forces ESCALATED when a forced rule fires (rules recomputed here, never taken from the proposal);
- *  - never lets severity fall below step 1's, nor confidence exceed 59 on fewer than two axes;
- *  - downgrades a CLOSED that misses a threshold or has no structured benign basis to INSUFFICIENT_CONTEXT,
- *    and an ESCALATED without confidence ≥ 60 and a grounded hypothesis likewise;
+ *  - never lets severity fall below step 1's, nor confidence exceed 59 on fewer than two axes (except a
+ *    CLOSED that a valid suppression backs with no malicious evidence and no forced rule);
+ *  - downgrades a CLOSED that misses a threshold or has no structured closing basis to INSUFFICIENT_CONTEXT
+ *    (a true_positive closes only when a control contained every alert), and an ESCALATED without
+ *    confidence ≥ 60 and a grounded hypothesis likewise;
  *  - keeps the packages whole (preserved context recomputed, indicators completed) and label,
  *    priority and nova_feed consistent with the final verdict.
  */
@@ -60,7 +62,9 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
   });
   out.forced_escalation = { triggered: rules.length > 0, rules: rules.map(toForcedRule) };
 
-  if (!a.context.sufficient && out.confidence > CONFIDENCE_WEIGHTS.insufficientContextCap) {
+  // A suppression-backed closure stands on the SOC's approved context, not on the axes (tora/assessment.ts).
+  const suppressionBackedClose = out.verdict === "CLOSED" && rules.length === 0 && a.context.suppressionBacked;
+  if (!a.context.sufficient && !suppressionBackedClose && out.confidence > CONFIDENCE_WEIGHTS.insufficientContextCap) {
     adjustments.push(`confidence ${out.confidence} capped at ${CONFIDENCE_WEIGHTS.insufficientContextCap}: fewer than 2 axes carry signal and intel cannot rescue`);
     out.confidence = CONFIDENCE_WEIGHTS.insufficientContextCap;
   }
@@ -84,9 +88,10 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
       singleAsset: a.singleAsset,
       forcedRules: 0,
       disposition: out.false_positive_assessment.disposition,
-      contextSufficient: a.context.sufficient,
+      contextSufficient: a.context.closeSufficient,
+      containedByControl: a.fp.contained,
     });
-    if (!a.fp.likely) blockers.push(`no structured benign basis outweighs the evidence (${a.fp.reasoning})`);
+    if (!a.fp.closable) blockers.push(`no structured closing basis outweighs the evidence (${a.fp.reasoning})`);
     if (suppressionId !== null && out.false_positive_assessment.suppression_rule_id === null) blockers.push(`cited suppression ${suppressionId} does not count`);
     if (blockers.length) {
       verdict = "INSUFFICIENT_CONTEXT";
@@ -105,9 +110,15 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
     }
   }
   out.verdict = verdict;
-  if (verdict === "CLOSED" && !out.false_positive_assessment.likely_false_positive) {
-    adjustments.push("a closed case is a likely false positive");
-    out.false_positive_assessment.likely_false_positive = true;
+  if (suppressionBackedClose && verdict !== "CLOSED" && !a.context.sufficient && out.confidence > CONFIDENCE_WEIGHTS.insufficientContextCap) {
+    adjustments.push(`confidence ${out.confidence} capped at ${CONFIDENCE_WEIGHTS.insufficientContextCap}: the suppression-backed close did not hold and fewer than 2 axes carry signal`);
+    out.confidence = CONFIDENCE_WEIGHTS.insufficientContextCap;
+  }
+  // A closed case is a likely false positive, unless it closed as a true positive a control contained.
+  const closedAsFalsePositive = out.false_positive_assessment.disposition !== "true_positive";
+  if (verdict === "CLOSED" && out.false_positive_assessment.likely_false_positive !== closedAsFalsePositive) {
+    adjustments.push(closedAsFalsePositive ? "a closed case is a likely false positive" : "a contained true positive is not a false positive");
+    out.false_positive_assessment.likely_false_positive = closedAsFalsePositive;
   }
 
   const deterministicPriority = priorityFor(verdict, {

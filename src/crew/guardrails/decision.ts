@@ -15,7 +15,10 @@ export interface CloseCheck {
   singleAsset: boolean;
   forcedRules: number;
   disposition: Verdict;
+  /** Two axes with signal, or a suppression-backed closure (tora/assessment.ts). */
   contextSufficient: boolean;
+  /** Every alert is a true positive a control contained (tora/closing.ts): true_positive may close. */
+  containedByControl: boolean;
 }
 
 /** Why a case may not be closed; empty when it may. */
@@ -25,7 +28,12 @@ export function closeBlockers(c: CloseCheck): string[] {
   if (c.confidence < CLOSE_MIN_CONFIDENCE) out.push(`close confidence ${c.confidence} < ${CLOSE_MIN_CONFIDENCE}`);
   if (severityRank(c.severity) > severityRank(CLOSE_MAX_SEVERITY)) out.push(`severity ${c.severity} > ${CLOSE_MAX_SEVERITY}`);
   if (!c.singleAsset) out.push("more than one asset involved");
-  if (!CLOSING_DISPOSITIONS.includes(c.disposition)) out.push(`disposition ${c.disposition} is not false_positive or benign_true_positive`);
+  if (!CLOSING_DISPOSITIONS.includes(c.disposition) && !(c.disposition === "true_positive" && c.containedByControl))
+    out.push(
+      c.disposition === "true_positive"
+        ? "disposition true_positive closes only when a control contained every alert"
+        : `disposition ${c.disposition} is not false_positive, benign_true_positive or a contained true_positive`,
+    );
   if (!c.contextSufficient) out.push("fewer than 2 context axes carry signal");
   return out;
 }
@@ -73,26 +81,32 @@ export function decideVerdict(a: CaseAssessment, rules: FiredRule[], hypothesis:
     singleAsset: a.singleAsset,
     forcedRules: 0,
     disposition: a.fp.disposition,
-    contextSufficient: a.context.sufficient,
+    contextSufficient: a.context.closeSufficient,
+    containedByControl: a.fp.contained,
   });
-  if (a.fp.likely && close.length === 0) {
-    findings.push(`CLOSED: close confidence ${a.confidence.close} ≥ ${CLOSE_MIN_CONFIDENCE}, severity ${a.severity.severity} ≤ ${CLOSE_MAX_SEVERITY}, single asset, ${a.fp.disposition}.`);
+  if (a.fp.closable && close.length === 0) {
+    const how = a.fp.contained
+      ? "true_positive contained by a control (nothing further is needed)"
+      : a.context.suppressionBacked && !a.context.sufficient
+        ? `${a.fp.disposition}, suppression-backed (the approved suppression stands in for the silent axes)`
+        : a.fp.disposition;
+    findings.push(`CLOSED: close confidence ${a.confidence.close} ≥ ${CLOSE_MIN_CONFIDENCE}, severity ${a.severity.severity} ≤ ${CLOSE_MAX_SEVERITY}, single asset, ${how}.`);
     return { verdict: "CLOSED", confidence: a.confidence.close, blockers: [], findings };
   }
-  if (a.fp.likely) findings.push(`Not closed: ${close.join("; ")}.`);
+  if (a.fp.closable) findings.push(`Not closed: ${close.join("; ")}.`);
   const escalate = escalateBlockers({
     confidence: a.confidence.escalate,
     hypothesis: hypothesis.text,
     articulable: hypothesis.articulable,
     contextSufficient: a.context.sufficient,
   });
-  if (!a.fp.likely && escalate.length === 0) {
+  if (!a.fp.closable && escalate.length === 0) {
     findings.push(`ESCALATED: escalate confidence ${a.confidence.escalate} ≥ ${ESCALATE_MIN_CONFIDENCE} with a falsifiable hypothesis on axis data.`);
     return { verdict: "ESCALATED", confidence: a.confidence.escalate, blockers: [], findings };
   }
-  const blockers = a.fp.likely ? close : escalate.length ? escalate : ["the benign evidence does not reach the closing bar"];
+  const blockers = a.fp.closable ? close : escalate.length ? escalate : ["the benign evidence does not reach the closing bar"];
   findings.push(`INSUFFICIENT_CONTEXT: ${blockers.join("; ")}.`);
-  return { verdict: "INSUFFICIENT_CONTEXT", confidence: a.fp.likely ? a.confidence.close : a.confidence.escalate, blockers, findings };
+  return { verdict: "INSUFFICIENT_CONTEXT", confidence: a.fp.closable ? a.confidence.close : a.confidence.escalate, blockers, findings };
 }
 
 /** Priority P1 always wins for these rules. */

@@ -130,11 +130,21 @@ export function makeEnrichment(alert: Alert, patch: EnrichmentPatch = {}): Enric
 export function intelMatch(
   indicator: string,
   sourceCount: number,
-  options: { total?: number; age?: number | null; malware?: string | null; category?: string | null; type?: "ip" | "domain" | "url" | "file_hash" | "email" } = {},
+  options: {
+    total?: number;
+    age?: number | null;
+    malware?: string | null;
+    category?: string | null;
+    type?: "ip" | "domain" | "url" | "file_hash" | "email";
+    verdict?: "malicious" | "suspicious" | "benign";
+    matched?: string;
+  } = {},
 ): E["threat_intel"]["matches"][number] {
   return {
     indicator,
     type: options.type ?? "domain",
+    verdict: options.verdict ?? "malicious",
+    matched_value: options.matched ?? indicator,
     source_count: sourceCount,
     source_total: options.total ?? 60,
     category: options.category === undefined ? "c2" : options.category,
@@ -142,6 +152,26 @@ export function intelMatch(
     ioc_age_days: options.age === undefined ? 12 : options.age,
     feed: "local",
   };
+}
+
+type SuppressionMatch = NonNullable<E["history"]["suppression_match"]>;
+
+/** A suppression match as the context stage records it; in force unless older than 90 days or expired. */
+export function suppressionMatch(
+  id: string,
+  ageDays: number,
+  options: { reason?: string; author?: string; expiresAt?: string | null; inForce?: boolean } = {},
+): Pick<E["history"], "suppression_match" | "suppression_age_days"> {
+  const expiresAt = options.expiresAt ?? null;
+  const match: SuppressionMatch = {
+    id,
+    reason: options.reason ?? "sanctioned activity",
+    author: options.author ?? "alice",
+    age_days: ageDays,
+    in_force: options.inForce ?? (ageDays <= 90 && (expiresAt === null || Date.parse(expiresAt) >= Date.parse(ALERT_TIME))),
+    expires_at: expiresAt,
+  };
+  return { suppression_match: match, suppression_age_days: ageDays };
 }
 
 export function toraInput(caseId: string, ...items: { alert: Alert; enrichment: Enrichment }[]): ToraInput {
@@ -215,8 +245,7 @@ export function signedVendorProcess(patch: EnrichmentPatch = {}, alertPatch: Par
     enrichment: makeEnrichment(alert, {
       ...patch,
       history: {
-        suppression_match: { id: "SUP-7", reason: "OneDrive self-update", author: "alice", age_days: 30 },
-        suppression_age_days: 30,
+        ...suppressionMatch("SUP-7", 30, { reason: "OneDrive self-update", author: "alice" }),
         same_rule_count: 14,
         last_disposition: "benign_true_positive",
         ...patch.history,
@@ -235,8 +264,7 @@ export function benignUpdateLookup(patch: EnrichmentPatch = {}): Item {
       threat_intel: { verdict: "benign", matches: [intelMatch("updates.vendor.example", 0, { category: "software-update", malware: null })] },
       ...patch,
       history: {
-        suppression_match: { id: "SUP-12", reason: "vendor update service", author: "bob", age_days: 20 },
-        suppression_age_days: 20,
+        ...suppressionMatch("SUP-12", 20, { reason: "vendor update service", author: "bob" }),
         ...patch.history,
       },
     },

@@ -1,4 +1,5 @@
 import type { Enrichment, Verdict } from "../../core/index.js";
+import { ANSWERED_BY, containmentGap, deadIndicatorGap, describeContainment, describeDeadIndicator, type ClosingBasis } from "./closing.js";
 import { HIGH_SIGNAL_TECHNIQUES, alertFacts, isBruteForceSubtype, isLoginSuccessSubtype, type AlertFacts } from "./facts.js";
 import type { ToraInput } from "./schema.js";
 import { assessSeverity, evasiveTransport, type SeverityAssessment } from "./severity.js";
@@ -12,6 +13,11 @@ export interface Evidence {
   id: string;
   weight: number;
   detail: string;
+  /**
+   * The closing basis that accounts for this evidence on every alert it was found on (tora/closing.ts):
+   * it still counts towards escalation, but not against closing.
+   */
+  answeredBy?: "contained_by_control" | "dead_indicator";
 }
 
 export interface BruteForceChain {
@@ -32,7 +38,14 @@ export interface AxisSignal {
 }
 
 export interface FalsePositiveAssessment {
+  /** A closing basis holds on every alert and nothing it cannot answer stands against it. */
+  closable: boolean;
+  /** Closable as a false positive or benign true positive (the output's `likely_false_positive`). */
   likely: boolean;
+  /** Closable as a true positive that a control contained: every alert has the contained_by_control basis. */
+  contained: boolean;
+  /** The bases found on each alert, in case order. */
+  bases: ClosingBasis[][];
   disposition: Verdict;
   reasoning: string;
   suppressionId: string | null;
@@ -47,6 +60,13 @@ export interface ContextAssessment {
   completeness: Enrichment["meta"]["context_completeness"];
   missingFields: string[];
   blockingFields: string[];
+  /**
+   * Every alert is covered by a valid suppression, there is no malicious evidence at all and at least one
+   * axis carries signal: the SOC's own approved context stands in for the missing axes when closing.
+   */
+  suppressionBacked: boolean;
+  /** Enough context to close: two axes with signal, or a suppression-backed closure. */
+  closeSufficient: boolean;
   /** The hypothesis has axis data to stand on: a pivot (host, address, user, sender) from an axis with signal. */
   grounded: boolean;
   findings: string[];
@@ -59,6 +79,8 @@ export interface ConfidenceAssessment {
   completeness: number;
   support: number;
   malicious: number;
+  /** The malicious evidence that counts against closing: what no closing basis accounts for. */
+  maliciousAgainstClose: number;
   benign: number;
   /** Confidence that the case deserves investigation (the escalation direction). */
   escalate: number;
@@ -93,9 +115,19 @@ export interface CaseAssessment {
  *                + 12 × axes with real signal (network, asset, identity)
  *                + completeness (complete 14, partial 7, insufficient 0)
  *   escalate = support + malicious evidence − ⌈benign evidence / 2⌉
- *   close    = support + benign evidence − malicious evidence
- * Each evidence side is the sum of its weights below, capped at EVIDENCE_CAP. With fewer than two axes
- * of signal both directions are capped at 59: intel may corroborate, it never rescues thin context.
+ *   close    = support + benign evidence − malicious evidence no closing basis accounts for
+ * Each evidence side is the sum of its weights below, capped at EVIDENCE_CAP. Closing confidence is
+ * confidence that nothing further is needed, so evidence a closing basis accounts for (tora/closing.ts:
+ * the intel on a contained phishing e-mail, the stale intel on a dead indicator) does not count against
+ * it. With fewer than two axes of signal both directions are capped at 59: intel may corroborate, it
+ * never rescues thin context.
+ *
+ * Suppression-backed closure: when every alert is covered by a valid suppression (in force, ≤ 90 days,
+ * no hostile intel), there is no malicious evidence at all and at least one axis carries signal, the
+ * suppression is human-approved SOC context (crew.md memory layer 3) about exactly this activity. It
+ * stands in for what the silent axes and missing fields would have told: close support is credited as
+ * if all three axes had signal and the context were complete, and the 59 cap does not apply to closing.
+ * Escalation is never credited this way.
  */
 export const CONFIDENCE_WEIGHTS = {
   base: 5,
@@ -130,12 +162,18 @@ export const MALICIOUS_WEIGHTS = {
   identity_anomaly: 5,
 } as const;
 
-/** Benign evidence weights. A past disposition ("seen before") weighs nothing: it never closes alone. */
+/**
+ * Benign evidence weights. A past disposition ("seen before") weighs nothing: it never closes alone.
+ * contained_by_control weighs more than a suppression: a control acted on this very item, where a
+ * suppression is a standing judgement about a class of activity.
+ */
 export const BENIGN_WEIGHTS = {
   suppression: 30,
   known_vendor_signature: 10,
   intel_benign: 20,
   nxdomain: 5,
+  contained_by_control: 35,
+  dead_indicator: 30,
 } as const;
 
 const COMPLETENESS_ORDER = ["insufficient", "partial", "complete"] as const;
@@ -147,9 +185,10 @@ export function assessCase(input: ToraInput): CaseAssessment {
   const multiRecipient = facts.some((f) => (f.email?.recipientCount ?? 0) > 1);
   const bruteForceChain = findBruteForceChain(facts);
   const credentialsSubmitted = facts.some((f) => f.email?.credentialsSubmitted === true);
-  const severity = assessSeverity(facts, spreadAssets);
-  const maliciousEvidence = collectMalicious(facts, spreadAssets, bruteForceChain);
-  const benignEvidence = collectBenign(facts);
+  const closing = closingFacts(facts, spreadAssets);
+  const severity = assessSeverity(facts, spreadAssets, closing.contained);
+  const maliciousEvidence = collectMalicious(facts, spreadAssets, bruteForceChain, closing.answering);
+  const benignEvidence = collectBenign(facts, closing);
   const primary = choosePrimary(facts, bruteForceChain);
   const activeC2OnCritical =
     facts.find(
@@ -159,9 +198,10 @@ export function assessCase(input: ToraInput): CaseAssessment {
         (f.intel.strength === "strong" || f.intel.strength === "moderate") &&
         (f.dns ? f.dns.resolved === true : f.dstIp !== null || f.domain !== null),
     ) ?? null;
-  const context = assessContext(facts, primary);
+  const suppressionCovered = closing.bases.every((b) => b.includes("suppression")) && sumCapped(maliciousEvidence) === 0;
+  const context = assessContext(facts, primary, suppressionCovered);
   const confidence = computeConfidence(facts, context, maliciousEvidence, benignEvidence);
-  const fp = assessFalsePositive(facts, maliciousEvidence, benignEvidence, bruteForceChain, credentialsSubmitted);
+  const fp = assessFalsePositive(facts, closing, maliciousEvidence, benignEvidence, bruteForceChain, credentialsSubmitted);
   return {
     caseId: input.caseId,
     now: input.now,
@@ -304,22 +344,89 @@ function perAlertMalicious(f: AlertFacts): Evidence[] {
   return out;
 }
 
-function collectMalicious(facts: AlertFacts[], spreadAssets: string[], chain: BruteForceChain | null): Evidence[] {
-  const all = facts.flatMap(perAlertMalicious);
+function collectMalicious(
+  facts: AlertFacts[],
+  spreadAssets: string[],
+  chain: BruteForceChain | null,
+  answering: ReadonlyMap<string, "contained_by_control" | "dead_indicator">,
+): Evidence[] {
+  const all = facts.flatMap((f) => {
+    const basis = answering.get(f.alertId);
+    return perAlertMalicious(f).map((e): Evidence => (basis && ANSWERED_BY[basis].has(e.id) ? { ...e, answeredBy: basis } : e));
+  });
   if (spreadAssets.length >= 2)
     all.push({ id: "indicator_on_multiple_assets", weight: MALICIOUS_WEIGHTS.indicator_on_multiple_assets, detail: `indicator on ${listOf(spreadAssets)}` });
   if (chain) all.push({ id: "bruteforce_then_success", weight: MALICIOUS_WEIGHTS.bruteforce_then_success, detail: chain.detail });
   return strongestPerId(all);
 }
 
-function collectBenign(facts: AlertFacts[]): Evidence[] {
-  const all: Evidence[] = [];
+/** What the closing bases of tora/closing.ts find on each alert of the case. */
+interface ClosingFacts {
+  /** Ids of the alerts that are contained deliveries. */
+  contained: ReadonlySet<string>;
+  /** Ids of the alerts that are dead-indicator lookups. */
+  dead: ReadonlySet<string>;
+  /** Per alert id, the basis whose accounted-for evidence does not count against closing. */
+  answering: ReadonlyMap<string, "contained_by_control" | "dead_indicator">;
+  /** The bases on each alert, in case order. */
+  bases: ClosingBasis[][];
+  /** Per alert, in case order: each basis found, or why a near candidate does not hold. */
+  notes: string[][];
+}
+
+/** Hostile intel that is current (not stale): news a suppression's approver never weighed. */
+function currentHostileIntel(f: AlertFacts): boolean {
+  return intelIsHostile(f) && f.intel.strength !== "none" && f.intel.strength !== "stale";
+}
+
+function closingFacts(facts: AlertFacts[], spreadAssets: string[]): ClosingFacts {
+  const contained = new Set<string>();
+  const dead = new Set<string>();
+  const answering = new Map<string, "contained_by_control" | "dead_indicator">();
+  const bases: ClosingBasis[][] = [];
+  const notes: string[][] = [];
   for (const f of facts) {
-    if (f.suppression?.valid)
+    const basis: ClosingBasis[] = [];
+    const note: string[] = [];
+    if (f.suppression?.valid) {
+      if (currentHostileIntel(f))
+        note.push(`suppression ${f.suppression.id} does not answer current hostile intel (${f.intel.summary}): news its approver never weighed.`);
+      else basis.push("suppression");
+    }
+    if (f.intel.verdict === "benign") basis.push("intel_benign");
+    if (f.family === "phishing" && f.email) {
+      const gap = containmentGap(f, facts);
+      if (gap === null) {
+        basis.push("contained_by_control");
+        contained.add(f.alertId);
+        answering.set(f.alertId, "contained_by_control");
+        note.push(`Contained by a control: ${describeContainment(f)}. A true positive that needs nothing further.`);
+      } else if (f.email.gatewayBlocked) note.push(`The gateway kept the message out, but it is not treated as contained: ${gap}.`);
+    }
+    if (f.dns?.resolved === false) {
+      const gap = deadIndicatorGap(f, perAlertMalicious(f).map((e) => e.id), spreadAssets);
+      if (gap === null) {
+        basis.push("dead_indicator");
+        dead.add(f.alertId);
+        answering.set(f.alertId, "dead_indicator");
+        note.push(`Dead indicator: ${describeDeadIndicator(f)}. No connection could follow: a false positive of the detection.`);
+      } else if (intelIsHostile(f)) note.push(`NXDOMAIN, but not a dead indicator: ${gap}.`);
+    }
+    bases.push(basis);
+    notes.push(note);
+  }
+  return { contained, dead, answering, bases, notes };
+}
+
+function collectBenign(facts: AlertFacts[], closing: ClosingFacts): Evidence[] {
+  const all: Evidence[] = [];
+  facts.forEach((f, i) => {
+    const bases = closing.bases[i]!;
+    if (f.suppression?.valid && bases.includes("suppression"))
       all.push({
         id: "suppression",
         weight: BENIGN_WEIGHTS.suppression,
-        detail: `suppression ${f.suppression.id} (${f.suppression.ageDays} days old, by ${f.suppression.author}): ${f.suppression.reason}`,
+        detail: `suppression ${f.suppression.id} (${f.suppression.ageDays} days old, by ${f.suppression.author}): ${f.suppression.reason.trim().replace(/[.\s]+$/, "")}`,
       });
     if (f.process?.knownVendor)
       all.push({ id: "known_vendor_signature", weight: BENIGN_WEIGHTS.known_vendor_signature, detail: `${f.process.name ?? "process"} signed by ${f.process.signer}` });
@@ -327,21 +434,39 @@ function collectBenign(facts: AlertFacts[]): Evidence[] {
       all.push({ id: "intel_benign", weight: BENIGN_WEIGHTS.intel_benign, detail: `threat intel verdict benign for ${f.intel.best?.indicator ?? f.domain ?? f.dstIp ?? "the indicator"}` });
     if (f.dns?.resolved === false && !f.dns.tunnellingShape)
       all.push({ id: "nxdomain", weight: BENIGN_WEIGHTS.nxdomain, detail: `${f.domain} did not resolve (NXDOMAIN)` });
-  }
+    if (bases.includes("contained_by_control"))
+      all.push({ id: "contained_by_control", weight: BENIGN_WEIGHTS.contained_by_control, detail: `contained by a control: ${describeContainment(f)}` });
+    if (bases.includes("dead_indicator"))
+      all.push({ id: "dead_indicator", weight: BENIGN_WEIGHTS.dead_indicator, detail: `dead indicator: ${describeDeadIndicator(f)}` });
+  });
   return strongestPerId(all);
 }
 
+/** One entry per id at its strongest weight; it stays answered only if every alert's instance was. */
 function strongestPerId(evidence: Evidence[]): Evidence[] {
   const byId = new Map<string, Evidence>();
   for (const e of evidence) {
     const current = byId.get(e.id);
-    if (!current || e.weight > current.weight) byId.set(e.id, e);
+    if (!current) {
+      byId.set(e.id, e);
+      continue;
+    }
+    const answeredBy = current.answeredBy && current.answeredBy === e.answeredBy ? current.answeredBy : undefined;
+    const stronger = e.weight > current.weight ? e : current;
+    const merged: Evidence = { id: stronger.id, weight: stronger.weight, detail: stronger.detail };
+    if (answeredBy) merged.answeredBy = answeredBy;
+    byId.set(e.id, merged);
   }
   return [...byId.values()];
 }
 
 function sumCapped(evidence: Evidence[]): number {
   return Math.min(EVIDENCE_CAP, evidence.reduce((sum, e) => sum + e.weight, 0));
+}
+
+/** The malicious evidence that counts against closing. */
+export function againstClose(malicious: Evidence[]): Evidence[] {
+  return malicious.filter((e) => !e.answeredBy);
 }
 
 function choosePrimary(facts: AlertFacts[], chain: BruteForceChain | null): AlertFacts {
@@ -407,11 +532,17 @@ function identitySignal(f: AlertFacts): AxisSignal {
     ].filter(Boolean);
     return { signal: true, detail: `${identity.username}: ${identity.user_type}, ${identity.privilege_level}${extra.length ? `, ${extra.join(", ")}` : ""}` };
   }
+  if (f.builtinPrincipal)
+    return {
+      signal: false,
+      detail: `${f.user ?? f.builtinPrincipal} is a built-in principal (${f.builtinPrincipal}), the operating system itself rather than a directory identity: no record exists to look up, so nothing is missing`,
+    };
   if (f.user) return { signal: false, detail: `user ${f.user} is not in the directory` };
   return { signal: false, detail: "no user on the alert" };
 }
 
-function assessContext(facts: AlertFacts[], primary: AlertFacts): ContextAssessment {
+/** `suppressionCovered`: every alert has a valid suppression basis and there is no malicious evidence. */
+function assessContext(facts: AlertFacts[], primary: AlertFacts, suppressionCovered: boolean): ContextAssessment {
   const signalOf = (read: (f: AlertFacts) => AxisSignal): AxisSignal => {
     const signals = facts.map(read);
     return signals.find((s) => s.signal) ?? signals.find((s) => s.detail !== signals[0]?.detail) ?? signals[0]!;
@@ -432,6 +563,8 @@ function assessContext(facts: AlertFacts[], primary: AlertFacts): ContextAssessm
   const underSilent = missingFields.filter((path) => silentAxes.some((axis) => path === axis || path.startsWith(`${axis}.`)));
   const blockingFields = underSilent.length ? underSilent : silentAxes.length && axesWithSignal < 2 ? silentAxes.map(String) : [];
   const sufficient = axesWithSignal >= 2;
+  const suppressionBacked = suppressionCovered && axesWithSignal >= 1;
+  const closeSufficient = sufficient || suppressionBacked;
   const pivot =
     (axes.asset.signal && primary.host) ||
     (axes.network.signal && (primary.domain ?? primary.dstIp ?? primary.srcIp ?? primary.email?.sender)) ||
@@ -447,7 +580,13 @@ function assessContext(facts: AlertFacts[], primary: AlertFacts): ContextAssessm
         ? "No concrete pivot on the axes to test a hypothesis against."
         : `Only ${axesWithSignal} of 3 axes carry signal; at least 2 are needed.`,
   ];
-  return { axes, axesWithSignal, sufficient, completeness, missingFields, blockingFields, grounded, findings };
+  if (suppressionBacked && !sufficient)
+    findings.push(
+      `Suppression-backed closure: every alert is covered by a valid suppression and there is no malicious evidence, so the approved suppression — human SOC context (crew.md memory layer 3) about exactly this activity — stands in for the silent axes. The two-axis rule guards TORA's own judgement; here the judgement is a human's standing decision. It allows closing only, never escalating.`,
+    );
+  else if (suppressionBacked)
+    findings.push("Suppression-backed: every alert is covered by a valid suppression and there is no malicious evidence; the approved suppression stands in for any missing field when closing.");
+  return { axes, axesWithSignal, sufficient, completeness, missingFields, blockingFields, suppressionBacked, closeSufficient, grounded, findings };
 }
 
 function computeConfidence(
@@ -462,24 +601,49 @@ function computeConfidence(
   const completeness = CONFIDENCE_WEIGHTS.completeness[context.completeness];
   const support = CONFIDENCE_WEIGHTS.base + detector + axes + completeness;
   const m = sumCapped(malicious);
+  const mClose = sumCapped(againstClose(malicious));
+  const answered = malicious.filter((e) => e.answeredBy);
   const b = sumCapped(benign);
   const clamp = (value: number) => Math.max(0, Math.min(100, value));
   let escalate = clamp(support + m - Math.ceil(b / 2));
-  let close = clamp(support + b - m);
-  const capped = !context.sufficient && (escalate > CONFIDENCE_WEIGHTS.insufficientContextCap || close > CONFIDENCE_WEIGHTS.insufficientContextCap);
-  if (!context.sufficient) {
-    escalate = Math.min(escalate, CONFIDENCE_WEIGHTS.insufficientContextCap);
-    close = Math.min(close, CONFIDENCE_WEIGHTS.insufficientContextCap);
-  }
+  // Suppression-backed: the approved suppression stands in for the silent axes and missing fields.
+  const closeSupport = context.suppressionBacked
+    ? CONFIDENCE_WEIGHTS.base + detector + CONFIDENCE_WEIGHTS.perAxis * AXES.length + CONFIDENCE_WEIGHTS.completeness.complete
+    : support;
+  let close = clamp(closeSupport + b - mClose);
+  const capEscalate = !context.sufficient && escalate > CONFIDENCE_WEIGHTS.insufficientContextCap;
+  const capClose = !context.closeSufficient && close > CONFIDENCE_WEIGHTS.insufficientContextCap;
+  if (!context.sufficient) escalate = Math.min(escalate, CONFIDENCE_WEIGHTS.insufficientContextCap);
+  if (!context.closeSufficient) close = Math.min(close, CONFIDENCE_WEIGHTS.insufficientContextCap);
+  const answeredNote = answered.length
+    ? ` (${sumCapped(answered)} of the malicious evidence — ${answered.map((e) => e.id).join(", ")} — is accounted for by ${[...new Set(answered.map((e) => e.answeredBy))].join(", ")} and does not count against closing)`
+    : "";
+  const closeTerm = context.suppressionBacked
+    ? `close ${close} = suppression-backed support ${closeSupport} (base ${CONFIDENCE_WEIGHTS.base} + detector ${detector} + axes ${CONFIDENCE_WEIGHTS.perAxis * AXES.length} and completeness ${CONFIDENCE_WEIGHTS.completeness.complete} credited by the suppression) + ${b} − ${mClose}`
+    : `close ${close} = support + ${b} − ${mClose}${answeredNote}`;
   const formula =
     `support ${support} = base ${CONFIDENCE_WEIGHTS.base} + detector ${detector} + axes ${axes} (${context.axesWithSignal}×${CONFIDENCE_WEIGHTS.perAxis}) + completeness ${completeness} (${context.completeness}); ` +
-    `malicious evidence ${m}, benign evidence ${b}; escalate ${escalate} = support + ${m} − ${Math.ceil(b / 2)}; close ${close} = support + ${b} − ${m}` +
-    (capped ? `; capped at ${CONFIDENCE_WEIGHTS.insufficientContextCap} (fewer than 2 axes)` : "");
-  return { base: CONFIDENCE_WEIGHTS.base, detector, axes, completeness, support, malicious: m, benign: b, escalate, close, capped, formula };
+    `malicious evidence ${m}, benign evidence ${b}; escalate ${escalate} = support + ${m} − ${Math.ceil(b / 2)}; ${closeTerm}` +
+    (capEscalate || capClose ? `; ${capEscalate && capClose ? "both" : capEscalate ? "escalate" : "close"} capped at ${CONFIDENCE_WEIGHTS.insufficientContextCap} (fewer than 2 axes)` : "");
+  return {
+    base: CONFIDENCE_WEIGHTS.base,
+    detector,
+    axes,
+    completeness,
+    support,
+    malicious: m,
+    maliciousAgainstClose: mClose,
+    benign: b,
+    escalate,
+    close,
+    capped: capEscalate || capClose,
+    formula,
+  };
 }
 
 function assessFalsePositive(
   facts: AlertFacts[],
+  closing: ClosingFacts,
   malicious: Evidence[],
   benign: Evidence[],
   chain: BruteForceChain | null,
@@ -487,17 +651,14 @@ function assessFalsePositive(
 ): FalsePositiveAssessment {
   const findings: string[] = [];
   const ruledOut: string[] = [];
-  const bases = facts.map((f) => {
-    const basis: string[] = [];
-    if (f.suppression?.valid) basis.push("suppression");
-    if (f.intel.verdict === "benign") basis.push("intel_benign");
-    return basis;
-  });
-  for (const f of facts) {
+  const bases = closing.bases;
+  facts.forEach((f, i) => {
     const label = facts.length > 1 ? `${f.alertId.slice(0, 8)}: ` : "";
     if (!f.suppression) findings.push(`${label}no suppression matches.`);
     else if (f.suppression.valid)
-      findings.push(`${label}suppression ${f.suppression.id} matches (${f.suppression.ageDays} days old ≤ 90, by ${f.suppression.author}: ${f.suppression.reason}).`);
+      findings.push(
+        `${label}suppression ${f.suppression.id} matches (in force, ${f.suppression.ageDays} days old ≤ 90${f.suppression.expiresAt ? `, expires ${f.suppression.expiresAt}` : ""}, by ${f.suppression.author}: ${f.suppression.reason}).`,
+      );
     else findings.push(`${label}suppression ${f.suppression.id} matches but does not count: ${f.suppression.rejection}.`);
     if (f.process) {
       if (f.process.knownVendor) findings.push(`${label}${f.process.name ?? "process"} carries a valid signature from ${f.process.signer} (known vendor).`);
@@ -505,23 +666,31 @@ function assessFalsePositive(
       else if (f.process.signer) findings.push(`${label}signer ${f.process.signer} is not a known vendor.`);
     }
     findings.push(`${label}threat intel: ${f.intel.summary} (strength ${f.intel.strength}).`);
+    for (const note of closing.notes[i]!) findings.push(`${label}${note}`);
     const last = f.enrichment.history.last_disposition;
     if (last)
       findings.push(
         `${label}last disposition ${last} over ${f.enrichment.history.same_rule_count} earlier alert(s) of this rule: noted, not relied on ("seen before" never closes).`,
       );
-  }
+  });
   const m = sumCapped(malicious);
+  const mClose = sumCapped(againstClose(malicious));
   const b = sumCapped(benign);
   const allHaveBasis = bases.every((basis) => basis.length > 0);
-  // Some evidence no suppression can answer: a known-bad indicator on many fresh sources, a brute force
-  // that succeeded, credentials handed over.
-  const hostileIntel = facts.find((f) => intelIsHostile(f) && f.intel.strength === "strong");
-  const likely = allHaveBasis && b > m && !chain && !credentialsSubmitted && !hostileIntel;
+  // Some evidence no basis can answer: a known-bad indicator on many fresh sources (unless it only
+  // confirms what a control already stopped), a brute force that succeeded, credentials handed over.
+  const hostileIntel = facts.find((f) => intelIsHostile(f) && f.intel.strength === "strong" && !closing.contained.has(f.alertId));
+  const closable = allHaveBasis && b > mClose && !chain && !credentialsSubmitted && !hostileIntel;
+  const anyContained = facts.some((f) => closing.contained.has(f.alertId));
   let disposition: Verdict = "undetermined";
-  if (likely) disposition = bases.every((basis) => basis.length === 1 && basis[0] === "intel_benign") ? "false_positive" : "benign_true_positive";
+  // A contained item was real: the case closes as a true positive, never relabelled benign.
+  if (closable && anyContained) disposition = "true_positive";
+  else if (closable)
+    disposition = bases.every((basis) => basis.every((x) => x === "intel_benign" || x === "dead_indicator")) ? "false_positive" : "benign_true_positive";
   else if (chain || credentialsSubmitted || m >= 20) disposition = "true_positive";
-  const suppressionId = likely ? (facts.find((f) => f.suppression?.valid)?.suppression?.id ?? null) : null;
+  const contained = closable && facts.every((f) => closing.contained.has(f.alertId));
+  const likely = closable && disposition !== "true_positive";
+  const suppressionId = closable ? (facts.find((f, i) => f.suppression?.valid && bases[i]!.includes("suppression"))?.suppression?.id ?? null) : null;
 
   const rejected = facts.filter((f) => f.suppression && !f.suppression.valid);
   if (!facts.some((f) => f.suppression)) ruledOut.push("a sanctioned activity: no suppression covers it");
@@ -531,15 +700,26 @@ function assessFalsePositive(
   if (facts.some((f) => f.dns?.resolved === true)) ruledOut.push("a failed lookup: the domain resolved (NOERROR)");
   if (facts.some((f) => f.enrichment.history.last_disposition))
     ruledOut.push("closing on history: an earlier disposition is not evidence about this alert");
+  if (contained) ruledOut.push("delivery to the mailbox, a click and endpoint follow-up: the gateway kept the message out");
+  if (closing.dead.size > 0) ruledOut.push("an active indicator: the domain did not resolve and its intel is stale or weak, with no repeat");
 
   const strongest = [...malicious].sort((a, b2) => b2.weight - a.weight).slice(0, 3).map((e) => e.detail);
+  const kinds = [...new Set(bases.flat())].join(", ");
+  const answered = malicious.filter((e) => e.answeredBy).map((e) => e.id);
   let reasoning: string;
-  if (likely) reasoning = `Benign basis on every alert (${[...new Set(bases.flat())].join(", ")}); benign evidence ${b} outweighs malicious ${m}.`;
+  if (contained)
+    reasoning =
+      `True positive contained by a control on every alert (${kinds}): ${facts.map(describeContainment).join("; ")}. ` +
+      `The malicious evidence (${answered.join(", ") || "none"}) confirms the classification of the contained item and does not count against closing; nothing further is needed.`;
+  else if (closable && anyContained)
+    reasoning = `Closing basis on every alert (${kinds}), one of them a true positive contained by a control; benign evidence ${b} outweighs the malicious ${mClose} that counts against closing.`;
+  else if (closable)
+    reasoning = `Benign basis on every alert (${kinds}); benign evidence ${b} outweighs malicious ${mClose}${answered.length ? ` (not counting ${answered.join(", ")}, which the basis accounts for)` : ""}.`;
   else if (!allHaveBasis)
-    reasoning = `No valid benign basis (suppression ≤ 90 days or benign intel) for ${facts.filter((_, i) => bases[i]!.length === 0).length} of ${facts.length} alert(s)${strongest.length ? `; against it: ${strongest.join("; ")}` : ""}.`;
+    reasoning = `No valid closing basis (suppression ≤ 90 days, benign intel, a control that contained it, or a dead indicator) for ${facts.filter((_, i) => bases[i]!.length === 0).length} of ${facts.length} alert(s)${strongest.length ? `; against it: ${strongest.join("; ")}` : ""}.`;
   else if (chain) reasoning = `A suppression cannot cover a brute force that succeeded: ${chain.detail}.`;
   else if (credentialsSubmitted) reasoning = "Credentials were submitted to the phishing page: never a false positive at tier 1.";
   else if (hostileIntel) reasoning = `A benign basis cannot answer strong threat intel: ${hostileIntel.intel.summary}.`;
-  else reasoning = `Benign basis present but malicious evidence ${m} is at least the benign ${b}: ${strongest.join("; ")}.`;
-  return { likely, disposition, reasoning, suppressionId, findings, ruledOut };
+  else reasoning = `Closing basis present but malicious evidence ${mClose} is at least the benign ${b}: ${strongest.join("; ")}.`;
+  return { closable, likely, contained, bases, disposition, reasoning, suppressionId, findings, ruledOut };
 }

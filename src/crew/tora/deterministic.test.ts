@@ -11,6 +11,7 @@ import {
   toraInput,
   type EnrichmentPatch,
   type Item,
+  suppressionMatch,
 } from "../testing/fixtures.js";
 import { triageDeterministic } from "./deterministic.js";
 import { unenrichedEnrichment } from "./schema.js";
@@ -317,6 +318,15 @@ describe("step 1: severity", () => {
     expect(out.reasoning_trace[0]!.findings.join(" ")).toContain("tunnelling-shaped subdomain");
   });
 
+  it("reads the tunnelled labels from the query name when dst.domain holds only the registered domain", () => {
+    const item = dnsLookup({ domain: "tunnel.example", qtype: "TXT", subtype: "dns_tunneling" }, { network: { dst_hostname: TUNNEL_DOMAIN } });
+    item.alert.dst = { ...item.alert.dst, hostname: TUNNEL_DOMAIN };
+    const out = triage(item);
+    const findings = out.reasoning_trace[0]!.findings.join(" ");
+    expect(findings).toContain("tunnelling-shaped subdomain");
+    expect(out.escalation_package!.hypothesis).not.toMatch(/longest label 0\b/);
+  });
+
   it("raises for DoH and for DNS on an odd port", () => {
     expect(triage(dnsLookup({ domain: "plain.example", protocol: "doh", port: 443, severity: "low" })).severity).toBe("medium");
     expect(triage(dnsLookup({ domain: "plain.example", port: 5353, severity: "low" })).severity).toBe("medium");
@@ -338,8 +348,8 @@ describe("step 1: severity", () => {
 
 describe("step 2: false-positive check", () => {
   it("counts a suppression 90 days old and refuses one 91 days old", () => {
-    const at90 = triage(signedVendorProcess({ history: { suppression_match: { id: "SUP-7", reason: "OneDrive self-update", author: "alice", age_days: 90 }, suppression_age_days: 90 } }));
-    const at91 = triage(signedVendorProcess({ history: { suppression_match: { id: "SUP-7", reason: "OneDrive self-update", author: "alice", age_days: 91 }, suppression_age_days: 91 } }));
+    const at90 = triage(signedVendorProcess({ history: { ...suppressionMatch("SUP-7", 90, { reason: "OneDrive self-update", author: "alice" }) } }));
+    const at91 = triage(signedVendorProcess({ history: { ...suppressionMatch("SUP-7", 91, { reason: "OneDrive self-update", author: "alice" }) } }));
     expect(at90.verdict).toBe("CLOSED");
     expect(at90.false_positive_assessment).toMatchObject({ likely_false_positive: true, disposition: "benign_true_positive", suppression_rule_id: "SUP-7" });
     expect(at91.verdict).not.toBe("CLOSED");
@@ -383,7 +393,7 @@ describe("step 2: false-positive check", () => {
 
   it("does not let a suppression outweigh strong malicious intel", () => {
     const out = triage(
-      dnsLookup({}, { ...malicious(), history: { suppression_match: { id: "SUP-1", reason: "lab", author: "x", age_days: 5 }, suppression_age_days: 5 } }),
+      dnsLookup({}, { ...malicious(), history: { ...suppressionMatch("SUP-1", 5, { reason: "lab", author: "x" }) } }),
     );
     expect(out.verdict).toBe("ESCALATED");
     expect(out.false_positive_assessment.likely_false_positive).toBe(false);
@@ -478,8 +488,7 @@ describe("escalation package", () => {
         same_indicator_assets: ["MAIL-01"],
         same_src_count: 2,
         same_rule_count: 3,
-        suppression_match: { id: "SUP-9", reason: "old", author: "eve", age_days: 200 },
-        suppression_age_days: 200,
+        ...suppressionMatch("SUP-9", 200, { reason: "old", author: "eve" }),
         last_disposition: "true_positive",
         related_alerts: [{ alert_id: "r1", time: "2026-11-24T08:00:00.000Z", title: "t", subtype: "phishing_email_malicious_link", rule_id: "r", host: "MAIL-01", shared: ["domain:rnicrosoft.example"] }],
         window_hours: 48,
@@ -541,5 +550,208 @@ describe("input validation", () => {
     } catch (error) {
       expect((error as ValidationError).issues.map((i) => i.path)).toEqual(expect.arrayContaining(["input.alerts", "input.now"]));
     }
+  });
+});
+
+describe("closing bases", () => {
+  const steps = (out: ToraOutput, step: number) => out.reasoning_trace[step - 1]!.findings.join(" ");
+  const phishIntel: EnrichmentPatch = {
+    threat_intel: { verdict: "malicious", matches: [intelMatch("payroll-portal.example", 15, { category: "phishing", malware: null })] },
+  };
+  const quarantined = (email: Partial<NonNullable<Alert["email"]>> = {}, patch: EnrichmentPatch = phishIntel) =>
+    phishing(
+      "phishing_email_malicious_link",
+      {
+        subject: "Updated payslip",
+        sender: "payroll@payroll-portal.example",
+        recipients: ["jdoe@corp.example"],
+        recipient_count: 1,
+        gateway_verdict: "phish",
+        gateway_action: "quarantined",
+        links: ["https://payroll-portal.example/view"],
+        page_loaded: false,
+        credentials_submitted: false,
+        spf: "fail",
+        dmarc: "fail",
+        ...email,
+      },
+      patch,
+    );
+  const endpointAlert = { alert_id: "edr-1", time: "2026-11-24T09:58:00.000Z", title: "Office spawned PowerShell", subtype: "process_creation", rule_id: "edr-7", host: "WS-042", shared: ["user:jdoe"] };
+
+  describe("a true positive contained by a control", () => {
+    it("closes a quarantined phish with no click as a true positive, without letting intel raise severity", () => {
+      const out = triage(quarantined());
+      expect(out.verdict).toBe("CLOSED");
+      expect(out.severity).toBe("medium");
+      expect(out.forced_escalation.triggered).toBe(false);
+      expect(out.confidence).toBeGreaterThanOrEqual(80);
+      expect(out.false_positive_assessment).toMatchObject({ disposition: "true_positive", likely_false_positive: false, suppression_rule_id: null });
+      expect(out.rationale).toContain("contained by a control");
+      expect(out.rationale).toContain("quarantined by the gateway");
+      expect(steps(out, 1)).toMatch(/±0 contained_by_control \[intel\]: payroll-portal\.example malicious on 15\/60/);
+      expect(steps(out, 4)).toMatch(/intel_strong, gateway_flagged, email_auth_failure — is accounted for by contained_by_control/);
+      expect(out.nova_feed).toMatchObject({ disposition_class: "true_positive", suppression_candidate: false });
+    });
+
+    it("is the same e-mail with the message delivered: not closed, and intel raises", () => {
+      const out = triage(quarantined({ gateway_action: "delivered" }));
+      expect(out.verdict).not.toBe("CLOSED");
+      expect(out.severity).toBe("high");
+    });
+
+    it("does not count an action that let the message through as containment", () => {
+      for (const action of ["released from quarantine", "not blocked", "unblocked"]) expect(triage(quarantined({ gateway_action: action })).verdict, action).not.toBe("CLOSED");
+      expect(triage(quarantined({ gateway_action: "Blocked" })).verdict).toBe("CLOSED");
+      expect(triage(quarantined({ gateway_action: "deleted" })).verdict).toBe("CLOSED");
+    });
+
+    it("never closes once the page loaded or credentials were submitted", () => {
+      const loaded = triage(quarantined({ page_loaded: true }));
+      expect(loaded.verdict).not.toBe("CLOSED");
+      expect(steps(loaded, 2)).toContain("not treated as contained: the linked page was loaded");
+      const submitted = triage(quarantined({ page_loaded: true, credentials_submitted: true }));
+      expect(submitted.verdict).toBe("ESCALATED");
+      expect(submitted.forced_escalation.rules.map((r) => r.id)).toContain("credentials_submitted");
+    });
+
+    it("does not close when an endpoint alert follows, in history or in the case", () => {
+      const inHistory = triage(quarantined({}, { ...phishIntel, history: { related_alerts: [endpointAlert] } }));
+      expect(inHistory.verdict).not.toBe("CLOSED");
+      expect(steps(inHistory, 2)).toContain("related alert edr-1 (process_creation on WS-042)");
+      const inCase = triage(quarantined(), powershell());
+      expect(inCase.verdict).not.toBe("CLOSED");
+      // An earlier quarantined message to the same person is not endpoint activity.
+      const emailOnly = { ...endpointAlert, alert_id: "mail-0", subtype: "phishing_email_malicious_link", host: null, shared: ["user:jdoe"] };
+      expect(triage(quarantined({}, { ...phishIntel, history: { related_alerts: [emailOnly] } })).verdict).toBe("CLOSED");
+    });
+
+    it("does not close a contained phish sent to several recipients (more than one asset)", () => {
+      const out = triage(quarantined({ recipients: ["jdoe@corp.example", "bob@corp.example"], recipient_count: 2 }));
+      expect(out.verdict).not.toBe("CLOSED");
+    });
+  });
+
+  describe("a suppression-backed closure", () => {
+    const systemProcess = (patch: EnrichmentPatch = {}) =>
+      signedVendorProcess(
+        {
+          identity: null,
+          ...patch,
+          meta: { context_completeness: "complete", missing_fields: [], builtin_principal: "NT AUTHORITY\\SYSTEM", ...patch.meta },
+        },
+        { user: { name: "SYSTEM", domain: "NT AUTHORITY" } },
+      );
+
+    it("closes on a valid suppression with one axis of signal and says why the two-axis rule yields", () => {
+      const out = triage(systemProcess());
+      expect(out.verdict).toBe("CLOSED");
+      expect(out.confidence).toBeGreaterThanOrEqual(80);
+      expect(out.false_positive_assessment).toMatchObject({ disposition: "benign_true_positive", likely_false_positive: true, suppression_rule_id: "SUP-7" });
+      expect(out.reasoning_trace[2]!.outcome).toContain("sufficient for a suppression-backed closure only (1/3 axes");
+      expect(steps(out, 3)).toContain("built-in principal (NT AUTHORITY\\SYSTEM)");
+      expect(steps(out, 3)).toContain("human SOC context (crew.md memory layer 3)");
+      expect(steps(out, 4)).toContain("suppression-backed support");
+    });
+
+    it("closes a suppressed alert with complete context on two axes (78 before the suppression credit)", () => {
+      const scan = signedVendorProcess(
+        { identity: null, network: { dst_ip: "10.30.26.4", dst_port: 8080 }, meta: { context_completeness: "complete", missing_fields: [] } },
+        { user: null, process: null, subtype: "network_scan", dst: { ip: "10.30.26.4", port: 8080 } },
+      );
+      const out = triage(scan);
+      expect(out.verdict).toBe("CLOSED");
+      expect(out.confidence).toBeGreaterThanOrEqual(80);
+    });
+
+    it("needs at least one axis with signal", () => {
+      const out = triage(systemProcess({ asset: null, meta: { context_completeness: "insufficient", missing_fields: ["asset"] } }));
+      expect(out.verdict).toBe("INSUFFICIENT_CONTEXT");
+      expect(out.confidence).toBeLessThanOrEqual(59);
+    });
+
+    it("does not close once any malicious evidence stands beside the suppression", () => {
+      const unsigned = systemProcess();
+      unsigned.alert = { ...unsigned.alert, process: { ...unsigned.alert.process!, signed: false } };
+      expect(triage(unsigned).verdict).not.toBe("CLOSED");
+      const weakIntel = systemProcess({ threat_intel: { verdict: "malicious", matches: [intelMatch("c2.example", 2, { type: "file_hash" })] } });
+      const out = triage(weakIntel);
+      expect(out.verdict).not.toBe("CLOSED");
+      expect(steps(out, 2)).toContain("does not answer current hostile intel");
+    });
+
+    it("does not let a suppression close even a well-covered alert that intel calls hostile", () => {
+      const out = triage(benignUpdateLookup({ threat_intel: { verdict: "suspicious", matches: [intelMatch("updates.vendor.example", 4, { verdict: "suspicious" })] } }));
+      expect(out.verdict).not.toBe("CLOSED");
+      expect(out.false_positive_assessment.suppression_rule_id).toBeNull();
+    });
+
+    it("escalates when a forced rule fires, suppression or not", () => {
+      const out = triage(systemProcess({ asset: { criticality: "high" } }));
+      expect(out.verdict).toBe("ESCALATED");
+      expect(out.forced_escalation.rules.map((r) => r.id)).toContain("asset_criticality_high");
+    });
+
+    it("never closes on a suppression that is stale or was not in force", () => {
+      expect(triage(systemProcess({ history: suppressionMatch("SUP-7", 120) })).verdict).not.toBe("CLOSED");
+      const expired = triage(systemProcess({ history: suppressionMatch("SUP-7", 30, { expiresAt: "2026-11-01T00:00:00.000Z" }) }));
+      expect(expired.verdict).not.toBe("CLOSED");
+      expect(steps(expired, 2)).toContain("expired at 2026-11-01T00:00:00.000Z, before the alert");
+      const lapsed = triage(systemProcess({ history: suppressionMatch("SUP-7", 30, { expiresAt: "2026-11-24T11:00:00.000Z" }) }));
+      expect(lapsed.verdict).not.toBe("CLOSED");
+      expect(steps(lapsed, 2)).toContain("expired at 2026-11-24T11:00:00.000Z");
+    });
+
+    it("does not ask the directory for a built-in principal", () => {
+      const out = triage(systemProcess({ history: suppressionMatch("SUP-7", 120) }));
+      expect(out.verdict).toBe("INSUFFICIENT_CONTEXT");
+      expect(out.insufficient_context_package!.enrichment_needed.join(" ")).not.toContain("identity directory");
+    });
+  });
+
+  describe("a dead indicator", () => {
+    const stale = (count = 18): EnrichmentPatch => ({ threat_intel: { verdict: "malicious", matches: [intelMatch("legacy-mirror.example", count, { age: 400, malware: "SmokeLoader" })] } });
+    const weak: EnrichmentPatch = { threat_intel: { verdict: "suspicious", matches: [intelMatch("legacy-mirror.example", 2, { verdict: "suspicious", malware: null })] } };
+    const lookup = (options: Parameters<typeof dnsLookup>[0] = {}, patch: EnrichmentPatch = stale()) =>
+      dnsLookup({ domain: "legacy-mirror.example", rcode: "NXDOMAIN", severity: "low", ...options }, { asset: { criticality: "low", environment: "development" }, ...patch });
+
+    it("closes an NXDOMAIN lookup of a stale or weak indicator as a false positive of the detection", () => {
+      for (const patch of [stale(), weak]) {
+        const out = triage(lookup({}, patch));
+        expect(out.verdict).toBe("CLOSED");
+        expect(out.confidence).toBeGreaterThanOrEqual(80);
+        expect(out.false_positive_assessment).toMatchObject({ disposition: "false_positive", likely_false_positive: true });
+        expect(steps(out, 2)).toContain("Dead indicator: legacy-mirror.example did not resolve (NXDOMAIN)");
+        expect(out.nova_feed.suppression_candidate).toBe(false);
+      }
+    });
+
+    it("does not close when the lookup resolved", () => {
+      expect(triage(lookup({ rcode: "NOERROR" })).verdict).not.toBe("CLOSED");
+    });
+
+    it("does not close on fresh strong intel, even on NXDOMAIN", () => {
+      const out = triage(lookup({}, malicious(18, 20)));
+      expect(out.verdict).not.toBe("CLOSED");
+      expect(steps(out, 2)).toContain("not a dead indicator: the intel is strong");
+    });
+
+    it("does not close a repeated indicator or one with related alerts", () => {
+      expect(triage(lookup({}, { ...stale(), history: { same_indicator_count: 1, same_indicator_assets: ["WS-042"] } })).verdict).not.toBe("CLOSED");
+      const related = { alert_id: "r-1", time: "2026-11-24T09:00:00.000Z", title: "t", subtype: "dns_malicious_lookup", rule_id: "dns-ti-001", host: "WS-042", shared: ["host:WS-042"] };
+      expect(triage(lookup({}, { ...stale(), history: { related_alerts: [related] } })).verdict).not.toBe("CLOSED");
+    });
+
+    it("does not close a tunnelling-shaped or oddly carried query", () => {
+      expect(triage(lookup({ domain: `${"a1b2c3d4e5f6g7h8".repeat(3)}.legacy-mirror.example` })).verdict).not.toBe("CLOSED");
+      expect(triage(lookup({ qtype: "TXT" })).verdict).not.toBe("CLOSED");
+      expect(triage(lookup({ protocol: "doh", port: 443 })).verdict).not.toBe("CLOSED");
+    });
+
+    it("does not close on an unknown, high or critical asset", () => {
+      expect(triage(lookup({}, { ...stale(), asset: null })).verdict).not.toBe("CLOSED");
+      const high = triage(lookup({}, { ...stale(), asset: { criticality: "high" } }));
+      expect(high.verdict).toBe("ESCALATED");
+    });
   });
 });

@@ -3,6 +3,7 @@ import { guard, parseOrThrow } from "../guardrails/apply.js";
 import { CLOSE_MIN_CONFIDENCE, decideVerdict, priorityFor } from "../guardrails/decision.js";
 import { evaluateForcedRules, toForcedRule, type FiredRule } from "../guardrails/forced-rules.js";
 import { assessCase, type CaseAssessment } from "./assessment.js";
+import { describeContainment } from "./closing.js";
 import { buildHypothesis } from "./hypothesis.js";
 import { buildEscalationPackage, buildInsufficientContextPackage } from "./packages.js";
 import { ToraInput } from "./schema.js";
@@ -38,13 +39,15 @@ export function triageDeterministic(rawInput: ToraInput): ToraOutput {
       step: 2,
       name: "False-positive check",
       findings: [...a.fp.findings, a.fp.reasoning],
-      outcome: `likely false positive: ${a.fp.likely ? "yes" : "no"}; disposition ${a.fp.disposition}${a.fp.suppressionId ? ` via suppression ${a.fp.suppressionId}` : ""}`,
+      outcome: a.fp.contained
+        ? `true positive contained by a control: closable, likely false positive: no; disposition ${a.fp.disposition}`
+        : `likely false positive: ${a.fp.likely ? "yes" : "no"}; disposition ${a.fp.disposition}${a.fp.suppressionId ? ` via suppression ${a.fp.suppressionId}` : ""}`,
     },
     {
       step: 3,
       name: "Context sufficiency",
       findings: a.context.findings,
-      outcome: `${a.context.sufficient ? "sufficient" : "insufficient"} (${a.context.axesWithSignal}/3 axes with signal, completeness ${a.context.completeness})`,
+      outcome: `${a.context.sufficient ? "sufficient" : a.context.suppressionBacked ? "sufficient for a suppression-backed closure only" : "insufficient"} (${a.context.axesWithSignal}/3 axes with signal, completeness ${a.context.completeness})`,
     },
     {
       step: 4,
@@ -97,8 +100,16 @@ function rationale(a: CaseAssessment, rules: FiredRule[], verdict: string, confi
     const top = [...a.maliciousEvidence].sort((x, y) => y.weight - x.weight).slice(0, 3).map((e) => e.detail);
     return `ESCALATED at ${priority}: ${top.length ? top.join("; ") : "the detection stands unrefuted on complete context"}. ${capital(severity)}; confidence ${confidence} ≥ 60 with a falsifiable hypothesis on axis data.`;
   }
+  if (verdict === "CLOSED" && a.fp.contained) {
+    const confirming = a.maliciousEvidence.filter((e) => e.answeredBy === "contained_by_control").map((e) => e.id);
+    return (
+      `CLOSED at ${priority} as true_positive, contained by a control: ${a.facts.map(describeContainment).join("; ")}. ` +
+      `${confirming.length ? `The malicious evidence (${confirming.join(", ")}) confirms it was real but only classifies an item the control already stopped. ` : ""}` +
+      `${capital(severity)}; confidence ${confidence} ≥ ${CLOSE_MIN_CONFIDENCE} that nothing further is needed, single asset, no forced rule.`
+    );
+  }
   if (verdict === "CLOSED")
-    return `CLOSED at ${priority} as ${a.fp.disposition}: ${a.benignEvidence.map((e) => e.detail).join("; ")}. ${capital(severity)}; confidence ${confidence} ≥ ${CLOSE_MIN_CONFIDENCE}, single asset, no forced rule.`;
+    return `CLOSED at ${priority} as ${a.fp.disposition}: ${a.benignEvidence.map((e) => e.detail).join("; ")}. ${capital(severity)}; confidence ${confidence} ≥ ${CLOSE_MIN_CONFIDENCE}, single asset, no forced rule${a.context.suppressionBacked && !a.context.sufficient ? `; suppression-backed: the approved suppression stands in for the ${3 - a.context.axesWithSignal} silent context axes` : ""}.`;
   return `INSUFFICIENT_CONTEXT at ${priority}: ${blocking ?? "the evidence does not reach a threshold"} ${capital(severity)}; confidence ${confidence}.`;
 }
 
@@ -121,22 +132,26 @@ function narrative(
   const sentences = [
     `TORA triaged ${a.caseId}: ${a.facts.length} ${f.subtype} alert${a.facts.length > 1 ? "s" : ""} from ${f.alert.source} on ${where}.`,
     `Severity went from ${a.severity.base} to ${a.severity.severity}${a.severity.factors.length ? ` on ${a.severity.factors.map((x) => x.id).join(", ")}` : " with no context factor"}.`,
-    a.fp.likely
-      ? `The false-positive check found a structured benign basis (${a.benignEvidence.map((e) => e.id).join(", ")}).`
-      : `The false-positive check found no benign basis that holds${a.maliciousEvidence.length ? `, against ${a.maliciousEvidence.map((e) => e.id).join(", ")}` : ""}.`,
+    a.fp.contained
+      ? `The false-positive check found a true positive that a control contained (${a.benignEvidence.map((e) => e.id).join(", ")}).`
+      : a.fp.closable
+        ? `The false-positive check found a structured benign basis (${a.benignEvidence.map((e) => e.id).join(", ")}).`
+        : `The false-positive check found no benign basis that holds${a.maliciousEvidence.length ? `, against ${a.maliciousEvidence.map((e) => e.id).join(", ")}` : ""}.`,
     `${a.context.axesWithSignal} of 3 context axes carry signal${a.context.missingFields.length ? ` and ${a.context.missingFields.length} field(s) are missing` : ""}.`,
     `Verdict ${verdict} at ${priority} with confidence ${confidence}${rules.length ? `, forced by ${rules.map((r) => r.id).join(", ")}` : ""}.`,
   ];
   const strip = (text: string) => text.replace(/[.\s]+$/, "").replace(/\.\s+/g, ", ");
   if (verdict === "ESCALATED" && firstFocus) sentences.push(`VERA should start with: ${strip(firstFocus)}.`);
   else if (verdict === "INSUFFICIENT_CONTEXT" && firstNeed) sentences.push(`The case waits on hold for: ${strip(firstNeed)}.`);
-  else if (verdict === "CLOSED") sentences.push(`Closed${a.fp.suppressionId ? ` under suppression ${a.fp.suppressionId}` : ""} with no further action.`);
+  else if (verdict === "CLOSED")
+    sentences.push(a.fp.contained ? "Closed with no further action: the control already contained it." : `Closed${a.fp.suppressionId ? ` under suppression ${a.fp.suppressionId}` : ""} with no further action.`);
   return sentences.join(" ");
 }
 
 function suppressionCandidate(a: CaseAssessment, rules: FiredRule[]): boolean {
   if (rules.length > 0 || a.confidence.malicious >= 10) return false;
-  if (a.fp.likely && !a.fp.suppressionId) return true;
+  // A dead indicator is fixed by retiring the indicator in the intel feed, not by suppressing the rule.
+  if (a.fp.likely && !a.fp.suppressionId && !a.fp.bases.some((b) => b.includes("dead_indicator"))) return true;
   const staleSuppression = a.facts.some((f) => f.suppression && !f.suppression.valid);
   const recurringBenign = a.facts.every(
     (f) => ["false_positive", "benign_true_positive"].includes(f.enrichment.history.last_disposition ?? "") && f.enrichment.history.same_rule_count >= 3,

@@ -17,9 +17,10 @@ type IntelMatch = Enrichment["threat_intel"]["matches"][number];
 
 export interface IntelFacts {
   verdict: Enrichment["threat_intel"]["verdict"];
+  /** The match that decides the strength: the best-sourced hostile one when any is hostile, fresh first. */
   best: IntelMatch | null;
   strength: IntelStrength;
-  /** "c2.example 45/60 sources, category c2, AsyncRAT, 12 days old" */
+  /** "c2.example malicious on 45/60 sources, category c2, AsyncRAT, 12 days old" */
   summary: string;
 }
 
@@ -75,6 +76,8 @@ export interface SuppressionFacts {
   reason: string;
   author: string;
   ageDays: number;
+  expiresAt: string | null;
+  /** In force at the alert's time (enrichment), still standing at triage, and ≤ 90 days old. */
   valid: boolean;
   /** Why a matching suppression does not count, e.g. "120 days old (> 90)". */
   rejection: string | null;
@@ -95,6 +98,8 @@ export interface AlertFacts {
   host: string | null;
   hostIp: string | null;
   user: string | null;
+  /** The user is a built-in OS principal (NT AUTHORITY\SYSTEM…): no directory identity exists for it. */
+  builtinPrincipal: string | null;
   srcIp: string | null;
   srcHost: string | null;
   dstIp: string | null;
@@ -114,6 +119,9 @@ export interface AlertFacts {
 }
 
 const DNS_PROTOCOLS = /^(dns|doh|dot|dns-over-https|dns-over-tls|mdns|llmnr)$/i;
+/** Gateway actions that kept the message from the mailbox; "released", "unblocked", "not blocked" did not. */
+const BLOCKING_ACTION = /\b(block|blocked|quarantine|quarantined|reject|rejected|drop|dropped|delete|deleted|purge|purged)\b/i;
+const NOT_BLOCKING = /\b(not|un\w+|releas\w*|allow\w*|deliver\w*|fail\w*)\b/i;
 const UNUSUAL_QUERY_TYPES = new Set(["TXT", "NULL", "ANY"]);
 /** Ports with a long record of abuse by implants and tooling (Metasploit, IRC C2, Tor, "elite"). */
 const ABUSED_PORTS = new Set([1337, 4444, 5555, 6666, 6667, 9001, 12345, 31337]);
@@ -189,6 +197,7 @@ export function alertFacts(alert: Alert, enrichment: Enrichment, now: string, su
     host,
     hostIp: alert.host?.ip[0] ?? enrichment.asset?.ips[0] ?? (inbound ? network.dst_ip : network.src_ip) ?? null,
     user: enrichment.identity?.username ?? alert.user?.name ?? null,
+    builtinPrincipal: enrichment.identity ? null : enrichment.meta.builtin_principal,
     srcIp: network.src_ip ?? alert.src?.ip ?? null,
     srcHost: network.src_hostname ?? alert.src?.hostname ?? null,
     dstIp,
@@ -206,7 +215,7 @@ export function alertFacts(alert: Alert, enrichment: Enrichment, now: string, su
     process: null,
     suppression: suppressionFacts(enrichment, now, suppressions),
   };
-  if (family === "dns" || isDnsAlert(alert, enrichment)) facts.dns = dnsFacts(alert, enrichment, domain, port);
+  if (family === "dns" || isDnsAlert(alert, enrichment)) facts.dns = dnsFacts(alert, enrichment, queryName(domain, network.dst_hostname ?? alert.dst?.hostname ?? null), port);
   if (alert.email || enrichment.email_context) facts.email = emailFacts(alert, enrichment);
   if (alert.process) facts.process = processFacts(alert);
   return facts;
@@ -251,7 +260,11 @@ export function isLoginSuccessSubtype(subtype: string | null | undefined): boole
 }
 
 function intelFacts(enrichment: Enrichment): IntelFacts {
-  const { verdict, matches } = enrichment.threat_intel;
+  const { verdict, matches: all } = enrichment.threat_intel;
+  // A hostile verdict is weighed on the hostile matches only: a well-sourced benign record of a parent
+  // domain must not lend its source count to a thin malicious one.
+  const hostile = all.filter((m) => m.verdict !== "benign");
+  const matches = hostile.length > 0 ? hostile : all;
   const fresh = matches.filter((m) => m.ioc_age_days === null || m.ioc_age_days <= STALE_INTEL_DAYS);
   const pool = fresh.length > 0 ? fresh : matches;
   let best: IntelMatch | null = null;
@@ -265,16 +278,28 @@ function intelFacts(enrichment: Enrichment): IntelFacts {
     else if (best.source_count < WEAK_INTEL_SOURCES) strength = "weak";
     else strength = "moderate";
   }
-  return { verdict, best, strength, summary: best ? describeMatch(best, verdict) : `no intel match (verdict ${verdict})` };
+  return { verdict, best, strength, summary: best ? describeMatch(best) : `no intel match (verdict ${verdict})` };
 }
 
-function describeMatch(match: IntelMatch, verdict: string): string {
-  const parts = [`${match.indicator} ${verdict} on ${match.source_count}/${match.source_total} sources`];
+function describeMatch(match: IntelMatch): string {
+  const via = match.matched_value.toLowerCase() !== match.indicator.toLowerCase() ? ` (matched by ${match.matched_value})` : "";
+  const parts = [`${match.indicator}${via} ${match.verdict} on ${match.source_count}/${match.source_total} sources`];
   if (match.category) parts.push(`category ${match.category}`);
   if (match.associated_malware) parts.push(match.associated_malware);
   parts.push(match.ioc_age_days === null ? "age unknown" : `${match.ioc_age_days} days old`);
   if (match.feed) parts.push(`feed ${match.feed}`);
   return parts.join(", ");
+}
+
+/**
+ * The name actually queried: senders often put the registered domain in dst.domain and the full query
+ * name (where tunnelled data shows) in dst.hostname.
+ */
+function queryName(domain: string | null, hostname: string | null): string | null {
+  if (!domain || !hostname) return domain ?? hostname;
+  const d = domain.toLowerCase().replace(/\.$/, "");
+  const h = hostname.toLowerCase().replace(/\.$/, "");
+  return h.endsWith(`.${d}`) ? h : d;
 }
 
 function dnsFacts(alert: Alert, enrichment: Enrichment, domain: string | null, port: number | null): DnsFacts {
@@ -352,7 +377,7 @@ function emailFacts(alert: Alert, enrichment: Enrichment): EmailFacts {
     gatewayVerdict,
     gatewayAction,
     gatewayFlaggedMalicious: !!gatewayVerdict && /phish|malic|malware|spoof|impersonat|suspicious/i.test(gatewayVerdict),
-    gatewayBlocked: !!gatewayAction && /block|quarantin|reject|drop|delet/i.test(gatewayAction),
+    gatewayBlocked: !!gatewayAction && BLOCKING_ACTION.test(gatewayAction) && !NOT_BLOCKING.test(gatewayAction),
     pageLoaded: boolField("page_loaded"),
     credentialsSubmitted: boolField("credentials_submitted") === true,
     authResults,
@@ -379,22 +404,35 @@ function processFacts(alert: Alert): ProcessFacts {
   };
 }
 
+/**
+ * A suppression counts when the enrichment found it in force at the alert's time, it still stands at
+ * triage (not withdrawn, not expired since) and it is at most 90 days old (crew.md step 2). The records,
+ * when the caller read them, catch a withdrawal or an edit made after enrichment; without them the
+ * match's own expiry is checked against `now`.
+ */
 function suppressionFacts(enrichment: Enrichment, now: string, records?: Suppression[]): SuppressionFacts | null {
   const match = enrichment.history.suppression_match;
   if (!match) return null;
   let ageDays = Math.max(match.age_days, enrichment.history.suppression_age_days ?? 0);
-  let rejection: string | null = null;
+  let expiresAt = match.expires_at;
+  const rejections: string[] = [];
+  if (!match.in_force) {
+    if (expiresAt && Date.parse(expiresAt) < Date.parse(enrichment.event.time)) rejections.push(`expired at ${expiresAt}, before the alert`);
+    else if (ageDays <= SUPPRESSION_MAX_AGE_DAYS) rejections.push(`not in force at the alert's time (${ageDays} days old, past the context's maximum age)`);
+  }
   if (records) {
     const record = records.find((r) => r.id === match.id);
-    if (!record) rejection = "the suppression record no longer exists";
+    if (!record) rejections.push("withdrawn: the suppression record no longer exists");
     else {
       const created = Date.parse(record.created_at);
       if (!Number.isNaN(created)) ageDays = Math.max(ageDays, Math.floor((Date.parse(now) - created) / 86_400_000));
-      if (record.expires_at && Date.parse(record.expires_at) <= Date.parse(now)) rejection = `expired at ${record.expires_at}`;
+      expiresAt = record.expires_at ?? null;
     }
   }
-  if (!rejection && ageDays > SUPPRESSION_MAX_AGE_DAYS) rejection = `${ageDays} days old (> ${SUPPRESSION_MAX_AGE_DAYS})`;
-  return { id: match.id, reason: match.reason, author: match.author, ageDays, valid: rejection === null, rejection };
+  if (match.in_force && expiresAt && Date.parse(expiresAt) <= Date.parse(now)) rejections.push(`expired at ${expiresAt}`);
+  if (ageDays > SUPPRESSION_MAX_AGE_DAYS) rejections.push(`${ageDays} days old (> ${SUPPRESSION_MAX_AGE_DAYS})`);
+  const rejection = rejections.length ? rejections.join("; ") : null;
+  return { id: match.id, reason: match.reason, author: match.author, ageDays, expiresAt, valid: rejection === null, rejection };
 }
 
 export function isExternalDomain(domain: string): boolean {

@@ -137,7 +137,8 @@ export function buildInsufficientContextPackage(a: CaseAssessment, hypothesis: H
   for (const axis of silent) {
     if (axis === "asset")
       needed.push(f.host ? `Register ${f.host} in the CMDB (criticality, environment, owner, EDR)` : f.hostIp ? `Map ${f.hostIp} to a CMDB asset` : "Identify the host behind the alert (hostname or address)");
-    if (axis === "identity")
+    // A built-in OS principal has no directory record to add: nothing to ask for.
+    if (axis === "identity" && !f.builtinPrincipal)
       needed.push(f.user ? `Add ${f.user} to the identity directory (user type, privilege, MFA)` : `Identify the user active on ${keys.host ?? "the host"} at ${shortTime(f.time)}`);
     if (axis === "network") needed.push(`Network telemetry for ${keys.host ?? "the host"} around ${shortTime(f.time)} (destination, domain, port)`);
   }
@@ -151,7 +152,7 @@ export function buildInsufficientContextPackage(a: CaseAssessment, hypothesis: H
   const lookupKeys = (silent.includes("asset") && !!keys.host) || (silent.includes("identity") && !!keys.user);
   const retryPossible = neverEnriched || lookupKeys || ctx.missingFields.length > 0;
 
-  const lean = a.fp.likely ? `leaning benign (close confidence ${a.confidence.close})` : `leaning suspicious (escalate confidence ${a.confidence.escalate})`;
+  const lean = a.fp.closable ? `leaning towards closing (close confidence ${a.confidence.close})` : `leaning suspicious (escalate confidence ${a.confidence.escalate})`;
   const evidence = [...a.maliciousEvidence, ...a.benignEvidence].sort((x, y) => y.weight - x.weight).slice(0, 3).map((e) => e.detail);
   return {
     blocking_reason: blockingReason,

@@ -91,6 +91,7 @@ export function unenrichedEnrichment(alert: AlertType, now: string): EnrichmentT
       missing_fields: [...UNENRICHED_MISSING_FIELDS, ...missingNetwork],
       telemetry: [],
       provenance: [],
+      builtin_principal: null,
     },
   };
 }

@@ -21,7 +21,13 @@ import { listOf } from "./text.js";
  * | repeated_indicator   | spread      |  +1   | same_indicator_count ≥ 1 or the indicator is on ≥ 2 assets             |
  * | evasive_transport    | technique   |  +1   | DoH/DoT, DNS off its port, TXT/NULL/ANY, tunnelling-shaped labels,     |
  * |                      |             |       | or a port with a record of implant abuse                               |
- * | intel_strong         | intel       |  +1   | malicious/suspicious on ≥ 10 sources and ≤ 180 days old                |
+ * | intel_strong         | intel       |  +1   | malicious/suspicious on ≥ 10 sources and ≤ 180 days old, on an alert   |
+ * |                      |             |       | that is not a contained delivery                                       |
+ * | contained_by_control | intel       |   0   | the strong intel is on a phishing e-mail the gateway kept out, with no |
+ * |                      |             |       | click and no endpoint follow-up (tora/closing.ts): intel confirms the  |
+ * |                      |             |       | classification of an item a control already stopped, so it does not   |
+ * |                      |             |       | raise. Recorded at 0 rather than −1: containment removes the reason to |
+ * |                      |             |       | raise, it does not make the source's own severity wrong                |
  * | nxdomain             | resolution  |  −1   | every DNS answer is NXDOMAIN and no tunnelling shape (data rides in    |
  * |                      |             |       | the query itself, so a failed resolution proves nothing there)         |
  *
@@ -62,7 +68,8 @@ export interface SeverityAssessment {
   findings: string[];
 }
 
-export function assessSeverity(facts: AlertFacts[], spreadAssets: string[]): SeverityAssessment {
+/** `contained`: ids of the alerts that are contained deliveries (see tora/closing.ts). */
+export function assessSeverity(facts: AlertFacts[], spreadAssets: string[], contained: ReadonlySet<string> = new Set()): SeverityAssessment {
   let base: Severity = "informational";
   let baseFrom = "no alert";
   for (const f of facts) {
@@ -71,7 +78,7 @@ export function assessSeverity(facts: AlertFacts[], spreadAssets: string[]): Sev
       baseFrom = f.alertId;
     }
   }
-  const factors = severityFactors(facts, spreadAssets);
+  const factors = severityFactors(facts, spreadAssets, contained);
   const net = (included: (f: SeverityFactor) => boolean) => {
     const byGroup = new Map<SeverityGroup, number>();
     for (const factor of factors.filter(included)) byGroup.set(factor.group, (byGroup.get(factor.group) ?? 0) + factor.steps);
@@ -90,9 +97,9 @@ export function assessSeverity(facts: AlertFacts[], spreadAssets: string[]): Sev
     facts.length > 1
       ? `Source severity ${base}: the highest of ${facts.length} alerts (${listOf(sources, 6)}).`
       : `Source severity ${base} (alert ${baseFrom}).`,
-    ...factors.map((f) => `${f.steps > 0 ? "+" : "−"}${Math.abs(f.steps)} ${f.id} [${f.group}]: ${f.evidence}.`),
+    ...factors.map((f) => `${f.steps > 0 ? "+" : f.steps < 0 ? "−" : "±"}${Math.abs(f.steps)} ${f.id} [${f.group}]: ${f.evidence}.`),
   ];
-  if (factors.length === 0) findings.push("No context factor moves the severity.");
+  if (factors.every((f) => f.steps === 0)) findings.push("No context factor moves the severity.");
   const capped = factors.reduce((sum, f) => sum + f.steps, 0) !== netSteps;
   findings.push(
     `Net ${netSteps >= 0 ? "+" : "−"}${Math.abs(netSteps)} step(s)${capped ? " after group caps and the +" + MAX_RAISE + " ceiling" : ""}: ${base} → ${severity}.`,
@@ -100,7 +107,7 @@ export function assessSeverity(facts: AlertFacts[], spreadAssets: string[]): Sev
   return { base, baseFrom, factors, netSteps, severity, severityWithoutEnvironment, findings };
 }
 
-function severityFactors(facts: AlertFacts[], spreadAssets: string[]): SeverityFactor[] {
+function severityFactors(facts: AlertFacts[], spreadAssets: string[], contained: ReadonlySet<string>): SeverityFactor[] {
   const factors: SeverityFactor[] = [];
   const first = <T>(pick: (f: AlertFacts) => T | null | undefined | false): [AlertFacts, T] | null => {
     for (const f of facts) {
@@ -138,10 +145,19 @@ function severityFactors(facts: AlertFacts[], spreadAssets: string[]): SeverityF
   const transport = first((f) => evasiveTransport(f));
   if (transport) factors.push({ id: "evasive_transport", group: "technique", steps: 1, evidence: transport[1] });
 
-  const strong = first((f) =>
-    f.intel.strength === "strong" && (f.intel.verdict === "malicious" || f.intel.verdict === "suspicious") ? f.intel.summary : null,
-  );
+  const strongHostile = (f: AlertFacts) => f.intel.strength === "strong" && (f.intel.verdict === "malicious" || f.intel.verdict === "suspicious");
+  const strong = first((f) => (strongHostile(f) && !contained.has(f.alertId) ? f.intel.summary : null));
+  const confirmsContained = first((f) => (strongHostile(f) && contained.has(f.alertId) ? f : null));
   if (strong) factors.push({ id: "intel_strong", group: "intel", steps: 1, evidence: strong[1] });
+  else if (confirmsContained) {
+    const f = confirmsContained[1];
+    factors.push({
+      id: "contained_by_control",
+      group: "intel",
+      steps: 0,
+      evidence: `${f.intel.summary} confirms the classification, but the message was ${f.email!.gatewayAction} by the gateway with no click and no endpoint follow-up, so intel does not raise`,
+    });
+  }
 
   const dnsFacts = facts.filter((f) => f.dns && f.dns.responseCode);
   if (dnsFacts.length > 0 && dnsFacts.every((f) => f.dns!.resolved === false && !f.dns!.tunnellingShape))

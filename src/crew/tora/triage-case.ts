@@ -68,6 +68,8 @@ export async function triageCase(ex: Executor, caseId: string, clock: Clock): Pr
       const enrichment = Enrichment.safeParse(fromJson(row.enrichment, null));
       return { alert, enrichment: enrichment.success ? enrichment.data : unenrichedEnrichment(alert, started.toISOString()) };
     });
+    // The enrichment says whether each suppression was in force at the alert's time; the records say
+    // whether it still stands now (a human may have withdrawn it or shortened its expiry since).
     const suppressionIds = [...new Set(alerts.map((a) => a.enrichment.history.suppression_match?.id).filter((id): id is string => !!id))];
     const suppressions = suppressionIds.length
       ? (await trx.selectFrom("suppressions").select("doc").where("id", "in", suppressionIds).execute()).map((r) => Suppression.parse(fromJson(r.doc, null)))

@@ -1,5 +1,6 @@
 import { Alert, newId, type Severity } from "../core/index.js";
-import { toJson, type Executor } from "../store/index.js";
+import type { Executor } from "../store/index.js";
+import { insertAlertRow } from "../../test/support/alerts.js";
 
 /** Test fixtures: a minimal valid Alert, and its row in the alerts table as ingest would store it. */
 export interface AlertFixture {
@@ -50,29 +51,7 @@ export function makeAlert(f: AlertFixture = {}): Alert {
 }
 
 export async function insertAlert(ex: Executor, alert: Alert, stage = "enriched"): Promise<Alert> {
-  await ex
-    .insertInto("alerts")
-    .values({
-      id: alert.id,
-      dedupe_key: `${alert.source}:${alert.source_id ?? alert.id}`,
-      source: alert.source,
-      source_id: alert.source_id,
-      time: alert.time,
-      received_at: alert.received_at,
-      title: alert.title,
-      severity: alert.severity,
-      rule_id: alert.rule?.id ?? null,
-      host_name: alert.host?.name ?? null,
-      user_name: alert.user?.name ?? null,
-      origin_file: alert.origin.file ?? null,
-      origin_record: alert.origin.record ?? null,
-      doc: toJson(alert),
-      enrichment: null,
-      case_id: null,
-      stage,
-    })
-    .execute();
-  return alert;
+  return insertAlertRow(ex, alert, { stage });
 }
 
 export async function storedAlert(ex: Executor, f: AlertFixture = {}): Promise<Alert> {

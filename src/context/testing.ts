@@ -1,5 +1,6 @@
-import { Alert, canonicalJson, newId, type Alert as AlertType } from "../core/index.js";
+import { Alert, newId, type Alert as AlertType } from "../core/index.js";
 import type { Executor } from "../store/index.js";
+import { insertAlertRow } from "../../test/support/alerts.js";
 
 /**
  * A small alert fixture for tests: a valid normalised Alert with overrides, and a direct row insert
@@ -38,27 +39,5 @@ export async function insertAlert(
   alert: AlertType,
   options: { stage?: string; caseId?: string | null } = {},
 ): Promise<AlertType> {
-  await ex
-    .insertInto("alerts")
-    .values({
-      id: alert.id,
-      dedupe_key: `${alert.source}:${alert.id}`,
-      source: alert.source,
-      source_id: alert.source_id,
-      time: new Date(alert.time).toISOString(),
-      received_at: new Date(alert.received_at).toISOString(),
-      title: alert.title,
-      severity: alert.severity,
-      rule_id: alert.rule?.id ?? null,
-      host_name: alert.host?.name ?? null,
-      user_name: alert.user?.name ?? null,
-      origin_file: null,
-      origin_record: null,
-      doc: canonicalJson(alert),
-      enrichment: null,
-      case_id: options.caseId ?? null,
-      stage: options.stage ?? "received",
-    })
-    .execute();
-  return alert;
+  return insertAlertRow(ex, alert, { stage: options.stage ?? "received", caseId: options.caseId, dedupeKey: `${alert.source}:${alert.id}` });
 }

@@ -13,7 +13,7 @@ export { OcsfFinding, OCSF_FINDING_CLASSES, OCSF_OBSERVABLE_TYPES, isOcsf, ocsfT
 export { MAP_TARGETS, parseMapOption, flatRecordToGeneric, isMapTarget, type FieldMap, type MapTarget } from "./formats/csv.js";
 export { normaliseAlert, type InputKind, type NormaliseOptions, type NormaliseResult } from "./normalise.js";
 export { dedupeKey } from "./dedupe.js";
-export { ingestAlerts, type IngestOptions, type IngestResult, type IngestVia } from "./ingest.js";
+export { ingestAlerts, toAlertRow, type IngestOptions, type IngestResult, type IngestVia } from "./ingest.js";
 export { importAlertFile, type ImportOptions, type ImportProgress, type ImportResult } from "./import.js";
 export { FILE_FORMATS, formatFromName, isGzipFile, openRecords, type FileFormat, type SourceRecord } from "./readers.js";
 export { getAlert, listAlerts, ListAlertsOptions, type StoredAlert } from "./query.js";

@@ -41,7 +41,8 @@ export function summarise(issues: Issue[], total = issues.length): string {
   return `${shown.join("; ")}${total > shown.length ? ` (and ${total - shown.length} more)` : ""}`;
 }
 
-function toRow(alert: Alert, dedupeKey: string): AlertsTable {
+/** The alerts-table row of a normalised alert, as ingest stores it (stage `received`, no case yet). */
+export function toAlertRow(alert: Alert, dedupeKey: string): AlertsTable {
   return {
     id: alert.id,
     dedupe_key: dedupeKey,
@@ -76,7 +77,7 @@ async function storeAlerts(trx: Executor, prepared: Prepared[], clock: Clock): P
   for (const chunk of chunks(keys, INSERT_CHUNK)) {
     await trx
       .insertInto("alerts")
-      .values(chunk.map((key) => toRow(firstByKey.get(key)!.alert, key)))
+      .values(chunk.map((key) => toAlertRow(firstByKey.get(key)!.alert, key)))
       .onConflict((oc) => oc.column("dedupe_key").doNothing())
       .execute();
   }

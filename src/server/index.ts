@@ -17,4 +17,3 @@ export {
 } from "./auth/tokens.js";
 export { MAX_SIGNATURE_SKEW_MS, SIGNATURE_HEADER, TIMESTAMP_HEADER, signBody, verifySignature } from "./auth/signature.js";
 export { TOKEN_COOKIE, actorOf, authenticateRequest, requireRole } from "./auth/middleware.js";
-export { createTestClient, type TestClient } from "./testing.js";

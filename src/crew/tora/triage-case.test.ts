@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { insertAlertRow } from "../../../test/support/alerts.js";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../../test/support/store.js";
 import { ToraOutput, canonicalJson, fixedClock, type Alert, type Suppression } from "../../core/index.js";
 import { attachAlert, caseHandlers, getCase, listAudit, listComments, transitionCase, verifyAuditChain } from "../../cases/index.js";
 import { contextHandlers, loadContext } from "../../context/index.js";
-import { enqueue, fromJson, runUntilIdle, toJson, type Executor } from "../../store/index.js";
+import { enqueue, fromJson, runUntilIdle, type Executor } from "../../store/index.js";
 import { dnsLookup, intelMatch, makeAlert, signedVendorProcess, type Item } from "../testing/fixtures.js";
 import { crewHandlers, getToraDecision, triageCase } from "./triage-case.js";
 
@@ -16,28 +17,7 @@ const SUP_7: Suppression = {
 };
 
 async function storeAlert(ex: Executor, alert: Alert, enrichment: Item["enrichment"] | null): Promise<void> {
-  await ex
-    .insertInto("alerts")
-    .values({
-      id: alert.id,
-      dedupe_key: `${alert.source}:${alert.id}`,
-      source: alert.source,
-      source_id: alert.source_id,
-      time: alert.time,
-      received_at: alert.received_at,
-      title: alert.title,
-      severity: alert.severity,
-      rule_id: alert.rule?.id ?? null,
-      host_name: alert.host?.name ?? null,
-      user_name: alert.user?.name ?? null,
-      origin_file: null,
-      origin_record: null,
-      doc: canonicalJson(alert),
-      enrichment: enrichment ? toJson(enrichment) : null,
-      case_id: null,
-      stage: enrichment ? "enriched" : "received",
-    })
-    .execute();
+  await insertAlertRow(ex, alert, { enrichment, stage: enrichment ? "enriched" : "received", dedupeKey: `${alert.source}:${alert.id}` });
 }
 
 async function insertSuppression(ex: Executor, suppression: Suppression): Promise<void> {

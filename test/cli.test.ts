@@ -38,6 +38,7 @@ describe(`nightshift CLI (${testStoreKind()})`, () => {
     const imported = await runCli(["ingest", "alerts", file, "--map", map], environment.env);
     expect(imported.code, imported.stderr).toBe(0);
     expect(JSON.parse(lastLine(imported.stdout))).toMatchObject({ records: 2, created: 2, duplicates: 0 });
+    expect(imported.stderr, "no progress bar in a pipe").not.toMatch(/records|░|█/);
 
     const again = await runCli(["ingest", "alerts", file, "--map", map], environment.env);
     expect(JSON.parse(lastLine(again.stdout))).toMatchObject({ records: 2, created: 0, duplicates: 2 });

@@ -1,12 +1,13 @@
 import cliProgress from "cli-progress";
 
 /** A progress bar on a terminal, nothing in a pipe. */
-export function fileProgress(label: string): { update(bytes: number, total: number, records: number): void; stop(): void } {
+/** The two passes of a file import (validate, then import) fill one bar: half each. */
+export function fileProgress(label: string): { update(bytes: number, total: number, records: number, phase?: "validate" | "import"): void; stop(): void } {
   if (!process.stderr.isTTY) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `${label} [{bar}] {percentage}% | {records} records`,
+      format: `${label} [{bar}] {percentage}% | {phase} | {records} records`,
       hideCursor: true,
       clearOnComplete: false,
     },
@@ -14,13 +15,16 @@ export function fileProgress(label: string): { update(bytes: number, total: numb
   );
   let started = false;
   return {
-    update(bytes, total, records) {
+    update(bytes, total, records, phase) {
+      const size = Math.max(total, 1);
+      const label = phase === "validate" ? "checking" : "importing";
       if (!started) {
-        bar.start(Math.max(total, 1), 0, { records: 0 });
+        bar.start(2 * size, 0, { records: 0, phase: label });
         started = true;
       }
-      bar.setTotal(Math.max(total, 1));
-      bar.update(Math.min(bytes, total), { records });
+      bar.setTotal(2 * size);
+      const done = Math.min(bytes, size) + (phase === "import" ? size : 0);
+      bar.update(phase === undefined ? 2 * Math.min(bytes, size) : done, { records, phase: label });
     },
     stop() {
       if (started) bar.stop();

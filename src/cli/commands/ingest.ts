@@ -24,7 +24,7 @@ export function register(program: Command) {
               format,
               map,
               clock: app.clock,
-              onProgress: (p) => progress.update(p.bytes, p.totalBytes, p.records),
+              onProgress: (p) => progress.update(p.bytes, p.totalBytes, p.records, p.phase),
             });
             progress.stop();
             printJson({ file, ...result });

@@ -1,0 +1,2 @@
+export * from "./sigma/index.js";
+export * from "./evtx/index.js";

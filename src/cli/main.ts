@@ -3,6 +3,7 @@ import { Command } from "commander";
 import * as audit from "./commands/audit.js";
 import * as context from "./commands/context.js";
 import * as demo from "./commands/demo.js";
+import * as detect from "./commands/detect.js";
 import * as exportCommands from "./commands/export.js";
 import * as ingest from "./commands/ingest.js";
 import * as journal from "./commands/journal.js";
@@ -14,7 +15,7 @@ export function buildProgram(): Command {
   const program = new Command("nightshift")
     .description("Nightshift — an autonomous Security Operations Center. Data lives in $NIGHTSHIFT_HOME (default ./data).")
     .version("0.1.0");
-  for (const command of [demo, serve, shift, ingest, exportCommands, context, audit, token, journal]) command.register(program);
+  for (const command of [demo, serve, shift, ingest, detect, exportCommands, context, audit, token, journal]) command.register(program);
   return program;
 }
 

@@ -1,0 +1,144 @@
+import { once } from "node:events";
+import { readFile, stat } from "node:fs/promises";
+import cliProgress from "cli-progress";
+import type { Command } from "commander";
+import { parse } from "yaml";
+import { z } from "zod";
+import { ValidationError, issuesOf } from "../../core/errors.js";
+import { createDetector, normaliseEvent, toAlert } from "../../detect/engine.js";
+import { listEventFiles, readEventFiles, type EventFileError } from "../../detect/readers/index.js";
+import { action } from "../run.js";
+
+/** Placeholder file: `name: value` or `name: [values]`, expanded where rules say `%name%`. */
+const Placeholders = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
+
+const MAX_REPORTED_ERRORS = 20;
+
+interface DetectOptions {
+  rules: string[];
+  placeholders?: string;
+  stats?: boolean;
+}
+
+export function register(program: Command) {
+  program
+    .command("detect <paths...>")
+    .description(
+      "run Sigma rules over event files (EVTX, JSON, JSON lines; .gz and .zip too; directories recursively) and write one JSON alert a line to stdout",
+    )
+    .option("--rules <dir>", "a directory of Sigma rules (repeatable)", (dir: string, dirs: string[]) => [...dirs, dir], [] as string[])
+    .option("--placeholders <file>", "YAML mapping placeholder names to values, for rules that use %name%")
+    .option("--stats", "write one JSON line to stderr at the end: events, alerts, rules_loaded, rules_skipped, seconds")
+    .action(action(async (paths: string[], options: DetectOptions) => detect(paths, options)));
+}
+
+async function detect(paths: string[], options: DetectOptions): Promise<void> {
+  if (options.rules.length === 0) {
+    throw new ValidationError("no Sigma rules given", [
+      { path: "--rules", message: "pass --rules DIR (a directory of Sigma rules; repeat it for several); a built-in rule pack comes later" },
+    ]);
+  }
+  const started = performance.now();
+  const notDirectories = [];
+  for (const dir of options.rules) if (!(await stat(dir).catch(() => undefined))?.isDirectory()) notDirectories.push(dir);
+  if (notDirectories.length > 0) {
+    throw new ValidationError("rule directory not found", notDirectories.map((dir) => ({ path: "--rules", message: `${dir} is not a directory` })));
+  }
+  const placeholders = options.placeholders === undefined ? undefined : await readPlaceholders(options.placeholders);
+  const { files, missing } = await listEventFiles(paths);
+  if (missing.length > 0) {
+    throw new ValidationError("input not found", missing.map((path) => ({ path, message: "no such file or directory" })));
+  }
+  const detector = await createDetector({ ruleDirs: options.rules, ...(placeholders === undefined ? {} : { placeholders }) });
+
+  const output = new AlertOutput();
+  const progress = detectProgress(files.reduce((sum, file) => sum + file.size, 0));
+  let errors = 0;
+  const onError = (error: EventFileError) => {
+    if (++errors <= MAX_REPORTED_ERRORS) {
+      progress.log(`nightshift: ${error.file}${error.record === undefined ? "" : `:${error.record}`}: ${error.message}`);
+    }
+  };
+  const now = new Date();
+  let events = 0;
+  let alerts = 0;
+  try {
+    for await (const { file, record, event } of readEventFiles(paths, { onError, onProgress: (p) => progress.update(p.bytes, events, alerts) })) {
+      events++;
+      const normalised = normaliseEvent(event);
+      for (const rule of detector.match(normalised)) {
+        alerts++;
+        if (!(await output.write(toAlert(rule, normalised, { file, record }, now)))) break;
+      }
+      if (output.closed) break;
+    }
+  } finally {
+    progress.stop();
+  }
+  if (errors > MAX_REPORTED_ERRORS) process.stderr.write(`nightshift: ${errors - MAX_REPORTED_ERRORS} more unreadable records skipped\n`);
+  if (options.stats) {
+    const seconds = Math.round((performance.now() - started) / 10) / 100;
+    const stats = { events, alerts, rules_loaded: detector.rulesLoaded, rules_skipped: detector.rulesSkipped.length, seconds };
+    process.stderr.write(`${JSON.stringify(stats)}\n`);
+  }
+}
+
+async function readPlaceholders(file: string): Promise<Record<string, string[]>> {
+  const parsed = Placeholders.safeParse(parse(await readFile(file, "utf8")) ?? {});
+  if (!parsed.success) throw new ValidationError(`invalid placeholders file ${file}`, issuesOf(parsed.error));
+  return Object.fromEntries(Object.entries(parsed.data).map(([name, values]) => [name, Array.isArray(values) ? values : [values]]));
+}
+
+/** Writes alert lines to stdout, waiting for a slow reader; stops quietly when the reader goes away. */
+class AlertOutput {
+  closed = false;
+
+  constructor() {
+    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+      this.closed = true;
+    });
+  }
+
+  /** False once nobody is reading any more. */
+  async write(alert: unknown): Promise<boolean> {
+    if (this.closed) return false;
+    if (!process.stdout.write(`${JSON.stringify(alert)}\n`)) {
+      // `once` rejects on an 'error' event: EPIPE while waiting means the reader left, handled above.
+      await Promise.race([once(process.stdout, "drain"), once(process.stdout, "close")]).catch(() => undefined);
+    }
+    return !this.closed;
+  }
+}
+
+/** A progress bar on a terminal (stderr), nothing in a pipe. */
+function detectProgress(totalBytes: number) {
+  if (!process.stderr.isTTY) {
+    return { update() {}, log: (line: string) => void process.stderr.write(`${line}\n`), stop() {} };
+  }
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: "detect [{bar}] {percentage}% | {events} events | {alerts} alerts",
+      hideCursor: true,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(Math.max(totalBytes, 1), 0, { events: 0, alerts: 0 });
+  let stopped = false;
+  return {
+    update(bytes: number, events: number, alerts: number) {
+      bar.update(Math.min(bytes, totalBytes), { events, alerts });
+    },
+    log(line: string) {
+      // Clear the bar's line so the message does not land in the middle of it; the bar redraws itself.
+      process.stderr.write(`\r\x1b[K${line}\n`);
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      bar.stop();
+    },
+  };
+}

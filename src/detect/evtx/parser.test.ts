@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync,
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { sharedPath } from "../../../test/support/shared.js";
+import { readJsonDocuments, sharedPath } from "../../../test/support/shared.js";
 import { readEvtx } from "./parser.js";
 import type { EvtxError, EvtxRecord, ReadEvtxOptions } from "./parser.js";
 
@@ -29,26 +29,6 @@ async function collect(file: string, options: ReadEvtxOptions = {}): Promise<Evt
   return records;
 }
 
-/** Some twins hold several JSON documents back to back. */
-function parseConcatenatedJson(text: string): unknown[] {
-  const documents: unknown[] = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  let escaped = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (c === "\\") escaped = true;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === "{") {
-      if (depth++ === 0) start = i;
-    } else if (c === "}" && --depth === 0) documents.push(JSON.parse(text.slice(start, i + 1)));
-  }
-  return documents;
-}
 
 /** Record count the chunk headers announce (last - first record number + 1), read independently of the parser. */
 function countFromChunkHeaders(file: string): number {
@@ -85,7 +65,7 @@ describe("readEvtx against SigmaHQ regression data", () => {
     for (const file of files) {
       const twinFile = readdirSync(dirname(file)).find((name) => name.endsWith(".json"));
       if (!twinFile) continue;
-      const twins = parseConcatenatedJson(readFileSync(join(dirname(file), twinFile), "utf8")).map(
+      const twins = (await readJsonDocuments(join(dirname(file), twinFile))).map(
         (document) => (document as { Event: TwinEvent }).Event,
       );
       const errors: EvtxError[] = [];

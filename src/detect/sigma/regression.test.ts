@@ -1,39 +1,13 @@
 import { readFile, readdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { sharedPath } from "../../../test/support/shared.js";
+import { readJsonDocuments, sharedPath } from "../../../test/support/shared.js";
 import { parse } from "yaml";
 import { loadRuleDirectory, type CompiledRule, type SigmaEvent } from "./index.js";
 
 const SIGMA = sharedPath("data/sigma");
 const RULE_DIRS = ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-placeholder"];
 
-/** The regression `.json` files hold one or more concatenated JSON documents. */
-function parseConcatenatedJson(text: string): unknown[] {
-  const documents: unknown[] = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  let escaped = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (char === "\\") escaped = true;
-      else if (char === '"') inString = false;
-      continue;
-    }
-    if (char === '"') inString = true;
-    else if (char === "{" || char === "[") {
-      if (depth === 0) start = i;
-      depth++;
-    } else if (char === "}" || char === "]") {
-      depth--;
-      if (depth === 0) documents.push(JSON.parse(text.slice(start, i + 1)));
-    }
-  }
-  return documents;
-}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -104,7 +78,7 @@ describe("Sigma regression data", () => {
       }
       const events: SigmaEvent[] = [];
       for (const name of jsonFiles) {
-        const documents = parseConcatenatedJson(await readFile(join(dirname(info), name), "utf8"));
+        const documents = await readJsonDocuments(join(dirname(info), name));
         for (const document of documents.flat()) events.push(flattenWindowsEvent(document));
       }
       cases.push({ compiled, events });

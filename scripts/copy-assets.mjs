@@ -7,7 +7,8 @@ function walk(dir) {
   for (const name of readdirSync(dir)) {
     const full = path.join(dir, name);
     if (statSync(full).isDirectory()) walk(full);
-    else if (exts.has(path.extname(name))) cpSync(full, full.replace(/^src/, "dist"));
+    // Rule fixtures are test data, not product.
+    else if (exts.has(path.extname(name)) && !(name === "fixtures.json" && full.includes(`detect${path.sep}rules`))) cpSync(full, full.replace(/^src/, "dist"));
   }
 }
 walk("src");

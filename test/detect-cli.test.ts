@@ -133,8 +133,8 @@ describe("nightshift detect", () => {
     expect(result.stderr).toBe("");
   });
 
-  it("refuses to run without rules, saying to pass --rules DIR", async () => {
-    const result = await runCli(["detect", samples[0]!.evtx], {});
+  it("refuses to run without any rules (built-in pack left out, none configured), saying to pass --rules DIR", async () => {
+    const result = await runCli(["detect", "--no-builtin", samples[0]!.evtx], { NIGHTSHIFT_HOME: dir });
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(/--rules DIR/);

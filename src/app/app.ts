@@ -6,6 +6,7 @@ import { contextHandlers } from "../context/index.js";
 import { caseHandlers } from "../cases/index.js";
 import { crewHandlers } from "../crew/index.js";
 import { journalHandlers } from "../journal/index.js";
+import { configuredDetector, detectionHandlers } from "./detection.js";
 
 /**
  * The composition root: opens the store named by the configuration and wires every stage's queue
@@ -37,10 +38,11 @@ export async function openApp(options: OpenAppOptions = {}): Promise<App> {
   };
 }
 
-/** Every stage's handlers, keyed by job kind: enrich → group → triage → journal. */
+/** Every stage's handlers, keyed by job kind: detect → enrich → group → triage → journal. */
 export function pipelineHandlers(app: App): Record<string, HandlerEntry> {
   const { config, clock } = app;
   return {
+    ...detectionHandlers({ detector: configuredDetector(config), clock }),
     ...contextHandlers({
       historyWindowHours: config.history.window_hours,
       suppressionMaxAgeDays: config.suppression.max_age_days,

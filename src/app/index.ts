@@ -1,3 +1,4 @@
 export * from "./app.js";
 export * from "./summary.js";
 export * from "./serve.js";
+export * from "./detection.js";

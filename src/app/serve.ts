@@ -3,6 +3,9 @@ import { sql } from "kysely";
 import { buildJournalSite } from "../journal/index.js";
 import { startHttpServer } from "../server/index.js";
 import { startPipelineWorker, type App } from "./app.js";
+import { purgeExpiredEvents } from "./detection.js";
+
+const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 
 export interface RunningService {
   url: string;
@@ -39,10 +42,19 @@ export async function serveApp(app: App, options: { rebuildEveryMs?: number; wor
       building = false;
     }
   }, options.rebuildEveryMs ?? 5000);
+  // Only the process that works the queue sweeps, so an API-only front end never deletes behind a worker.
+  const sweep =
+    options.worker === false
+      ? undefined
+      : setInterval(() => {
+          purgeExpiredEvents(app).catch((error: unknown) => process.stderr.write(`nightshift: event retention sweep failed: ${String(error)}\n`));
+        }, RETENTION_SWEEP_MS);
+  sweep?.unref();
   return {
     url: server.url,
     async stop() {
       clearInterval(timer);
+      clearInterval(sweep);
       await stopWorker();
       await server.close();
     },

@@ -24,6 +24,24 @@ export const ConfigSchema = z.object({
   suppression: z
     .object({ max_age_days: z.coerce.number().positive().default(90) })
     .default({ max_age_days: 90 }),
+  detect: z
+    .object({
+      /** Folders of Sigma rules loaded beside (or instead of) the built-in pack. */
+      rules: z.array(z.string().min(1)).default([]),
+      /** The rule pack shipped with Nightshift (src/detect/rules); turn off to run only your own folders. */
+      builtin_rules: z.boolean().default(true),
+      /** Values for `%name%` placeholders (`|expand`), by name without the percent signs. */
+      placeholders: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
+      /** Extra logsource mapping files (same shape as src/detect/logsource/*.yml), applied after the shipped ones. */
+      logsources: z.array(z.string().min(1)).default([]),
+    })
+    .default({ rules: [], builtin_rules: true, placeholders: {}, logsources: [] }),
+  events: z
+    .object({
+      /** Stored events older than this are deleted by the retention sweep. */
+      retention_days: z.coerce.number().positive().default(30),
+    })
+    .default({ retention_days: 30 }),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -49,6 +67,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (env.NIGHTSHIFT_WEBHOOK_SECRET) fromEnv.webhook_secret = env.NIGHTSHIFT_WEBHOOK_SECRET;
   if (env.NIGHTSHIFT_GROUPING_WINDOW_MINUTES)
     fromEnv.grouping = { ...(fromFile.grouping as object), window_minutes: env.NIGHTSHIFT_GROUPING_WINDOW_MINUTES };
+  if (env.NIGHTSHIFT_RULES)
+    fromEnv.detect = { ...(fromFile.detect as object), rules: env.NIGHTSHIFT_RULES.split(path.delimiter).filter(Boolean) };
+  if (env.NIGHTSHIFT_EVENTS_RETENTION_DAYS)
+    fromEnv.events = { ...(fromFile.events as object), retention_days: env.NIGHTSHIFT_EVENTS_RETENTION_DAYS };
   const result = ConfigSchema.safeParse({ ...fromFile, ...fromEnv, ...overrides, home });
   if (!result.success) throw new ValidationError("invalid configuration", issuesOf(result.error));
   return result.data;

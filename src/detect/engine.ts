@@ -1,26 +1,53 @@
 import { GENERIC_PRODUCT, applyFieldMap, conditionTest, loadLogsourceMappings, ruleTarget, type Conditions } from "./logsource/index.js";
 import type { LogsourceMappings } from "./logsource/index.js";
-import { loadRuleDirectory, type CompiledRule } from "./sigma/index.js";
+import { filterFitsLogsource, loadSigmaDirectory, type CompiledFilter, type CompiledRule, type LoadedCorrelation } from "./sigma/index.js";
+import { createCorrelationEngine, type CorrelationFiring, type CorrelationLimits, type EventSource } from "./correlate.js";
+import { detectionRequirement, type Requirement } from "./sigma/compile.js";
+import { RulePrefilter } from "./sigma/prefilter.js";
 
+export type { EventSource } from "./correlate.js";
+
+/** One `nightshift detect` output line. */
 export interface DetectionAlert {
   time: string; // event time (ISO) when known, else now
   rule: { id: string; title: string; level: string; author: string; tags: string[] };
   attack: { tactics: string[]; techniques: string[] };
-  source: { file: string; record: number };
+  source: EventSource;
   event: Record<string, unknown>;
+  /** Correlation alerts only: what was counted, for which group, over which window. */
+  correlation?: { type: string; group: Record<string, unknown>; value: number; timespan: string; rules: string[] };
+  /** Correlation alerts only: the events that made it (capped). */
+  events?: { time: string; rule: { id: string; title: string }; source: EventSource }[];
 }
 
 export interface DetectorOptions {
   ruleDirs: string[];
   placeholders?: Record<string, string[]>;
   logsourceFiles?: string[];
+  /** Memory bounds and allowed lateness of correlation windows (defaults: DEFAULT_CORRELATION_LIMITS). */
+  correlationLimits?: Partial<CorrelationLimits>;
 }
 
 export interface Detector {
+  /** Documents loaded and runnable: base rules, correlation rules and filter documents. */
   rulesLoaded: number;
   rulesSkipped: { file: string; reason: string }[];
-  /** Rules whose logsource fits the event and whose detection matches it. */
+  /** Rules whose logsource fits the event and whose detection matches it (filters applied). */
   match(event: Record<string, unknown>): CompiledRule[];
+  /**
+   * Full detection on one NORMALISED event: alerts of matching rules that generate, then alerts of the
+   * correlations it completes. `now` stands in for the event time when the event carries none.
+   */
+  process(event: Record<string, unknown>, source: EventSource, now?: Date): DetectionAlert[];
+  /** Open correlation windows as plain JSON (bounded), to persist between batches. */
+  saveState(): unknown;
+  /** Restores `saveState()` output; throws ValidationError on bad input (and keeps the current state). */
+  restoreState(state: unknown): void;
+  /**
+   * End of input: judges the windows still open for correlations with an upper bound (lt, lte, eq, neq),
+   * which otherwise wait for a later event time. Call it at the end of a file, not between batches.
+   */
+  flush(): DetectionAlert[];
 }
 
 type Event = Record<string, unknown>;
@@ -52,6 +79,8 @@ const isSpecific = (values: string[] | undefined): values is string[] =>
  *   claims the event.
  * Rules of a mapped product whose category or service has no mapping never run: they are listed as skipped
  * (running them on every event of the product would fire, e.g., `file_access` rules on Sysmon file events).
+ * Within each of those rule lists, a literal prefilter (sigma/prefilter.ts) picks the rules whose necessary
+ * text occurs in the event; only those run their matcher.
  */
 class RuleIndex {
   private readonly keyed = new Map<string, SourceGroup[]>();
@@ -60,6 +89,13 @@ class RuleIndex {
   private readonly productRules = new Map<string, CompiledRule[]>();
   private readonly unmapped: CompiledRule[] = [];
   private readonly identify: { product: string; test: (event: Event) => boolean }[] = [];
+  /** Per rule list (a group's or a fallback list), built on first use after the last `add`. */
+  private readonly prefilters = new Map<CompiledRule[], RulePrefilter<CompiledRule>>();
+  /** The same, by the rules a list holds: sources of one category (Sysmon 1, Security 4688) share theirs. */
+  private readonly prefiltersByContent = new Map<string, RulePrefilter<CompiledRule>>();
+  private readonly requirements = new WeakMap<CompiledRule, Requirement>();
+  private readonly ruleIds = new WeakMap<CompiledRule, number>();
+  private nextRuleId = 0;
 
   constructor(private readonly mappings: LogsourceMappings) {
     // Specific claims (a named channel) before catch-alls (any Channel), so Sysmon for Linux is not Windows.
@@ -75,6 +111,9 @@ class RuleIndex {
 
   /** Adds a rule; returns the reason when it cannot run on any event. */
   add(rule: CompiledRule): string | undefined {
+    this.prefilters.clear();
+    this.prefiltersByContent.clear();
+    if (!this.ruleIds.has(rule)) this.ruleIds.set(rule, this.nextRuleId++);
     const logsource = rule.rule.logsource;
     const target = ruleTarget(this.mappings, logsource);
     if (target.kind === "unmapped") {
@@ -127,6 +166,38 @@ class RuleIndex {
     return group;
   }
 
+  /** Builds every rule list's prefilter now rather than on the first event that needs it. */
+  prepare(): void {
+    for (const group of this.groups.values()) this.prefilterFor(group.rules);
+    for (const rules of this.productRules.values()) this.prefilterFor(rules);
+    this.prefilterFor(this.unmapped);
+  }
+
+  /** The rules of `rules` that may match `event` (a superset of those that do, in their order). */
+  private candidates(rules: CompiledRule[], event: Event): CompiledRule[] {
+    return this.prefilterFor(rules).candidates(event);
+  }
+
+  private prefilterFor(rules: CompiledRule[]): RulePrefilter<CompiledRule> {
+    let prefilter = this.prefilters.get(rules);
+    if (prefilter === undefined) {
+      const content = rules.map((rule) => this.ruleIds.get(rule)).join(",");
+      prefilter = this.prefiltersByContent.get(content) ?? new RulePrefilter(rules, (rule) => this.requirementOf(rule));
+      this.prefiltersByContent.set(content, prefilter);
+      this.prefilters.set(rules, prefilter);
+    }
+    return prefilter;
+  }
+
+  private requirementOf(rule: CompiledRule): Requirement {
+    let requirement = this.requirements.get(rule);
+    if (requirement === undefined) {
+      requirement = detectionRequirement(rule.rule.detection);
+      this.requirements.set(rule, requirement);
+    }
+    return requirement;
+  }
+
   productOf(event: Event): string | undefined {
     for (const claim of this.identify) if (claim.test(event)) return claim.product;
     return undefined;
@@ -150,9 +221,9 @@ class RuleIndex {
     const hits: CompiledRule[] = [];
     for (const group of groups) {
       const mapped = applyFieldMap(event, group.fields);
-      for (const rule of group.rules) if (rule.match(mapped)) hits.push(rule);
+      for (const rule of this.candidates(group.rules, mapped)) if (rule.match(mapped)) hits.push(rule);
     }
-    for (const rule of fallback) if (rule.match(event)) hits.push(rule);
+    if (fallback.length > 0) for (const rule of this.candidates(fallback, event)) if (rule.match(event)) hits.push(rule);
     // A rule reached through two sources (e.g. Sysmon 1 and Security 4688 share no event) is rare; dedupe anyway.
     return groups.length > 1 ? [...new Set(hits)] : hits;
   }
@@ -162,17 +233,103 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
   const mappings = await loadLogsourceMappings(options.logsourceFiles ?? []);
   const index = new RuleIndex(mappings);
   const rulesSkipped: { file: string; reason: string }[] = [];
-  let rulesLoaded = 0;
+  const rules: CompiledRule[] = [];
+  const correlations: LoadedCorrelation[] = [];
+  const filters: CompiledFilter[] = [];
   for (const dir of options.ruleDirs) {
-    const { loaded, skipped } = await loadRuleDirectory(dir, options.placeholders ? { placeholders: options.placeholders } : {});
-    rulesSkipped.push(...skipped);
-    for (const rule of loaded) {
-      const reason = index.add(rule);
-      if (reason === undefined) rulesLoaded++;
-      else rulesSkipped.push({ file: rule.file ?? rule.rule.title, reason });
+    const loaded = await loadSigmaDirectory(dir, options.placeholders ? { placeholders: options.placeholders } : {});
+    rules.push(...loaded.rules);
+    correlations.push(...loaded.correlations);
+    filters.push(...loaded.filters);
+    rulesSkipped.push(...loaded.skipped);
+  }
+  // Filters wrap the rules' matchers before indexing, so they see the event with the rule's field renames.
+  const filtersLoaded = applyFilters(rules, filters, rulesSkipped);
+  const indexed: CompiledRule[] = [];
+  for (const rule of rules) {
+    const reason = index.add(rule);
+    if (reason === undefined) indexed.push(rule);
+    else rulesSkipped.push({ file: rule.file ?? rule.rule.title, reason });
+  }
+  index.prepare();
+  const correlator = createCorrelationEngine(indexed, correlations, options.correlationLimits);
+  rulesSkipped.push(...correlator.skipped);
+  const match = (event: Event): CompiledRule[] => index.match(event);
+  const generating = (firings: CorrelationFiring[]) => firings.filter((f) => f.generates).map(correlationAlert);
+  return {
+    rulesLoaded: indexed.length + correlator.loaded + filtersLoaded,
+    rulesSkipped,
+    match,
+    process(event, source, now = new Date()) {
+      const matched = match(event);
+      const own = eventTime(event);
+      const alerts = matched.filter((rule) => correlator.generates(rule)).map((rule) => toAlert(rule, event, source, now));
+      const time = own === null ? now.getTime() : Date.parse(own);
+      alerts.push(...generating(correlator.observe(matched, event, source, time, own !== null)));
+      return alerts;
+    },
+    saveState: () => correlator.save(),
+    restoreState: (state) => correlator.restore(state),
+    flush: () => generating(correlator.flush()),
+  };
+}
+
+/** Builds the alert of a correlation that fired: the correlation's identity, the event that completed it. */
+export function correlationAlert(firing: CorrelationFiring): DetectionAlert {
+  return {
+    time: new Date(firing.time).toISOString(),
+    rule: { ...firing.identity, tags: [...firing.identity.tags] },
+    attack: { tactics: [...firing.attack.tactics], techniques: [...firing.attack.techniques] },
+    source: { ...firing.source },
+    event: firing.event,
+    correlation: { type: firing.type, group: firing.group, value: firing.value, timespan: firing.timespan, rules: [...firing.rules] },
+    events: firing.events,
+  };
+}
+
+/**
+ * Attaches each filter to the rules it names (by id or name; `any` = every rule of the filter's logsource):
+ * when the filter's condition holds on an event, the rule does not match it. Returns how many filters apply
+ * to at least one rule; references to rules that are not loaded, or whose logsource the filter does not fit,
+ * are reported in `warnings`.
+ */
+export function applyFilters(rules: CompiledRule[], filters: CompiledFilter[], warnings: { file: string; reason: string }[]): number {
+  const byReference = new Map<string, CompiledRule[]>();
+  for (const rule of rules) {
+    for (const reference of [rule.rule.id, rule.rule.name]) {
+      if (reference !== undefined) byReference.set(reference, [...(byReference.get(reference) ?? []), rule]);
     }
   }
-  return { rulesLoaded, rulesSkipped, match: (event) => index.match(event) };
+  const attached = new Map<CompiledRule, CompiledFilter[]>();
+  let applied = 0;
+  for (const filter of filters) {
+    const where = filter.file ?? filter.title;
+    const targets = new Set<CompiledRule>();
+    const any = filter.rules.length === 1 && filter.rules[0]!.toLowerCase() === "any";
+    for (const reference of any ? [] : filter.rules) {
+      const named = byReference.get(reference);
+      if (!named) {
+        warnings.push({ file: where, reason: `filter ${filter.title}: rule ${reference} is not loaded` });
+        continue;
+      }
+      for (const rule of named) {
+        if (filterFitsLogsource(filter.logsource, rule.rule.logsource)) targets.add(rule);
+        else warnings.push({ file: where, reason: `filter ${filter.title}: rule ${reference} has another logsource; not applied` });
+      }
+    }
+    if (any) for (const rule of rules) if (filterFitsLogsource(filter.logsource, rule.rule.logsource)) targets.add(rule);
+    if (targets.size === 0) {
+      warnings.push({ file: where, reason: `filter ${filter.title}: applies to no loaded rule` });
+      continue;
+    }
+    applied++;
+    for (const rule of targets) attached.set(rule, [...(attached.get(rule) ?? []), filter]);
+  }
+  for (const [rule, list] of attached) {
+    const base = rule.match;
+    rule.match = (event) => base(event) && !list.some((filter) => filter.match(event));
+  }
+  return applied;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -213,7 +370,13 @@ const FLAT_ALIASES: [string, string[]][] = [
   ["Provider_Name", ["winlog.provider_name", "SourceName", "provider_name", "source_name", "ProviderName"]],
   ["Computer", ["winlog.computer_name", "host.name", "Hostname", "host_name", "computer_name"]],
   ["EventRecordID", ["winlog.record_id", "RecordNumber", "record_number"]],
+  // syslog as JSON: journald, rsyslog, syslog-ng, RFC 5424 and ECS names of the sending program and facility.
+  ["program", ["SYSLOG_IDENTIFIER", "programname", "PROGRAM", "app_name", "appname", "log.syslog.appname", "syslog.program", "syslog.appname"]],
+  ["facility", ["syslogfacility-text", "FACILITY", "log.syslog.facility.name", "syslog.facility", "SYSLOG_FACILITY"]],
 ];
+
+/** journald gives the facility as its number (RFC 5424); rules name it. */
+const SYSLOG_FACILITIES: Record<string, string> = { "4": "auth", "9": "cron", "10": "authpriv" };
 
 /** `{Event: {System, EventData}}` documents (SigmaHQ's JSON twins of EVTX files). */
 function flattenEventDocument(document: Event): Event {
@@ -259,7 +422,10 @@ export function normaliseEvent(event: Record<string, unknown>): Record<string, u
   for (const [target, sources] of FLAT_ALIASES) {
     if (event[target] !== undefined) continue;
     const value = firstOf(event, sources);
-    if (value !== undefined) renames[target] = target === "EventID" ? eventIdOf(value) : value;
+    if (value === undefined) continue;
+    if (target === "EventID") renames[target] = eventIdOf(value);
+    else if (target === "facility") renames[target] = SYSLOG_FACILITIES[String(value)] ?? value;
+    else renames[target] = value;
   }
   const eventId = event["EventID"];
   if (typeof eventId === "string" && /^\d+$/.test(eventId.trim())) renames["EventID"] = Number(eventId.trim());
@@ -298,7 +464,7 @@ function toIso(value: unknown): string | null {
 export function toAlert(
   rule: CompiledRule,
   event: Record<string, unknown>,
-  source: { file: string; record: number },
+  source: EventSource,
   now: Date,
 ): DetectionAlert {
   const { rule: sigma } = rule;
@@ -312,7 +478,7 @@ export function toAlert(
       tags: [...sigma.tags],
     },
     attack: { tactics: [...rule.attack.tactics], techniques: [...rule.attack.techniques] },
-    source: { file: source.file, record: source.record },
+    source: { file: source.file, record: source.record, ...(source.id === undefined ? {} : { id: source.id }) },
     event,
   };
 }

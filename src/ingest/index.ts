@@ -18,3 +18,14 @@ export { importAlertFile, type ImportOptions, type ImportProgress, type ImportRe
 export { FILE_FORMATS, formatFromName, isGzipFile, openRecords, type FileFormat, type SourceRecord } from "./readers.js";
 export { getAlert, listAlerts, ListAlertsOptions, type StoredAlert } from "./query.js";
 export type { Issue } from "./issues.js";
+export {
+  DETECT_JOB,
+  ingestEvents,
+  importEventFiles,
+  type EventDetectPayload,
+  type EventImportProgress,
+  type ImportEventFilesOptions,
+  type ImportEventFilesResult,
+  type IngestEventsOptions,
+  type IngestEventsResult,
+} from "./events.js";

@@ -9,6 +9,7 @@ import { errorJson, handleError, validationHook } from "./errors.js";
 import { registerAlertRoutes } from "./routes/alerts.js";
 import { registerAuditRoutes } from "./routes/audit.js";
 import { registerCaseRoutes } from "./routes/cases.js";
+import { registerEventRoutes } from "./routes/events.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerJournalRoutes } from "./routes/journal.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
@@ -19,9 +20,10 @@ export type { ServerDeps } from "./context.js";
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 export const OPENAPI_PATH = "/api/docs";
 
-/** The one route that also accepts a webhook signature instead of a token. */
+/** The routes that also accept a webhook signature instead of a token: posting alerts and raw events. */
+const WEBHOOK_PATHS = new Set(["/api/v1/alerts", "/api/v1/events"]);
 function isAlertWebhook(c: Context<AppEnv>): boolean {
-  return c.req.method === "POST" && c.req.path === "/api/v1/alerts";
+  return c.req.method === "POST" && WEBHOOK_PATHS.has(c.req.path);
 }
 
 export function createHttpApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
@@ -53,6 +55,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
 
   registerHealthRoutes(app, deps);
   registerAlertRoutes(app, deps);
+  registerEventRoutes(app, deps);
   registerCaseRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerTokenRoutes(app, deps);

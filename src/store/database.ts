@@ -158,6 +158,37 @@ export interface CountersTable {
   value: number;
 }
 
+/** Raw events (src/events). SQLite adds `seq` (the FTS5 rowid), PostgreSQL `body` (the full-text words). */
+export interface EventsTable {
+  id: string;
+  time: string;
+  received_at: string;
+  host: string | null;
+  host_key: string | null;
+  user_name: string | null;
+  user_key: string | null;
+  process: string | null;
+  process_name: string | null;
+  process_id: string | null;
+  process_guid: string | null;
+  parent_process_id: string | null;
+  parent_process_guid: string | null;
+  parent_process: string | null;
+  event_id: string | null;
+  channel: string | null;
+  provider: string | null;
+  process_start: number;
+  origin_file: string;
+  origin_record: number;
+  data: string;
+}
+
+export interface DetectionStateTable {
+  id: string;
+  state: string;
+  updated_at: string;
+}
+
 export interface Database {
   alerts: AlertsTable;
   cases: CasesTable;
@@ -173,6 +204,8 @@ export interface Database {
   tokens: TokensTable;
   jobs: JobsTable;
   counters: CountersTable;
+  events: EventsTable;
+  detection_state: DetectionStateTable;
 }
 
 export type Db = Kysely<Database>;

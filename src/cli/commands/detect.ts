@@ -1,21 +1,17 @@
 import { once } from "node:events";
-import { readFile, stat } from "node:fs/promises";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
-import { parse } from "yaml";
-import { z } from "zod";
-import { ValidationError, issuesOf } from "../../core/errors.js";
-import { createDetector, normaliseEvent, toAlert } from "../../detect/engine.js";
+import { ValidationError } from "../../core/errors.js";
+import { createDetector, normaliseEvent } from "../../detect/engine.js";
 import { listEventFiles, readEventFiles, type EventFileError } from "../../detect/readers/index.js";
 import { action } from "../run.js";
-
-/** Placeholder file: `name: value` or `name: [values]`, expanded where rules say `%name%`. */
-const Placeholders = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
+import { resolveRuleSources } from "./rules.js";
 
 const MAX_REPORTED_ERRORS = 20;
 
 interface DetectOptions {
   rules: string[];
+  builtin: boolean;
   placeholders?: string;
   stats?: boolean;
 }
@@ -26,30 +22,30 @@ export function register(program: Command) {
     .description(
       "run Sigma rules over event files (EVTX, JSON, JSON lines; .gz and .zip too; directories recursively) and write one JSON alert a line to stdout",
     )
-    .option("--rules <dir>", "a directory of Sigma rules (repeatable)", (dir: string, dirs: string[]) => [...dirs, dir], [] as string[])
-    .option("--placeholders <file>", "YAML mapping placeholder names to values, for rules that use %name%")
+    .option(
+      "--rules <dir>",
+      "a directory of Sigma rules, run beside the built-in pack and the configured detect.rules folders (repeatable)",
+      (dir: string, dirs: string[]) => [...dirs, dir],
+      [] as string[],
+    )
+    .option("--no-builtin", "leave out the built-in rule pack")
+    .option("--placeholders <file>", "YAML mapping placeholder names to values for rules that use %name% (wins over detect.placeholders)")
     .option("--stats", "write one JSON line to stderr at the end: events, alerts, rules_loaded, rules_skipped, seconds")
     .action(action(async (paths: string[], options: DetectOptions) => detect(paths, options)));
 }
 
 async function detect(paths: string[], options: DetectOptions): Promise<void> {
-  if (options.rules.length === 0) {
-    throw new ValidationError("no Sigma rules given", [
-      { path: "--rules", message: "pass --rules DIR (a directory of Sigma rules; repeat it for several); a built-in rule pack comes later" },
-    ]);
-  }
   const started = performance.now();
-  const notDirectories = [];
-  for (const dir of options.rules) if (!(await stat(dir).catch(() => undefined))?.isDirectory()) notDirectories.push(dir);
-  if (notDirectories.length > 0) {
-    throw new ValidationError("rule directory not found", notDirectories.map((dir) => ({ path: "--rules", message: `${dir} is not a directory` })));
-  }
-  const placeholders = options.placeholders === undefined ? undefined : await readPlaceholders(options.placeholders);
+  const sources = await resolveRuleSources({
+    rules: options.rules,
+    builtin: options.builtin,
+    ...(options.placeholders === undefined ? {} : { placeholders: options.placeholders }),
+  });
   const { files, missing } = await listEventFiles(paths);
   if (missing.length > 0) {
     throw new ValidationError("input not found", missing.map((path) => ({ path, message: "no such file or directory" })));
   }
-  const detector = await createDetector({ ruleDirs: options.rules, ...(placeholders === undefined ? {} : { placeholders }) });
+  const detector = await createDetector(sources);
 
   const output = new AlertOutput();
   const progress = detectProgress(files.reduce((sum, file) => sum + file.size, 0));
@@ -65,12 +61,16 @@ async function detect(paths: string[], options: DetectOptions): Promise<void> {
   try {
     for await (const { file, record, event } of readEventFiles(paths, { onError, onProgress: (p) => progress.update(p.bytes, events, alerts) })) {
       events++;
-      const normalised = normaliseEvent(event);
-      for (const rule of detector.match(normalised)) {
+      for (const alert of detector.process(normaliseEvent(event), { file, record }, now)) {
         alerts++;
-        if (!(await output.write(toAlert(rule, normalised, { file, record }, now)))) break;
+        if (!(await output.write(alert))) break;
       }
       if (output.closed) break;
+    }
+    // Windows still open at the end of the input ("fewer than N in a timespan") are judged now.
+    for (const alert of output.closed ? [] : detector.flush()) {
+      alerts++;
+      if (!(await output.write(alert))) break;
     }
   } finally {
     progress.stop();
@@ -81,12 +81,6 @@ async function detect(paths: string[], options: DetectOptions): Promise<void> {
     const stats = { events, alerts, rules_loaded: detector.rulesLoaded, rules_skipped: detector.rulesSkipped.length, seconds };
     process.stderr.write(`${JSON.stringify(stats)}\n`);
   }
-}
-
-async function readPlaceholders(file: string): Promise<Record<string, string[]>> {
-  const parsed = Placeholders.safeParse(parse(await readFile(file, "utf8")) ?? {});
-  if (!parsed.success) throw new ValidationError(`invalid placeholders file ${file}`, issuesOf(parsed.error));
-  return Object.fromEntries(Object.entries(parsed.data).map(([name, values]) => [name, Array.isArray(values) ? values : [values]]));
 }
 
 /** Writes alert lines to stdout, waiting for a slow reader; stops quietly when the reader goes away. */

@@ -32,6 +32,21 @@ describe("renderToraComment", () => {
     expect(body).not.toContain("### Hand-off to VERA");
   });
 
+  it("names the first indicators of a huge case and stays under the comment limit", () => {
+    const out = triageDeterministic(toraInput(CASE, dnsLookup({}, { threat_intel: { verdict: "malicious", matches: [intelMatch("c2.example", 45)] } })));
+    const ips = Array.from({ length: 5000 }, (_, i) => `10.${Math.floor(i / 250)}.${i % 250}.1`);
+    const huge = {
+      ...out,
+      escalation_package: { ...out.escalation_package!, indicators: { ...out.escalation_package!.indicators, ips } },
+      narrative: "x ".repeat(60_000),
+    };
+    const body = renderToraComment(huge, "password spray");
+    expect(body).toContain("`10.0.24.1` … and 4975 more");
+    expect(body).not.toContain("`10.0.25.1`");
+    expect(body.length).toBeLessThanOrEqual(100_000);
+    expect(body).toContain("comment cut at");
+  });
+
   it("names the suppression of a closed case", () => {
     const body = renderToraComment(triageDeterministic(toraInput(CASE, signedVendorProcess())), "OneDrive update");
     expect(body).toContain("CLOSED · P4");

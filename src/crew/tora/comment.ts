@@ -21,6 +21,16 @@ export function inlineMarkdown(text: string): string {
 
 const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
 
+/** Lists in a comment name the first few items: a case of thousands of alerts must still give a readable comment. */
+const MAX_LISTED = 25;
+/** Stays under the comment schema's limit, whatever the alerts hold. */
+const MAX_COMMENT_CHARS = 90_000;
+
+function listed(values: readonly string[], render: (value: string) => string = code): string {
+  const shown = values.slice(0, MAX_LISTED).map(render).join(", ");
+  return values.length > MAX_LISTED ? `${shown} … and ${values.length - MAX_LISTED} more` : shown;
+}
+
 /** TORA's case comment: the decision first, then how it was reached, then what happens next. */
 export function renderToraComment(output: ToraOutput, caseTitle: string): string {
   const lines: string[] = [];
@@ -51,7 +61,8 @@ export function renderToraComment(output: ToraOutput, caseTitle: string): string
   lines.push("### Reasoning", "");
   for (const step of output.reasoning_trace) {
     lines.push(`${step.step}. **${inlineMarkdown(step.name)}** — ${inlineMarkdown(step.outcome)}`);
-    for (const finding of step.findings) lines.push(`   - ${inlineMarkdown(finding)}`);
+    for (const finding of step.findings.slice(0, MAX_LISTED)) lines.push(`   - ${inlineMarkdown(finding)}`);
+    if (step.findings.length > MAX_LISTED) lines.push(`   - … and ${step.findings.length - MAX_LISTED} more findings`);
   }
   lines.push("");
 
@@ -76,11 +87,11 @@ export function renderToraComment(output: ToraOutput, caseTitle: string): string
     const indicators = Object.entries(escalation.indicators).filter(([, values]) => values.length > 0);
     if (indicators.length) {
       lines.push("**Indicators**", "");
-      for (const [kind, values] of indicators) lines.push(`- ${kind}: ${values.map(code).join(", ")}`);
+      for (const [kind, values] of indicators) lines.push(`- ${kind}: ${listed(values)}`);
       lines.push("");
     }
     if (escalation.preserved_context.missing_fields.length)
-      lines.push(`**Missing context:** ${escalation.preserved_context.missing_fields.map(code).join(", ")}`, "");
+      lines.push(`**Missing context:** ${listed(escalation.preserved_context.missing_fields)}`, "");
   }
 
   const insufficient = output.insufficient_context_package;
@@ -90,7 +101,7 @@ export function renderToraComment(output: ToraOutput, caseTitle: string): string
       "",
       `**Blocking reason.** ${inlineMarkdown(insufficient.blocking_reason)}`,
       "",
-      `**Blocking fields:** ${insufficient.blocking_fields.length ? insufficient.blocking_fields.map(code).join(", ") : "none recorded"}`,
+      `**Blocking fields:** ${insufficient.blocking_fields.length ? listed(insufficient.blocking_fields) : "none recorded"}`,
       "",
       "**Enrichment needed**",
       "",
@@ -104,5 +115,7 @@ export function renderToraComment(output: ToraOutput, caseTitle: string): string
   }
 
   lines.push("### Narrative", "", inlineMarkdown(output.narrative), "");
-  return lines.join("\n");
+  const body = lines.join("\n");
+  if (body.length <= MAX_COMMENT_CHARS) return body;
+  return `${body.slice(0, MAX_COMMENT_CHARS)}\n\n*(comment cut at ${MAX_COMMENT_CHARS} characters; the full decision is in the decision record and the journal)*\n`;
 }

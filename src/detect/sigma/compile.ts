@@ -692,15 +692,45 @@ function wildcardRegex(pattern: string): RegExp {
   return new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`);
 }
 
-class ConditionParser {
+/** What a condition combines: matchers when compiling, requirements when deriving the prefilter. */
+interface ConditionAlgebra<T> {
+  and(operands: T[]): T;
+  or(operands: T[]): T;
+  not(operand: T): T;
+  /** At least `count` of `operands` (1 for `1 of` / `any of`). */
+  atLeast(count: number, operands: T[]): T;
+}
+
+const MATCHER_ALGEBRA: ConditionAlgebra<Matcher> = {
+  and: (operands) => (event) => {
+    for (const m of operands) if (!m(event)) return false;
+    return true;
+  },
+  or: (operands) => (event) => {
+    for (const m of operands) if (m(event)) return true;
+    return false;
+  },
+  not: (inner) => (event) => !inner(event),
+  atLeast: (count, operands) =>
+    count === 1
+      ? MATCHER_ALGEBRA.or(operands)
+      : (event) => {
+          let hits = 0;
+          for (const m of operands) if (m(event) && ++hits >= count) return true;
+          return false;
+        },
+};
+
+class ConditionParser<T> {
   private position = 0;
   constructor(
     private readonly tokens: Token[],
-    private readonly searches: Map<string, Matcher>,
+    private readonly searches: Map<string, T>,
     private readonly source: string,
+    private readonly algebra: ConditionAlgebra<T>,
   ) {}
 
-  parse(): Matcher {
+  parse(): T {
     const result = this.parseOr();
     if (this.position < this.tokens.length) this.fail(`unexpected ${this.tokens[this.position]!.text}`);
     return result;
@@ -714,42 +744,33 @@ class ConditionParser {
     return this.tokens[this.position];
   }
 
-  private parseOr(): Matcher {
+  private parseOr(): T {
     const operands = [this.parseAnd()];
     while (this.peek()?.kind === "or") {
       this.position++;
       operands.push(this.parseAnd());
     }
-    if (operands.length === 1) return operands[0]!;
-    return (event) => {
-      for (const m of operands) if (m(event)) return true;
-      return false;
-    };
+    return operands.length === 1 ? operands[0]! : this.algebra.or(operands);
   }
 
-  private parseAnd(): Matcher {
+  private parseAnd(): T {
     const operands = [this.parseNot()];
     while (this.peek()?.kind === "and") {
       this.position++;
       operands.push(this.parseNot());
     }
-    if (operands.length === 1) return operands[0]!;
-    return (event) => {
-      for (const m of operands) if (!m(event)) return false;
-      return true;
-    };
+    return operands.length === 1 ? operands[0]! : this.algebra.and(operands);
   }
 
-  private parseNot(): Matcher {
+  private parseNot(): T {
     if (this.peek()?.kind === "not") {
       this.position++;
-      const inner = this.parseNot();
-      return (event) => !inner(event);
+      return this.algebra.not(this.parseNot());
     }
     return this.parsePrimary();
   }
 
-  private parsePrimary(): Matcher {
+  private parsePrimary(): T {
     const token = this.peek();
     if (token === undefined) this.fail("unexpected end");
     this.position++;
@@ -768,48 +789,157 @@ class ConditionParser {
       return this.quantified(token.text, target.text);
     }
     const search = this.searches.get(token.text);
-    if (!search) this.fail(`unknown search identifier ${token.text}`);
+    if (search === undefined) this.fail(`unknown search identifier ${token.text}`);
     return search;
   }
 
-  private quantified(quantifier: string, target: string): Matcher {
+  private quantified(quantifier: string, target: string): T {
     const names = [...this.searches.keys()];
     const chosen =
       target === "them" ? names.filter((n) => !n.startsWith("_")) : names.filter((n) => wildcardRegex(target).test(n));
     if (chosen.length === 0) this.fail(`no search identifier matches ${target}`);
-    const matchers = chosen.map((n) => this.searches.get(n)!);
-    if (quantifier.toLowerCase() === "all") {
-      return (event) => {
-        for (const m of matchers) if (!m(event)) return false;
-        return true;
-      };
-    }
+    const operands = chosen.map((n) => this.searches.get(n)!);
+    if (quantifier.toLowerCase() === "all") return this.algebra.and(operands);
     const count = Number(quantifier.toLowerCase() === "any" ? 1 : quantifier);
     if (!Number.isInteger(count) || count < 1) this.fail(`quantifier ${quantifier}`);
-    if (count === 1) {
-      return (event) => {
-        for (const m of matchers) if (m(event)) return true;
-        return false;
-      };
-    }
-    return (event) => {
-      let hits = 0;
-      for (const m of matchers) if (m(event) && ++hits >= count) return true;
-      return false;
-    };
+    return this.algebra.atLeast(count, operands);
   }
 }
 
-/** Compiles a rule's `detection` block into one matcher, built once. */
-export function compileDetection(detection: Record<string, unknown>, options: CompileOptions = {}): Matcher {
+function parseConditions<T>(detection: Record<string, unknown>, search: (definition: unknown) => T, algebra: ConditionAlgebra<T>): T {
   const { condition, timeframe: _timeframe, ...definitions } = detection;
-  const searches = new Map<string, Matcher>();
-  for (const [name, definition] of Object.entries(definitions)) searches.set(name, compileSearch(definition, options));
+  const searches = new Map<string, T>();
+  for (const [name, definition] of Object.entries(definitions)) searches.set(name, search(definition));
   const conditions = Array.isArray(condition) ? condition : [condition];
   if (conditions.length === 0 || conditions.some((c) => typeof c !== "string")) {
     throw new UnsupportedRuleError("condition must be a string or a list of strings");
   }
-  const matchers = (conditions as string[]).map((c) => new ConditionParser(tokenize(c), searches, c).parse());
-  if (matchers.length === 1) return matchers[0]!;
-  return (event) => matchers.some((m) => m(event));
+  const parsed = (conditions as string[]).map((c) => new ConditionParser(tokenize(c), searches, c, algebra).parse());
+  return parsed.length === 1 ? parsed[0]! : algebra.or(parsed);
+}
+
+/** Compiles a rule's `detection` block into one matcher, built once. */
+export function compileDetection(detection: Record<string, unknown>, options: CompileOptions = {}): Matcher {
+  return parseConditions(detection, (definition) => compileSearch(definition, options), MATCHER_ALGEBRA);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Requirements: a necessary condition on literal text, for prefiltering rules before their full matcher
+
+/**
+ * `needle` occurs in the lower-cased text of `field` (any element when the value is an array); field "" stands
+ * for any value of the event, as keywords search them.
+ */
+export type Literal = { field: string; needle: string };
+/**
+ * Clauses that all hold whenever the detection matches; a clause holds when any of its literals occurs.
+ * `null`: no such condition is known (the rule must always run).
+ */
+export type Requirement = Literal[][] | null;
+
+const NO_REQUIREMENT: Requirement = null;
+
+/** Lower is more selective: short needles occur nearly everywhere, and every literal of a clause may fire. */
+function clauseCost(clause: readonly Literal[]): number {
+  let cost = 0;
+  for (const { needle } of clause) cost += needle.length < 3 ? 8 : needle.length < 5 ? 3 : needle.length < 8 ? 1.5 : 1;
+  return cost;
+}
+
+function bestClause(clauses: readonly Literal[][]): Literal[] {
+  let best = clauses[0]!;
+  for (const clause of clauses) if (clauseCost(clause) < clauseCost(best)) best = clause;
+  return best;
+}
+
+const REQUIREMENT_ALGEBRA: ConditionAlgebra<Requirement> = {
+  and: (operands) => {
+    const clauses = operands.flatMap((r) => r ?? []);
+    return clauses.length > 0 ? clauses : NO_REQUIREMENT;
+  },
+  // Either side may be the one that matched: only a clause implied by every operand survives.
+  or: (operands) => {
+    if (operands.some((r) => r === null || r.length === 0)) return NO_REQUIREMENT;
+    return [(operands as Literal[][][]).flatMap((r) => (r.length === 1 ? r[0]! : bestClause(r)))];
+  },
+  not: () => NO_REQUIREMENT,
+  atLeast: (_count, operands) => REQUIREMENT_ALGEBRA.or(operands),
+};
+
+/**
+ * The literal a string pattern cannot match without, if any. Plain (non-regex, folded) patterns give their own
+ * needle: "the folded text holds it" is then exactly what they test. Otherwise the longest ASCII run between
+ * wildcards: lower-casing ASCII is per character (unlike final sigma or İ), so "the folded (or, when cased, the
+ * raw) text holds the pattern" implies "the lower-cased text holds the lower-cased run".
+ */
+function patternLiteral(field: string, value: SigmaString, cased: boolean): Literal | undefined {
+  if (!cased) {
+    const pattern = stringPattern(value, false);
+    if (pattern.kind !== "regex") return pattern.needle === "" ? undefined : { field, needle: pattern.needle };
+  }
+  let longest = "";
+  for (const part of value) {
+    if (typeof part !== "string") continue;
+    for (const run of part.split(/[\u0080-\uffff]+/)) if (run.length > longest.length) longest = run;
+  }
+  return longest === "" ? undefined : { field, needle: longest.toLowerCase() };
+}
+
+function literalsRequirement(field: string, values: SigmaString[], cased: boolean, all: boolean): Requirement {
+  const literals = values.map((value) => patternLiteral(field, value, cased));
+  const known = literals.filter((l): l is Literal => l !== undefined);
+  if (all) return known.length > 0 ? known.map((l) => [l]) : NO_REQUIREMENT;
+  return known.length === literals.length && known.length > 0 ? [known] : NO_REQUIREMENT;
+}
+
+/** As `compileKeywords`: literals on field "" (any value of the event). */
+function keywordRequirement(rawValues: readonly unknown[], modifiers: readonly string[], options: CompileOptions): Requirement {
+  if (rawValues.length === 0 || rawValues.some((v) => v === null || typeof v === "object")) return NO_REQUIREMENT;
+  if (modifiers.some((m) => TYPE_MODIFIERS.has(m) || TIME_PARTS.has(m) || m === "neq" || m === "expand")) return NO_REQUIREMENT;
+  const wrap = modifiers.some((m) => m === "contains" || m === "startswith" || m === "endswith") ? modifiers : [...modifiers, "contains"];
+  const { values, encoded } = transformValues(rawValues, wrap, options);
+  const cased = modifiers.includes("cased") || encoded;
+  return literalsRequirement("", values, cased, modifiers.includes("all") && values.length > 1);
+}
+
+/** As `compileFieldItem`. */
+function fieldItemRequirement(key: string, rawValue: unknown, options: CompileOptions): Requirement {
+  const [field = "", ...modifiers] = key.split("|");
+  if (field === "") return keywordRequirement(Array.isArray(rawValue) ? rawValue : [rawValue], modifiers, options);
+  const blocking = ["exists", "neq", "re", "cidr", "fieldref", "lt", "lte", "gt", "gte", "expand", ...TIME_PARTS];
+  if (modifiers.some((m) => blocking.includes(m))) return NO_REQUIREMENT;
+  const rawValues = Array.isArray(rawValue) ? rawValue : [rawValue];
+  if (rawValues.length === 0 || rawValues.some((v) => v === null || typeof v === "object")) return NO_REQUIREMENT;
+  const { values, encoded } = transformValues(rawValues, modifiers, options);
+  return literalsRequirement(field, values, modifiers.includes("cased") || encoded, modifiers.includes("all"));
+}
+
+/** As `compileSearch`. */
+function searchRequirement(definition: unknown, options: CompileOptions): Requirement {
+  const mapRequirement = (map: Record<string, unknown>) =>
+    REQUIREMENT_ALGEBRA.and(Object.entries(map).map(([key, value]) => fieldItemRequirement(key, value, options)));
+  if (Array.isArray(definition)) {
+    const maps = definition.filter((d): d is Record<string, unknown> => typeof d === "object" && d !== null && !Array.isArray(d));
+    const scalars = definition.filter((d) => scalarText(d) !== undefined);
+    const operands = maps.map(mapRequirement);
+    if (scalars.length > 0) operands.push(keywordRequirement(scalars, [], options));
+    if (operands.length === 0) return NO_REQUIREMENT;
+    return operands.length === 1 ? operands[0]! : REQUIREMENT_ALGEBRA.or(operands);
+  }
+  if (typeof definition === "object" && definition !== null) return mapRequirement(definition as Record<string, unknown>);
+  if (scalarText(definition) !== undefined) return keywordRequirement([definition], [], options);
+  return NO_REQUIREMENT;
+}
+
+/**
+ * A necessary condition of the detection on literal text (see `Requirement`), derived from the same parse as
+ * `compileDetection`. Detections that do not compile give `null`.
+ */
+export function detectionRequirement(detection: Record<string, unknown>, options: CompileOptions = {}): Requirement {
+  try {
+    return parseConditions(detection, (definition) => searchRequirement(definition, options), REQUIREMENT_ALGEBRA);
+  } catch (error) {
+    if (error instanceof UnsupportedRuleError) return NO_REQUIREMENT;
+    throw error;
+  }
 }

@@ -2,12 +2,27 @@ import { readFile, readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { ValidationError } from "../../core/errors.js";
 import { compileDetection, type CompileOptions, type Matcher } from "./compile.js";
-import { attackOf, parseRule, type AttackTags, type SigmaRule } from "./rule.js";
+import { parseCorrelationObject, type SigmaCorrelation } from "./correlation.js";
+import { parseFilterObject, type CompiledFilter } from "./filter.js";
+import { attackOf, parseRule, parseRuleObject, readRuleDocuments, type AttackTags, type SigmaRule } from "./rule.js";
 
 export { UnsupportedRuleError, SigmaRule, attackOf, parseRule, readRuleDocuments, parseRuleObject } from "./rule.js";
 export type { AttackTags } from "./rule.js";
-export { compileDetection, compileSearch, fieldValue } from "./compile.js";
-export type { CompileOptions, Matcher, SigmaEvent } from "./compile.js";
+export { compileDetection, compileSearch, detectionRequirement, fieldValue } from "./compile.js";
+export type { CompileOptions, Literal, Matcher, Requirement, SigmaEvent } from "./compile.js";
+export { RulePrefilter } from "./prefilter.js";
+export {
+  COMPARISONS,
+  CORRELATION_TYPES,
+  SigmaCorrelationDocument,
+  conditionHolds,
+  onlyLowerBounds,
+  parseCorrelationObject,
+  timespanMs,
+} from "./correlation.js";
+export type { Comparison, CorrelationType, SigmaCorrelation } from "./correlation.js";
+export { SigmaFilterDocument, filterFitsLogsource, parseFilterObject } from "./filter.js";
+export type { CompiledFilter } from "./filter.js";
 
 export type CompiledRule = {
   rule: SigmaRule;
@@ -58,4 +73,66 @@ export async function loadRuleDirectory(
     }
   }
   return { loaded, skipped };
+}
+
+export type LoadedCorrelation = SigmaCorrelation & { file?: string };
+
+/** Every Sigma document of a text or folder, by kind; documents that fail are listed with the reason. */
+export interface SigmaCollection {
+  rules: CompiledRule[];
+  correlations: LoadedCorrelation[];
+  filters: CompiledFilter[];
+  skipped: { file: string; reason: string }[];
+}
+
+function titleOf(raw: Record<string, unknown>, position: number): string {
+  return typeof raw["title"] === "string" ? raw["title"] : `document ${position + 1}`;
+}
+
+/**
+ * Parses every document of one YAML text: detection rules, correlation rules (`correlation:`) and filters
+ * (`filter:` without `detection:`). A multi-document file may hold a correlation and its base rules. A bad
+ * document is skipped alone (reason prefixed with its title when the file holds several).
+ */
+export function loadSigmaText(text: string, file?: string, options: LoadOptions = {}): SigmaCollection {
+  const collection: SigmaCollection = { rules: [], correlations: [], filters: [], skipped: [] };
+  const where = file ?? "(text)";
+  let documents: Record<string, unknown>[];
+  try {
+    documents = readRuleDocuments(text);
+  } catch (error) {
+    collection.skipped.push({ file: where, reason: reasonOf(error) });
+    return collection;
+  }
+  const withFile = file === undefined ? {} : { file };
+  documents.forEach((raw, position) => {
+    try {
+      if (raw["correlation"] !== undefined) {
+        collection.correlations.push({ ...parseCorrelationObject(raw), ...withFile });
+      } else if (raw["filter"] !== undefined && raw["detection"] === undefined) {
+        collection.filters.push(parseFilterObject(raw, options, file));
+      } else {
+        const rule = parseRuleObject(raw);
+        const match = compileDetection(rule.detection, options);
+        collection.rules.push({ rule, attack: attackOf(rule.tags), match, ...withFile });
+      }
+    } catch (error) {
+      const reason = reasonOf(error);
+      collection.skipped.push({ file: where, reason: documents.length > 1 ? `${titleOf(raw, position)}: ${reason}` : reason });
+    }
+  });
+  return collection;
+}
+
+/** Loads every Sigma document under `dir` (recursively): rules, correlations and filters. */
+export async function loadSigmaDirectory(dir: string, options: LoadOptions = {}): Promise<SigmaCollection> {
+  const collection: SigmaCollection = { rules: [], correlations: [], filters: [], skipped: [] };
+  for (const path of await ruleFiles(dir)) {
+    const loaded = loadSigmaText(await readFile(path, "utf8"), relative(dir, path), options);
+    collection.rules.push(...loaded.rules);
+    collection.correlations.push(...loaded.correlations);
+    collection.filters.push(...loaded.filters);
+    collection.skipped.push(...loaded.skipped);
+  }
+  return collection;
 }

@@ -12,10 +12,10 @@ export class UnsupportedRuleError extends Error {
 
 const text = z.string();
 // YAML may hand us numbers or dates where the spec means text (e.g. `date: 2023-01-01` under YAML 1.1).
-const looseText = z.union([z.string(), z.number(), z.date()]).transform((value) =>
+export const looseText = z.union([z.string(), z.number(), z.date()]).transform((value) =>
   value instanceof Date ? value.toISOString().slice(0, 10) : String(value),
 );
-const textList = z
+export const textList = z
   .union([z.array(looseText.nullable()), looseText])
   .transform((value) => (Array.isArray(value) ? value.filter((v): v is string => v !== null) : [value]));
 
@@ -28,6 +28,8 @@ export const SigmaLogsource = z.object({
 
 export const SigmaRule = z.object({
   id: looseText.optional(),
+  /** Correlation rules may refer to a rule by this name instead of its id. */
+  name: looseText.optional(),
   title: text.min(1),
   status: text.optional(),
   level: text.optional(),

@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from "kysely";
 import { initial } from "./0001-initial.js";
+import { events } from "./0002-events.js";
 
 /** Migrations live in code (not read from a folder) so the built CLI carries them. Append only. */
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
+  "0002-events": events,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lastLine, runCli } from "./support/cli.js";
+import { sharedPath } from "./support/shared.js";
+
+// 294 explicit-credential logons (4648) from one address against many accounts, about one a second.
+const SPRAY = sharedPath("data/evtx-samples/DeepBlueCLI/password-spray.evtx");
+
+function rules(threshold: number, generateBase: boolean): string {
+  return `title: Explicit credential logon
+id: 5b0f3c1e-0000-4000-8000-000000000001
+name: explicit_credential_logon
+status: test
+author: Nightshift tests
+logsource: {product: windows, service: security}
+detection:
+  selection: {EventID: 4648}
+  condition: selection
+level: low
+---
+title: Password spray from one address
+id: 5b0f3c1e-0000-4000-8000-000000000002
+status: test
+author: Nightshift tests
+correlation:
+  type: value_count
+  rules: [explicit_credential_logon]
+  group-by: [IpAddress]
+  timespan: 5m
+  condition: {field: TargetUserName, gte: ${threshold}}
+${generateBase ? "  generate: true\n" : ""}level: high
+tags: [attack.credential-access, attack.t1110.003]
+`;
+}
+
+interface Line {
+  time: string;
+  rule: { id: string; title: string; author: string };
+  attack: { techniques: string[] };
+  source: { file: string; record: number };
+  correlation?: { type: string; group: Record<string, unknown>; value: number; timespan: string; rules: string[] };
+  events?: { time: string; rule: { id: string }; source: { file: string; record: number } }[];
+}
+
+const linesOf = (stdout: string) => stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Line);
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "nightshift-correlation-cli-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function detect(text: string) {
+  const rulesDir = mkdtempSync(join(dir, "rules-"));
+  writeFileSync(join(rulesDir, "spray.yml"), text);
+  return runCli(["detect", "--no-builtin", "--rules", rulesDir, "--stats", SPRAY], {});
+}
+
+describe("nightshift detect with correlation rules", () => {
+  it("writes correlation alerts that list the events that made them, and no base alerts", async () => {
+    const result = await detect(rules(10, false));
+    expect(result.code, result.stderr).toBe(0);
+    const lines = linesOf(result.stdout);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line.rule.id).toBe("5b0f3c1e-0000-4000-8000-000000000002");
+      expect(line.rule.author).toBe("Nightshift tests");
+      expect(line.attack.techniques).toEqual(["T1110.003"]);
+      expect(line.correlation).toMatchObject({ type: "value_count", group: { IpAddress: "172.16.144.128" }, timespan: "5m" });
+      expect(line.correlation!.value).toBeGreaterThanOrEqual(10);
+      expect(line.events!.length).toBeGreaterThanOrEqual(10);
+      const records = line.events!.map((e) => e.source.record);
+      expect(new Set(records).size).toBe(records.length);
+      expect(records).toContain(line.source.record);
+      for (const event of line.events!) {
+        expect(event.rule.id).toBe("5b0f3c1e-0000-4000-8000-000000000001");
+        expect(Date.parse(event.time)).toBeLessThanOrEqual(Date.parse(line.time));
+        expect(Date.parse(line.time) - Date.parse(event.time)).toBeLessThanOrEqual(5 * 60_000);
+      }
+    }
+    const stats = JSON.parse(lastLine(result.stderr)) as { alerts: number; rules_loaded: number };
+    expect(stats.alerts).toBe(lines.length);
+    expect(stats.rules_loaded).toBe(2);
+  });
+
+  it("stays silent below the threshold and lets the base rule speak when asked to", async () => {
+    const silent = await detect(rules(1000, false));
+    expect(silent.code, silent.stderr).toBe(0);
+    expect(silent.stdout).toBe("");
+
+    const both = await detect(rules(10, true));
+    expect(both.code, both.stderr).toBe(0);
+    const lines = linesOf(both.stdout);
+    expect(lines.filter((l) => l.correlation === undefined).length).toBe(294);
+    expect(lines.filter((l) => l.correlation !== undefined).length).toBeGreaterThan(0);
+  });
+});

@@ -127,14 +127,7 @@ function numberOf(value: unknown): number | undefined {
   return undefined;
 }
 
-type WindowFiring = {
-  group: Record<string, unknown>;
-  value: number;
-  time: number;
-  event: Record<string, unknown>;
-  source: EventSource;
-  events: EventRef[];
-};
+type WindowFiring = Pick<CorrelationFiring, "group" | "value" | "time" | "event" | "source" | "events">;
 
 class CorrelationWindows {
   readonly groups = new Map<string, Group>();

@@ -65,3 +65,22 @@ describe("file_access", () => {
     expect(titles({ ...access("C:\\x\\stealer.exe"), EventID: 4656 })).toEqual([]);
   });
 });
+
+describe("file_rename", () => {
+  it("runs on EDR rename rows (Defender for Endpoint DeviceFileEvents)", async () => {
+    const rename = await createDetector({ ruleDirs: [join(SIGMA, "windows/file/file_rename")] });
+    const row = (previous: string, target: string) => ({
+      Timestamp: "2026-11-24T10:00:00Z",
+      DeviceName: "ws-17",
+      ActionType: "FileRenamed",
+      PreviousFolderPath: previous,
+      FolderPath: target,
+      InitiatingProcessFolderPath: "C:\\Users\\bob\\AppData\\Local\\Temp\\x.exe",
+    });
+    const hits = (event: Record<string, unknown>) => rename.match(normaliseEvent(event)).map((r) => r.rule.title);
+    expect(hits(row("C:\\Users\\bob\\Documents\\plan.docx", "C:\\Users\\bob\\Documents\\plan.docx.locked")).length).toBe(1);
+    expect(hits(row("C:\\Users\\bob\\Documents\\plan.docx", "C:\\Users\\bob\\Documents\\plan.docx.bak"))).toEqual([]);
+    expect(hits({ ...row("C:\\Users\\bob\\Documents\\plan.docx", "C:\\Users\\bob\\Documents\\plan.docx.locked"), ActionType: "FileCreated" })).toEqual([]);
+    expect(rename.rulesSkipped).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { sql } from "kysely";
+import { startConfiguredConnectors } from "../ingest/connectors/index.js";
 import { buildJournalSite } from "../journal/index.js";
 import { startHttpServer } from "../server/index.js";
 import { startPipelineWorker, type App } from "./app.js";
@@ -50,11 +51,22 @@ export async function serveApp(app: App, options: { rebuildEveryMs?: number; wor
           purgeExpiredEvents(app).catch((error: unknown) => process.stderr.write(`nightshift: event retention sweep failed: ${String(error)}\n`));
         }, RETENTION_SWEEP_MS);
   sweep?.unref();
+  // Pull connectors run beside the worker (same rule: an API-only front end does not pull).
+  const connectors =
+    options.worker === false
+      ? undefined
+      : startConfiguredConnectors(app.store.db, app.config, {
+          clock: app.clock,
+          onRun: (summary) => {
+            if (summary.error) process.stderr.write(`nightshift: connector ${summary.name}: ${summary.error}\n`);
+          },
+        });
   return {
     url: server.url,
     async stop() {
       clearInterval(timer);
       clearInterval(sweep);
+      await connectors?.stop();
       await stopWorker();
       await server.close();
     },

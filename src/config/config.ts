@@ -42,6 +42,24 @@ export const ConfigSchema = z.object({
       retention_days: z.coerce.number().positive().default(30),
     })
     .default({ retention_days: 30 }),
+  connectors: z
+    .object({
+      /** `${NAME}` in a connector setting is read from the environment, else from this file (`NAME=value` lines or a JSON object). */
+      secrets_file: z.string().min(1).optional(),
+      /** Pull connectors; each kind validates its own settings (src/ingest/connectors/<kind>). */
+      sources: z
+        .array(
+          z.looseObject({
+            name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "letters, digits, '.', '_' or '-' (at most 64)"),
+            kind: z.string().min(1),
+            enabled: z.boolean().default(true),
+            interval_seconds: z.coerce.number().positive().default(60),
+          }),
+        )
+        .default([])
+        .refine((sources) => new Set(sources.map((s) => s.name)).size === sources.length, "connector names must be unique"),
+    })
+    .default({ sources: [] }),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -195,9 +195,9 @@ describe(`enrichment (${testStoreKind()})`, () => {
     expect(e.threat_intel.verdict).toBe("malicious");
     expect(e.threat_intel.matches).toEqual([
       // Each match carries its own verdict and the alert value it matched: the subdomain for a parent domain.
-      { indicator: "evil.example", type: "domain", verdict: "malicious", matched_value: "a.b.evil.example", source_count: 42, source_total: 60, category: "c2", associated_malware: null, ioc_age_days: 10.5, feed: "abuse" },
-      { indicator: "203.0.113.7", type: "ip", verdict: "malicious", matched_value: "203.0.113.7", source_count: 12, source_total: 60, category: null, associated_malware: null, ioc_age_days: 60, feed: "otx" },
-      { indicator: SHA, type: "file_hash", verdict: "suspicious", matched_value: SHA, source_count: 2, source_total: 60, category: null, associated_malware: "Qakbot", ioc_age_days: null, feed: "local" },
+      { indicator: "evil.example", type: "domain", verdict: "malicious", matched_value: "a.b.evil.example", source_count: 42, source_total: 60, category: "c2", associated_malware: null, ioc_age_days: 10.5, feed: "abuse", match: "parent_domain" },
+      { indicator: "203.0.113.7", type: "ip", verdict: "malicious", matched_value: "203.0.113.7", source_count: 12, source_total: 60, category: null, associated_malware: null, ioc_age_days: 60, feed: "otx", match: "exact" },
+      { indicator: SHA, type: "file_hash", verdict: "suspicious", matched_value: SHA, source_count: 2, source_total: 60, category: null, associated_malware: "Qakbot", ioc_age_days: null, feed: "local", match: "exact" },
     ]);
     expect(e.meta.provenance.filter((p) => p.axis === "threat_intel").map((p) => p.source)).toEqual(["intel:abuse", "intel:local", "intel:otx"]);
 

@@ -16,3 +16,21 @@ export {
 } from "./queries.js";
 export type { AssetRecord, IdentityRecord, ContextCounts, ListOptions } from "./queries.js";
 export { hostKey, userKey, indicatorKey } from "./normalise.js";
+export {
+  INTEL_FORMATS,
+  importIntel,
+  importIntelFile,
+  readIntel,
+  parseStixBundle,
+  parseStixPattern,
+  parseMispEvent,
+  parseMispCsv,
+  readMispFeed,
+  parsePlainList,
+  detectIndicatorType,
+  networkKey,
+  coveringKeys,
+} from "./intel/index.js";
+export type { IntelFormat, IntelImportResult, IntelParse, ImportIntelFileOptions } from "./intel/index.js";
+export { matchIntel, type IntelResult } from "./intel.js";
+export { collectObservables, type AlertObservables } from "./observables.js";

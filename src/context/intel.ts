@@ -2,7 +2,8 @@ import type { Enrichment, Indicator } from "../core/index.js";
 import type { Executor } from "../store/index.js";
 import type { AlertObservables } from "./observables.js";
 import { ageDays, indicatorKey, parentDomains } from "./normalise.js";
-import { findIndicators } from "./queries.js";
+import { coveringKeys, isNetwork } from "./intel/network.js";
+import { findIndicatorsByType } from "./queries.js";
 
 type Verdict = Enrichment["threat_intel"]["verdict"];
 type Match = Enrichment["threat_intel"]["matches"][number];
@@ -29,18 +30,23 @@ export async function matchIntel(ex: Executor, observables: AlertObservables, al
     const k = `${type}:${key}`;
     if (!matchedValue.has(k)) matchedValue.set(k, value);
   };
-  for (const type of ["ip", "url", "file_hash", "email"] as const) for (const value of observables.intel[type]) remember(type, value, value);
+  for (const type of ["url", "file_hash", "email"] as const) for (const value of observables.intel[type]) remember(type, value, value);
+  // An address is asked about itself and every network that contains it: one indexed lookup, no scan.
+  for (const ip of observables.intel.ip) for (const key of coveringKeys(ip) ?? [ip]) remember("ip", key, ip);
+  const ips = [...matchedValue.keys()].filter((k) => k.startsWith("ip:")).map((k) => k.slice("ip:".length));
   // Exact names first, so a domain the alert names itself is never credited to a subdomain of it.
   for (const domain of observables.intel.domain) remember("domain", domain, domain);
   for (const domain of observables.intel.domain) for (const parent of parentDomains(domain)) remember("domain", parent, domain);
   const domains = [...new Set([...matchedValue.keys()].filter((k) => k.startsWith("domain:")).map((k) => k.slice("domain:".length)))];
-  const found = [
-    ...(await findIndicators(ex, "ip", observables.intel.ip)),
-    ...(await findIndicators(ex, "domain", domains)),
-    ...(await findIndicators(ex, "url", observables.intel.url)),
-    ...(await findIndicators(ex, "file_hash", observables.intel.file_hash)),
-    ...(await findIndicators(ex, "email", observables.intel.email)),
-  ].filter(({ indicator }) => !indicator.expires_at || Date.parse(indicator.expires_at) >= at);
+  const found = (
+    await findIndicatorsByType(ex, {
+      ip: ips,
+      domain: domains,
+      url: observables.intel.url,
+      file_hash: observables.intel.file_hash,
+      email: observables.intel.email,
+    })
+  ).filter(({ indicator }) => !indicator.expires_at || Date.parse(indicator.expires_at) >= at);
 
   found.sort(
     (a, b) =>
@@ -57,21 +63,28 @@ export async function matchIntel(ex: Executor, observables: AlertObservables, al
     if (STRENGTH[indicator.verdict] > STRENGTH[verdict]) verdict = indicator.verdict;
     const seen = indicator.last_seen ?? indicator.first_seen;
     const key = indicatorKey(indicator.type, indicator.value);
+    const matched = matchedValue.get(`${indicator.type}:${key}`) ?? indicator.value;
+    const how = indicator.type === "ip" && isNetwork(key) ? "cidr" : indicator.type === "domain" && matched !== key ? "parent_domain" : "exact";
     matches.push({
       indicator: indicator.value,
       type: indicator.type,
       verdict: indicator.verdict,
-      matched_value: matchedValue.get(`${indicator.type}:${key}`) ?? indicator.value,
+      matched_value: matched,
       source_count: indicator.source_count,
       source_total: indicator.source_total,
       category: indicator.category ?? null,
       associated_malware: indicator.associated_malware ?? null,
       ioc_age_days: seen ? ageDays(seen, alertTime) : null,
-      feed: indicator.feed,
+      feed: indicator.sources?.join(", ") ?? indicator.feed,
+      match: how,
+      ...(indicator.sources ? { sources: indicator.sources } : {}),
     });
-    const asOf = feeds.get(indicator.feed);
-    if (!asOf || updated_at > asOf) feeds.set(indicator.feed, updated_at);
-    if (indicator.verdict !== "benign") hostile.push({ type: indicator.type, key });
+    for (const feed of indicator.sources ?? [indicator.feed]) {
+      const asOf = feeds.get(feed);
+      if (!asOf || updated_at > asOf) feeds.set(feed, updated_at);
+    }
+    // A network relates alerts through the address seen, not through the network's own spelling.
+    if (indicator.verdict !== "benign") hostile.push({ type: indicator.type, key: how === "cidr" ? matched : key });
   }
   return {
     threat_intel: { verdict, matches },

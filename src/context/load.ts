@@ -14,6 +14,7 @@ import {
   type Clock,
 } from "../core/index.js";
 import type { Db, Executor } from "../store/index.js";
+import { networkKey } from "./intel/network.js";
 import { domainKey, hostKey, indicatorKey, ipKey, isIpAddress, toIsoUtc, userKey } from "./normalise.js";
 
 /** The validated content of a context file, normalised (times in ISO-8601 UTC, addresses lower-cased). */
@@ -36,7 +37,7 @@ type Kind = keyof ContextData;
 const KINDS: Kind[] = ["assets", "identities", "indicators", "suppressions"];
 
 type Issue = { path: string; message: string };
-type PathPart = string | number;
+export type PathPart = string | number;
 /** Names a place in the input for an error: `assets[3].criticality` for JSON, `row 7: criticality` for CSV. */
 type Locate = (path: PathPart[]) => string;
 interface Located {
@@ -63,7 +64,7 @@ interface Checked<T> {
   key: string;
 }
 
-type Checker<T> = (value: T, issue: (path: PathPart[], message: string) => void) => Checked<T>;
+export type Checker<T> = (value: T, issue: (path: PathPart[], message: string) => void) => Checked<T>;
 
 function isoField(value: string | undefined, path: PathPart[], issue: (path: PathPart[], message: string) => void) {
   if (value === undefined) return undefined;
@@ -93,10 +94,11 @@ const checkIdentity: Checker<Identity> = (identity, issue) => {
 const HASH = /^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})$/i;
 const DOMAIN = /^[a-z0-9_*-]+(?:\.[a-z0-9_-]+)*$/i;
 
-const checkIndicator: Checker<Indicator> = (indicator, issue) => {
+/** Checks one indicator's value and dates and normalises it; `key` is `type:lookup-key`. Shared with the intel importers. */
+export const checkIndicator: Checker<Indicator> = (indicator, issue) => {
   const value = indicator.value.trim();
   const invalid = {
-    ip: () => !isIpAddress(value) && "not an IP address",
+    ip: () => networkKey(value) === null && "not an IP address or CIDR network",
     domain: () => !DOMAIN.test(domainKey(value)) && "not a domain name (a URL belongs under type url)",
     url: () => {
       try {
@@ -114,7 +116,7 @@ const checkIndicator: Checker<Indicator> = (indicator, issue) => {
     issue(["source_count"], `${indicator.source_count} sources cannot exceed source_total ${indicator.source_total}`);
   const checked: Indicator = {
     ...indicator,
-    value,
+    value: indicator.type === "ip" ? (networkKey(value) ?? value) : value,
     first_seen: isoField(indicator.first_seen, ["first_seen"], issue),
     last_seen: isoField(indicator.last_seen, ["last_seen"], issue),
     expires_at: isoField(indicator.expires_at, ["expires_at"], issue),

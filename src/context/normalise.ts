@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { networkKey } from "./intel/network.js";
 
 /** Lookup keys: what two spellings of the same thing reduce to, so joins do not depend on case or form. */
 
@@ -41,7 +42,7 @@ export function urlKey(url: string): string {
 export function indicatorKey(type: string, value: string): string {
   switch (type) {
     case "ip":
-      return ipKey(value);
+      return networkKey(value) ?? ipKey(value);
     case "domain":
       return domainKey(value);
     case "url":

@@ -112,6 +112,29 @@ export async function findIndicators(ex: Executor, type: Indicator["type"], valu
   return out;
 }
 
+/**
+ * Every stored indicator whose (type, value) is among `keys`, in one statement: one round trip for all of
+ * an alert's observables (each branch is an indexed lookup on the primary key).
+ */
+export async function findIndicatorsByType(ex: Executor, keys: Partial<Record<Indicator["type"], string[]>>): Promise<IndicatorRecord[]> {
+  const branches = Object.entries(keys).filter(([, values]) => values.length > 0) as [Indicator["type"], string[]][];
+  const total = branches.reduce((n, [, values]) => n + values.length, 0);
+  if (total === 0) return [];
+  // A large alert is asked type by type, in chunks, to stay under every backend's parameter limit.
+  if (total > 500) {
+    const out: IndicatorRecord[] = [];
+    // One after another: a transaction holds a single connection.
+    for (const [type, values] of branches) out.push(...(await findIndicators(ex, type, values)));
+    return out;
+  }
+  const rows = await ex
+    .selectFrom("indicators")
+    .select(["doc", "updated_at"])
+    .where((eb) => eb.or(branches.map(([type, values]) => eb.and([eb("type", "=", type), eb("value", "in", values)]))))
+    .execute();
+  return rows.map((row) => ({ indicator: Indicator.parse(fromJson(row.doc, null)), updated_at: row.updated_at }));
+}
+
 export async function listAssets(ex: Executor, options: ListOptions = {}): Promise<Asset[]> {
   const rows = await ex
     .selectFrom("assets")

@@ -47,6 +47,12 @@ export const Indicator = z.object({
   last_seen: z.string().optional(),
   expires_at: z.string().optional(),
   feed: z.string().default("local"),
+  /** Every feed that lists this value (imported intel); `source_count` grows with each one that agrees. */
+  sources: z.array(z.string()).optional(),
+  /** The feed's own confidence in the indicator, 0–100 (STIX `confidence`). */
+  confidence: z.number().int().min(0).max(100).optional(),
+  /** Labels and tags from the feed (STIX `labels`, MISP tags and category). */
+  tags: z.array(z.string()).optional(),
 });
 export type Indicator = z.infer<typeof Indicator>;
 
@@ -114,6 +120,10 @@ export const Enrichment = z.object({
         associated_malware: z.string().nullable(),
         ioc_age_days: z.number().nullable(),
         feed: z.string(),
+        /** How the alert's value met the record: the value itself, a parent domain, or a network containing the address. */
+        match: z.enum(["exact", "parent_domain", "cidr"]).optional(),
+        /** Every feed behind the record (imported intel), when known. */
+        sources: z.array(z.string()).optional(),
       }),
     ),
   }),

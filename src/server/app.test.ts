@@ -44,6 +44,7 @@ describe(`http app (${testStoreKind()})`, () => {
         "/api/v1/cases/{id}/decisions",
         "/api/v1/cases/{id}/similar",
         "/api/v1/cases/{id}/transition",
+        "/api/v1/connectors",
         "/api/v1/events",
         "/api/v1/events/around",
         "/api/v1/events/process-tree",

@@ -9,6 +9,7 @@ import { errorJson, handleError, validationHook } from "./errors.js";
 import { registerAlertRoutes } from "./routes/alerts.js";
 import { registerAuditRoutes } from "./routes/audit.js";
 import { registerCaseRoutes } from "./routes/cases.js";
+import { registerConnectorRoutes } from "./routes/connectors.js";
 import { registerEventRoutes } from "./routes/events.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerJournalRoutes } from "./routes/journal.js";
@@ -56,6 +57,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   registerHealthRoutes(app, deps);
   registerAlertRoutes(app, deps);
   registerEventRoutes(app, deps);
+  registerConnectorRoutes(app, deps);
   registerCaseRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerTokenRoutes(app, deps);

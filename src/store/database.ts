@@ -189,6 +189,23 @@ export interface DetectionStateTable {
   updated_at: string;
 }
 
+/** Pull connectors (src/ingest/connectors): checkpoint JSON and health, one row per connector. */
+export interface ConnectorStateTable {
+  name: string;
+  kind: string;
+  checkpoint: string;
+  checkpoint_time: string | null;
+  last_run_at: string | null;
+  last_success_at: string | null;
+  last_error: string | null;
+  last_error_at: string | null;
+  fetched: number;
+  created: number;
+  duplicates: number;
+  rejected: number;
+  updated_at: string;
+}
+
 export interface Database {
   alerts: AlertsTable;
   cases: CasesTable;
@@ -206,6 +223,7 @@ export interface Database {
   counters: CountersTable;
   events: EventsTable;
   detection_state: DetectionStateTable;
+  connector_state: ConnectorStateTable;
 }
 
 export type Db = Kysely<Database>;

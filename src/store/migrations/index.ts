@@ -1,11 +1,13 @@
 import type { Migration, MigrationProvider } from "kysely";
 import { initial } from "./0001-initial.js";
 import { events } from "./0002-events.js";
+import { connectors } from "./0003-connectors.js";
 
 /** Migrations live in code (not read from a folder) so the built CLI carries them. Append only. */
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-events": events,
+  "0003-connectors": connectors,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,11 @@
+export type { Checkpoint, Connector, PullContext, PullResult } from "./types.js";
+export { EMPTY_CHECKPOINT } from "./types.js";
+export { MAX_SEEN, advanceCheckpoint, isSeen, parseCheckpoint } from "./checkpoint.js";
+export { ConnectorAuthError, ConnectorHttpError, DEFAULT_RETRY, requestWithRetry, retryAfterMs, type RequestOptions, type RetryPolicy } from "./http.js";
+export { makeRedactor, parseSecretsFile, readSecretsFile, resolveSecrets, type SecretSource } from "./secrets.js";
+export { listConnectorStatus, loadState, type ConnectorStatus } from "./state.js";
+export { runConnector, type RunOptions, type RunSummary } from "./runner.js";
+export { startConfiguredConnectors, startConnectorScheduler, type ConnectorScheduler, type ScheduledConnector, type SchedulerOptions } from "./scheduler.js";
+export { CONNECTOR_KINDS, buildConnectors, type ConfiguredConnector, type ConnectorKind } from "./registry.js";
+export { WazuhSettings, basicAuth, createWazuhConnector, searchBody } from "./wazuh/client.js";
+export { DEFAULT_SEVERITY_LEVELS, severityForLevel, wazuhHitToAlert, wazuhTime, type SeverityLevels, type WazuhHit } from "./wazuh/mapping.js";

@@ -3,45 +3,20 @@ import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readJsonDocuments, sharedPath } from "../../../test/support/shared.js";
 import { parse } from "yaml";
+import { normaliseEvent } from "../engine.js";
 import { loadRuleDirectory, type CompiledRule, type SigmaEvent } from "./index.js";
 
 const SIGMA = sharedPath("data/sigma");
 const RULE_DIRS = ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-placeholder"];
 
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /**
- * Stand-in for the logsource field mapping: `<Provider Name=…>` becomes `Provider_Name` (the spec's rule for
- * System attributes) and EventData / UserData fields become top-level names (also without spaces).
+ * The product's flattening of `{Event: {System, EventData}}` documents, plus a stand-in for the logsource
+ * field mapping: the spec names fields as shown in the details view with spaces stripped (`Source Name` →
+ * `SourceName`).
  */
 function flattenWindowsEvent(document: unknown): SigmaEvent {
-  const event = isObject(document) && isObject(document["Event"]) ? document["Event"] : {};
-  const flat: SigmaEvent = { Event: event };
-  const system = isObject(event["System"]) ? event["System"] : {};
-  for (const [key, value] of Object.entries(system)) {
-    if (isObject(value)) {
-      const attributes = isObject(value["#attributes"]) ? value["#attributes"] : {};
-      for (const [name, attribute] of Object.entries(attributes)) flat[`${key}_${name}`] = attribute;
-      if (value["#text"] !== undefined) flat[key] = value["#text"];
-    } else {
-      flat[key] = value;
-    }
-  }
-  const data = isObject(event["EventData"])
-    ? event["EventData"]
-    : isObject(event["UserData"])
-      ? (Object.values(event["UserData"]).find(isObject) ?? {})
-      : {};
-  for (const [key, value] of Object.entries(data)) {
-    if (key === "#attributes") continue;
-    const text = isObject(value) && value["#text"] !== undefined ? value["#text"] : value;
-    flat[key] = text;
-    // The spec names fields as shown in the details view with spaces stripped: `Source Name` → `SourceName`.
-    if (key.includes(" ")) flat[key.replaceAll(" ", "")] = text;
-  }
+  const flat = normaliseEvent(document as Record<string, unknown>);
+  for (const [key, value] of Object.entries(flat)) if (key.includes(" ")) flat[key.replaceAll(" ", "")] = value;
   return flat;
 }
 

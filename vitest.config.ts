@@ -4,7 +4,8 @@ import { defineConfig } from "vitest/config";
 // test/support/postgres-server.ts starts (installing PostgreSQL first on a bare Debian machine).
 export default defineConfig({
   test: {
-    testTimeout: 60_000,
+    // Generous: CLI tests spawn processes and a loaded 2-core machine can be several times slower than usual.
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     pool: "forks",
     projects: [

@@ -23,6 +23,15 @@ interface AlertLine {
   outcome: string;
 }
 
+interface Enrichment {
+  alerts: number;
+  enriched: number;
+  with_gaps: number;
+  completeness: { complete: number; partial: number; insufficient: number };
+  top_missing: { path: string; count: number }[];
+  examples: { source_id: string; title: string; completeness: string; missing_fields: string[] }[];
+}
+
 function parseLines<T>(text: string): T[] {
   return text
     .split("\n")
@@ -104,6 +113,47 @@ describe(`nightshift demo --once (${testStoreKind()})`, () => {
       expect(post).toMatch(/^---\n[\s\S]*author: TORA[\s\S]*\n---\n/);
     }
     expect(existsSync(path.join(journal, "site", "index.html"))).toBe(true);
+  });
+
+  it("shows the enrichment: completeness, the top missing fields and example alerts with their missing fields", () => {
+    const summary = JSON.parse(lastLine(first.stdout)) as Summary & { enrichment: Enrichment };
+    const e = summary.enrichment;
+    expect(e.alerts).toBe(loadDemoAlerts().length);
+    expect(e.enriched).toBe(e.alerts);
+    expect(e.completeness.complete + e.completeness.partial + e.completeness.insufficient).toBe(e.enriched);
+    expect(e.with_gaps).toBeGreaterThan(0);
+    expect(e.top_missing.length).toBeGreaterThan(0);
+    expect(e.examples).toHaveLength(3);
+    const exported = new Set(firstExport.map((a) => a.source_id));
+    for (const example of e.examples) {
+      expect(exported.has(example.source_id), example.source_id).toBe(true);
+      expect(example.missing_fields.length, example.source_id).toBeGreaterThan(0);
+      // Printed on stderr before the summary, with the exact paths.
+      expect(first.stderr).toContain(`e.g. ${example.source_id} "${example.title}" [${example.completeness}]: missing ${example.missing_fields.join(", ")}`);
+    }
+    const counts = e.top_missing.map((m) => m.count);
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+    expect(first.stderr).toMatch(new RegExp(`enrichment: ${e.enriched} of ${e.alerts} alerts enriched — ${e.completeness.complete} complete`));
+    expect(first.stderr).toContain(`most missing: ${e.top_missing[0]!.path} (${e.top_missing[0]!.count})`);
+  });
+
+  it("counts missing context per source from the CLI, as JSON and as a table", async () => {
+    const json = await runCli(["context", "gaps", "--json", "--since", "2026-11-23T22:00:00Z", "--until", "2026-11-24T06:00:00Z"], environment.env);
+    expect(json.code, json.stderr).toBe(0);
+    const gaps = JSON.parse(lastLine(json.stdout)) as { total: { alerts: number; with_gaps: number }; sources: Record<string, { alerts: number }> };
+    expect(gaps.total.alerts).toBe(loadDemoAlerts().length);
+    expect(Object.values(gaps.sources).reduce((n, s) => n + s.alerts, 0)).toBe(gaps.total.alerts);
+    const summary = JSON.parse(lastLine(first.stdout)) as Summary & { enrichment: Enrichment };
+    expect(gaps.total.with_gaps).toBe(summary.enrichment.with_gaps);
+
+    const source = Object.keys(gaps.sources)[0]!;
+    const table = await runCli(["context", "gaps", "--source", source], environment.env);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`^${source}\\s+${gaps.sources[source]!.alerts}\\s`, "m"));
+    expect(table.stdout).toMatch(/^TOTAL\s/m);
+    const bad = await runCli(["context", "gaps", "--since", "last tuesday"], environment.env);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("since");
   });
 
   it("keeps an audit trail that verifies", async () => {

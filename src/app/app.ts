@@ -46,6 +46,9 @@ export function pipelineHandlers(app: App): Record<string, HandlerEntry> {
     ...contextHandlers({
       historyWindowHours: config.history.window_hours,
       suppressionMaxAgeDays: config.suppression.max_age_days,
+      ipStaleDays: config.context.ip_stale_days,
+      anomalyWindowDays: config.context.anomaly_window_days,
+      staleAfterDays: { asset: 90, identity: 30, ...config.context.stale_after_days },
       clock,
     }),
     ...caseHandlers({ windowMinutes: config.grouping.window_minutes, clock }),

@@ -24,6 +24,16 @@ export const ConfigSchema = z.object({
   suppression: z
     .object({ max_age_days: z.coerce.number().positive().default(90) })
     .default({ max_age_days: 90 }),
+  context: z
+    .object({
+      /** An inventory sighting of an address still names its host this many days later (src/context/assets). */
+      ip_stale_days: z.coerce.number().positive().default(7),
+      /** An identity anomaly counts as recent this many days before the alert. */
+      anomaly_window_days: z.coerce.number().positive().default(30),
+      /** Enrichment older than this (days, per provenance axis) is flagged in `meta.stale`. */
+      stale_after_days: z.record(z.string(), z.coerce.number().positive()).default({ asset: 90, identity: 30 }),
+    })
+    .default({ ip_stale_days: 7, anomaly_window_days: 30, stale_after_days: { asset: 90, identity: 30 } }),
   detect: z
     .object({
       /** Folders of Sigma rules loaded beside (or instead of) the built-in pack. */
@@ -60,6 +70,26 @@ export const ConfigSchema = z.object({
         .refine((sources) => new Set(sources.map((s) => s.name)).size === sources.length, "connector names must be unique"),
     })
     .default({ sources: [] }),
+  webhooks: z
+    .object({
+      /**
+       * POST /api/v1/webhooks/{name}: each sender has a template (built-in name or inline) and its own auth.
+       * Checked in shape here; templates, `${NAME}` secrets and auth settings are validated in full when the
+       * server starts (src/ingest/templates).
+       */
+      senders: z
+        .array(
+          z.looseObject({
+            name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "letters, digits, '.', '_' or '-' (at most 64)"),
+            template: z.union([z.string().min(1), z.record(z.string(), z.unknown())], { error: "expected a built-in template name or an inline template" }),
+            auth: z.looseObject({ type: z.enum(["hmac", "token", "basic"], { error: "auth.type must be hmac, token or basic" }) }),
+            enabled: z.boolean().default(true),
+          }),
+        )
+        .default([])
+        .refine((senders) => new Set(senders.map((s) => s.name)).size === senders.length, "webhook sender names must be unique"),
+    })
+    .default({ senders: [] }),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

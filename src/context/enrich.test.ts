@@ -80,6 +80,7 @@ describe(`enrichment (${testStoreKind()})`, () => {
       source: "test",
       rule: { id: "r-dns", title: "Malicious DNS", level: "high", author: "nightshift" },
       severity: "medium",
+      priority: null,
       confidence: 70,
       techniques: ["T1071.004"],
       subtype: "dns_malicious_lookup",
@@ -103,10 +104,10 @@ describe(`enrichment (${testStoreKind()})`, () => {
     expect(e.meta.enriched_at).toBe("2026-03-11T12:05:00.000Z");
     expect(e.meta.provenance).toEqual(
       expect.arrayContaining([
-        { axis: "asset", source: "cmdb", as_of: "2026-03-01T00:00:00.000Z" },
-        { axis: "identity", source: "identity", as_of: "2026-03-01T00:00:00.000Z" },
-        { axis: "threat_intel", source: "intel:local", as_of: "2026-03-01T00:00:00.000Z" },
-        { axis: "event", source: "alert", as_of: T },
+        expect.objectContaining({ axis: "asset", source: "cmdb", as_of: "2026-03-01T00:00:00.000Z", age_hours: 252, stale: false }),
+        expect.objectContaining({ axis: "identity", source: "identity", as_of: "2026-03-01T00:00:00.000Z" }),
+        expect.objectContaining({ axis: "threat_intel", source: "intel:local", as_of: "2026-03-01T00:00:00.000Z" }),
+        expect.objectContaining({ axis: "event", source: "alert", as_of: T, age_hours: 0 }),
       ]),
     );
     expect(e.email_context).toBeNull();
@@ -157,7 +158,7 @@ describe(`enrichment (${testStoreKind()})`, () => {
     expect(knownHostUnknownUser.meta.context_completeness).toBe("partial");
 
     const sparseAsset = await enrich(buildAlert({ host: { name: "db-01", ip: [] } }));
-    expect(sparseAsset.meta.missing_fields).toEqual(["asset.owner", "asset.network_segment", "asset.patch_level", "asset.edr_present"]);
+    expect(sparseAsset.meta.missing_fields).toEqual(["asset.owner", "asset.network_segment", "asset.patch_level", "asset.edr_present", "asset.telemetry"]);
 
     const authWithoutUser = await enrich(buildAlert({ host: { name: "ws-01", ip: [] }, subtype: "ssh_bruteforce" }));
     expect(authWithoutUser.meta.missing_fields).toEqual(["identity"]);
@@ -173,7 +174,7 @@ describe(`enrichment (${testStoreKind()})`, () => {
     expect(asSystem.meta.missing_fields).toEqual([]);
     expect(asSystem.meta.context_completeness).toBe("complete");
     expect(asSystem.meta.builtin_principal).toBe("NT AUTHORITY\\SYSTEM");
-    expect(asSystem.meta.provenance).toContainEqual({ axis: "identity", source: "builtin_principal", as_of: null });
+    expect(asSystem.meta.provenance).toContainEqual({ axis: "identity", source: "builtin_principal", as_of: null, age_hours: null, stale: false });
     const namesake = await enrich(buildAlert({ host: { name: "ws-01", ip: [] }, user: { name: "CORP\\system" } }));
     expect(namesake.meta.builtin_principal).toBeNull();
     expect(namesake.meta.missing_fields).toContain("identity.user_type");

@@ -1,7 +1,11 @@
 import { Enrichment, isoNow, type Alert, type Clock } from "../core/index.js";
 import type { Executor } from "../store/index.js";
 import { buildHistory } from "./history.js";
+import { addressKeyOf } from "./assets/keys.js";
+import { findSubnets } from "./assets/resolve.js";
 import { resolveHosts, type HostLabel } from "./hosts.js";
+import { dateProvenance } from "./freshness.js";
+import { identityAsOf } from "./identity.js";
 import { matchIntel } from "./intel.js";
 import { isIpAddress } from "./normalise.js";
 import { collectObservables } from "./observables.js";
@@ -13,11 +17,18 @@ export interface EnrichOptions {
   historyWindowHours: number;
   suppressionMaxAgeDays: number;
   clock: Clock;
+  /** An identity anomaly this many days before the alert still makes it a recent one (default 30). */
+  anomalyWindowDays?: number;
+  /** Per provenance axis, the age in days after which its record is flagged stale (default asset 90, identity 30). */
+  staleAfterDays?: Readonly<Record<string, number>>;
+  /** `context.ip_stale_days`: an address's last sighting on a host still counts this many days later (default 7). */
+  ipStaleDays?: number;
 }
 
 /** The CMDB fields triage weighs (crew.md): unknown ones are listed by these exact paths. */
 const ASSET_FIELDS = ["criticality", "environment", "owner", "crown_jewel_adjacent", "network_segment", "patch_level", "edr_present"];
-const ASSET_OPTIONAL = ["owner", "network_segment", "patch_level", "edr_present"] as const;
+/** Unknown on a known asset (an inventory-only host has no criticality or environment): listed by path. */
+const ASSET_OPTIONAL = ["criticality", "environment", "owner", "crown_jewel_adjacent", "network_segment", "patch_level", "edr_present"] as const;
 const IDENTITY_FIELDS = ["user_type", "privilege_level", "mfa_enabled", "recent_anomaly", "risk_score"];
 const IDENTITY_OPTIONAL = ["mfa_enabled", "risk_score"] as const;
 
@@ -42,6 +53,7 @@ function eventAxis(alert: Alert, alertTime: string): Enrichment["event"] {
       ? { id: alert.rule.id, title: alert.rule.title, level: alert.rule.level ?? null, author: alert.rule.author ?? null }
       : null,
     severity: alert.severity,
+    priority: alert.priority ?? null,
     confidence: alert.confidence ?? null,
     techniques: alert.attack.techniques,
     subtype: alert.subtype ?? null,
@@ -119,6 +131,8 @@ function missingFields({ alert, host, identityRef, identity, builtinPrincipal, n
   const asset = host?.record?.asset ?? null;
   if (asset) {
     for (const field of ASSET_OPTIONAL) if (asset[field] === undefined) missing.push(`asset.${field}`);
+    // Nothing known about what the host logs: whether the absence of evidence means anything is unknown.
+    if (asset.telemetry.length === 0 && asset.edr_present !== true) missing.push("asset.telemetry");
   } else if (host) {
     for (const field of ASSET_FIELDS) missing.push(`asset.${field}`);
   } else if (!kind.phishing) {
@@ -164,7 +178,7 @@ function missingFields({ alert, host, identityRef, identity, builtinPrincipal, n
 export async function enrichAlert(ex: Executor, alert: Alert, options: EnrichOptions): Promise<Enrichment> {
   const alertTime = new Date(alert.time).toISOString();
   const observables = collectObservables(alert);
-  const host = (await resolveHosts(ex, [alert])).get(alert.id) ?? null;
+  const host = (await resolveHosts(ex, [alert], { ipStaleDays: options.ipStaleDays })).get(alert.id) ?? null;
   const asset = host?.record ?? null;
   const identity = await resolveIdentity(ex, alert);
   const intel = await matchIntel(ex, observables, alertTime);
@@ -184,6 +198,12 @@ export async function enrichAlert(ex: Executor, alert: Alert, options: EnrichOpt
   });
 
   const network = networkAxis(alert);
+  // Subnets name no asset: they give each side's network segment, also for an address no asset holds.
+  const segments = await findSubnets(ex, [network.src_ip, network.dst_ip].map((ip) => (ip ? addressKeyOf(ip) : null)).filter((ip): ip is string => ip !== null));
+  const srcSegment = network.src_ip ? segments.get(addressKeyOf(network.src_ip) ?? "") : undefined;
+  const dstSegment = network.dst_ip ? segments.get(addressKeyOf(network.dst_ip) ?? "") : undefined;
+  if (srcSegment) network.src_segment = srcSegment.subnet.segment;
+  if (dstSegment) network.dst_segment = dstSegment.subnet.segment;
   const email = emailContext(alert);
   const missing = missingFields({
     alert,
@@ -208,19 +228,21 @@ export async function enrichAlert(ex: Executor, alert: Alert, options: EnrichOpt
     { axis: "event", source: "alert", as_of: alert.received_at },
   ];
   if (networkKnown) provenance.push({ axis: "network", source: "alert", as_of: alert.received_at });
-  if (asset) provenance.push({ axis: "asset", source: "cmdb", as_of: asset.updated_at });
+  // One entry per record behind the asset: the CMDB, each device inventory (as of its last sighting), the subnet.
+  if (asset) for (const p of host!.provenance) provenance.push({ axis: p.axis, source: p.source, as_of: p.as_of });
   if (identity.record) provenance.push({ axis: "identity", source: "identity", as_of: identity.record.updated_at });
   if (identity.builtin) provenance.push({ axis: "identity", source: "builtin_principal", as_of: null });
   provenance.push(...intel.provenance);
   provenance.push({ axis: "history", source: "history", as_of: alertTime });
   if (email) provenance.push({ axis: "email_context", source: "alert", as_of: alert.received_at });
+  const dated = dateProvenance(provenance, alertTime, options.staleAfterDays);
 
   return Enrichment.parse({
     schema_version: 1,
     event: eventAxis(alert, alertTime),
     network,
     asset: asset?.asset ?? null,
-    identity: identity.record?.identity ?? null,
+    identity: identity.record ? identityAsOf(identity.record.identity, alertTime, options.anomalyWindowDays) : null,
     threat_intel: intel.threat_intel,
     history: { ...history, suppression_match: suppression.match, suppression_age_days: suppression.age_days },
     email_context: email,
@@ -230,7 +252,8 @@ export async function enrichAlert(ex: Executor, alert: Alert, options: EnrichOpt
       context_completeness: completeness,
       missing_fields: missing,
       telemetry,
-      provenance,
+      provenance: dated.provenance,
+      stale: dated.stale,
       builtin_principal: identity.builtin,
     },
   });

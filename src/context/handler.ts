@@ -17,6 +17,12 @@ export interface ContextHandlerOptions {
   historyWindowHours: number;
   suppressionMaxAgeDays: number;
   clock: Clock;
+  /** `context.anomaly_window_days` (default 30). */
+  anomalyWindowDays?: number;
+  /** `context.stale_after_days`, per provenance axis (default asset 90, identity 30). */
+  staleAfterDays?: Readonly<Record<string, number>>;
+  /** `context.ip_stale_days`: an address's last inventory sighting still names its host this many days later (default 7). */
+  ipStaleDays?: number;
 }
 
 /** Stages that come after enrichment: re-enriching must not send an alert back through them. */

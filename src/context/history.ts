@@ -93,6 +93,7 @@ export async function buildHistory(ex: Executor, input: HistoryInput): Promise<H
   if (host && hasIndicator) indicatorAssets.set(host.key, host.display);
   let sameIndicator = 0;
   let sameSrc = 0;
+  const linked: Linked[] = [];
   const related: (Related & { at: number })[] = [];
 
   for (const { alert: other, time } of candidates) {
@@ -130,6 +131,9 @@ export async function buildHistory(ex: Executor, input: HistoryInput): Promise<H
       sameIndicator++;
       if (theirHost && !indicatorAssets.has(theirHost.key)) indicatorAssets.set(theirHost.key, theirHost.display);
     }
+    const sharesSrc = observables.srcIp !== null && theirs.srcIp === observables.srcIp;
+    if (sharesIndicator || sharesSrc)
+      linked.push({ id: other.id, at: time, host: theirHost?.key ?? null, indicator: sharesIndicator, src: sharesSrc, rule: false });
     if (shared.length > 0)
       related.push({
         alert_id: other.id,
@@ -144,31 +148,84 @@ export async function buildHistory(ex: Executor, input: HistoryInput): Promise<H
   }
 
   related.sort((a, b) => b.at - a.at || a.alert_id.localeCompare(b.alert_id));
+  const sameRule = await sameRuleAlerts(ex, alert, { from, at, lo, hi });
+  const byId = new Map(linked.map((l) => [l.id, l]));
+  for (const other of sameRule) {
+    const known = byId.get(other.id);
+    if (known) known.rule = true;
+    else linked.push({ ...other, host: hosts.get(other.id)?.key ?? other.host, indicator: false, src: false, rule: true });
+  }
   return {
     same_indicator_count: sameIndicator,
     same_indicator_assets: [...indicatorAssets.values()].sort((a, b) => a.localeCompare(b)),
     same_src_count: sameSrc,
-    same_rule_count: await sameRuleCount(ex, alert, { from, at, lo, hi }),
+    same_rule_count: sameRule.length,
     last_disposition: await lastDisposition(ex, alert, alertTime),
     related_alerts: related.slice(0, RELATED_LIMIT).map(({ at: _at, ...rest }) => rest),
     window_hours: windowHours,
+    windows: historyWindows(linked, { at, windowHours, host: host?.key ?? null }),
   };
 }
 
-async function sameRuleCount(ex: Executor, alert: Alert, range: { from: number; at: number; lo: string; hi: string }): Promise<number> {
-  if (!alert.rule) return 0;
+/** An earlier alert linked to this one, and how. */
+interface Linked {
+  id: string;
+  at: number;
+  host: string | null;
+  indicator: boolean;
+  src: boolean;
+  rule: boolean;
+}
+
+/** `1h`, `24h`, then whole days (`7d`) or hours for the configured window. */
+export function windowLabel(hours: number): string {
+  return hours > 24 && hours % 24 === 0 ? `${hours / 24}d` : `${hours}h`;
+}
+
+/**
+ * Counts over nested windows ending at the alert's time: the last hour, the last day, and the whole
+ * history window, from the alerts already fetched for it (no query per window).
+ */
+export function historyWindows(
+  linked: Linked[],
+  context: { at: number; windowHours: number; host: string | null },
+): NonNullable<History["windows"]> {
+  const spans = [...new Set([1, 24, context.windowHours].filter((h) => h <= context.windowHours))];
+  const out: NonNullable<History["windows"]> = {};
+  for (const hours of spans) {
+    const from = context.at - hours * 3_600_000;
+    const inside = linked.filter((l) => l.at >= from && l.at <= context.at);
+    const assets = new Set<string>();
+    if (context.host) assets.add(context.host);
+    for (const l of inside) if (l.host) assets.add(l.host);
+    out[windowLabel(hours)] = {
+      same_indicator: inside.filter((l) => l.indicator).length,
+      same_src: inside.filter((l) => l.src).length,
+      same_rule: inside.filter((l) => l.rule).length,
+      assets: assets.size,
+    };
+  }
+  return out;
+}
+
+/** Earlier alerts of the same rule in the window, with their time and host. */
+async function sameRuleAlerts(
+  ex: Executor,
+  alert: Alert,
+  range: { from: number; at: number; lo: string; hi: string },
+): Promise<{ id: string; at: number; host: string | null }[]> {
+  if (!alert.rule) return [];
   const rows = await ex
     .selectFrom("alerts")
-    .select("time")
+    .select(["id", "time", "host_name"])
     .where("rule_id", "=", alert.rule.id)
     .where("time", ">=", range.lo)
     .where("time", "<=", range.hi)
     .where("id", "!=", alert.id)
     .execute();
-  return rows.filter((r) => {
-    const t = Date.parse(r.time);
-    return t >= range.from && t <= range.at;
-  }).length;
+  return rows
+    .map((r) => ({ id: r.id, at: Date.parse(r.time), host: r.host_name ? hostKey(r.host_name) : null }))
+    .filter((r) => r.at >= range.from && r.at <= range.at);
 }
 
 /** The verdict of the latest case, closed or resolved before this alert, about the same rule on the same host. */

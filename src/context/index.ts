@@ -34,3 +34,31 @@ export {
 export type { IntelFormat, IntelImportResult, IntelParse, ImportIntelFileOptions } from "./intel/index.js";
 export { matchIntel, type IntelResult } from "./intel.js";
 export { collectObservables, type AlertObservables } from "./observables.js";
+export {
+  gapCounts,
+  caseMissingFields,
+  enrichmentOverview,
+  formatGapCounts,
+  GapCountsOptions,
+  type EnrichmentExample,
+  type EnrichmentOverview,
+  type GapCount,
+  type GapCounts,
+} from "./gaps.js";
+export { identityAsOf, parseAnomalyCell, DEFAULT_ANOMALY_WINDOW_DAYS } from "./identity.js";
+export { dateProvenance, DEFAULT_STALE_AFTER_DAYS } from "./freshness.js";
+export {
+  importDeviceInventory,
+  importInventoryFile,
+  validateDevices,
+  DeviceRecordSchema,
+  LEASE_FORMATS,
+  importLeaseFile,
+  parseLeases,
+  writeLeases,
+  resolveAddresses,
+  findSubnets,
+  DEFAULT_IP_STALE_DAYS,
+} from "./assets/index.js";
+export type { DeviceRecord, InventoryDevice, Lease, LeaseFormat, AddressOwner, SubnetRecord } from "./assets/index.js";
+export { resolveHosts, type HostLabel, type ResolveHostsOptions } from "./hosts.js";

@@ -2,8 +2,8 @@ import type { Enrichment, Indicator } from "../core/index.js";
 import type { Executor } from "../store/index.js";
 import type { AlertObservables } from "./observables.js";
 import { ageDays, indicatorKey, parentDomains } from "./normalise.js";
-import { coveringKeys, isNetwork } from "./intel/network.js";
-import { findIndicatorsByType } from "./queries.js";
+import { isNetwork } from "./intel/network.js";
+import { intelIndex, parseEntry } from "./intel/lookup.js";
 
 type Verdict = Enrichment["threat_intel"]["verdict"];
 type Match = Enrichment["threat_intel"]["matches"][number];
@@ -24,29 +24,28 @@ export interface IntelResult {
  */
 export async function matchIntel(ex: Executor, observables: AlertObservables, alertTime: string): Promise<IntelResult> {
   const at = Date.parse(alertTime);
-  // Lookup key → the alert's own value behind it: a parent domain is asked about for the subdomain seen.
+  const index = await intelIndex(ex);
+  // Stored key → the alert's own value behind it: a parent domain is matched for the subdomain seen. The
+  // first observable to reach a key names it, in the order below.
   const matchedValue = new Map<string, string>();
-  const remember = (type: Indicator["type"], key: string, value: string) => {
+  const entries = new Map<string, string>();
+  const hit = (type: Indicator["type"], key: string, value: string, entry: string | undefined) => {
+    if (entry === undefined) return;
     const k = `${type}:${key}`;
     if (!matchedValue.has(k)) matchedValue.set(k, value);
+    entries.set(k, entry);
   };
-  for (const type of ["url", "file_hash", "email"] as const) for (const value of observables.intel[type]) remember(type, value, value);
-  // An address is asked about itself and every network that contains it: one indexed lookup, no scan.
-  for (const ip of observables.intel.ip) for (const key of coveringKeys(ip) ?? [ip]) remember("ip", key, ip);
-  const ips = [...matchedValue.keys()].filter((k) => k.startsWith("ip:")).map((k) => k.slice("ip:".length));
+  for (const type of ["url", "file_hash", "email"] as const) for (const value of observables.intel[type]) hit(type, value, value, index.get(type, value));
+  // An address matches itself and every stored network that contains it: a few hash lookups, no scan.
+  for (const ip of observables.intel.ip) {
+    const covering = index.covering(ip);
+    if (covering) for (const [key, entry] of covering) hit("ip", key, ip, entry);
+    else hit("ip", ip, ip, index.get("ip", ip));
+  }
   // Exact names first, so a domain the alert names itself is never credited to a subdomain of it.
-  for (const domain of observables.intel.domain) remember("domain", domain, domain);
-  for (const domain of observables.intel.domain) for (const parent of parentDomains(domain)) remember("domain", parent, domain);
-  const domains = [...new Set([...matchedValue.keys()].filter((k) => k.startsWith("domain:")).map((k) => k.slice("domain:".length)))];
-  const found = (
-    await findIndicatorsByType(ex, {
-      ip: ips,
-      domain: domains,
-      url: observables.intel.url,
-      file_hash: observables.intel.file_hash,
-      email: observables.intel.email,
-    })
-  ).filter(({ indicator }) => !indicator.expires_at || Date.parse(indicator.expires_at) >= at);
+  for (const domain of observables.intel.domain) hit("domain", domain, domain, index.get("domain", domain));
+  for (const domain of observables.intel.domain) for (const parent of parentDomains(domain)) hit("domain", parent, domain, index.get("domain", parent));
+  const found = [...entries.values()].map(parseEntry).filter(({ indicator }) => !indicator.expires_at || Date.parse(indicator.expires_at) >= at);
 
   found.sort(
     (a, b) =>
@@ -77,7 +76,7 @@ export async function matchIntel(ex: Executor, observables: AlertObservables, al
       ioc_age_days: seen ? ageDays(seen, alertTime) : null,
       feed: indicator.sources?.join(", ") ?? indicator.feed,
       match: how,
-      ...(indicator.sources ? { sources: indicator.sources } : {}),
+      ...(indicator.sources ? { sources: [...indicator.sources] } : {}),
     });
     for (const feed of indicator.sources ?? [indicator.feed]) {
       const asOf = feeds.get(feed);

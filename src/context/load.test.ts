@@ -56,7 +56,7 @@ describe(`context loading (${testStoreKind()})`, () => {
 
   it("loads a JSON context object with lower-cased keys and display names kept", async () => {
     const counts = await loadContext(env.store.db, context, { clock: fixedClock("2026-03-01T00:00:00Z") });
-    expect(counts).toEqual({ assets: 2, identities: 1, indicators: 2, suppressions: 1 });
+    expect(counts).toEqual({ assets: 2, identities: 1, indicators: 2, suppressions: 1, subnets: 0 });
     expect(await rowCounts(env)).toEqual({ assets: 2, identities: 1, indicators: 2, suppressions: 1, asset_ips: 3 });
 
     const ws = await getAssetRecord(env.store.db, "ws-01");
@@ -97,8 +97,8 @@ describe(`context loading (${testStoreKind()})`, () => {
         "svc-backup,,service_account,elevated,,1,,,",
       ].join("\n"),
     );
-    expect(await loadContextFile(env.store.db, assets)).toEqual({ assets: 2, identities: 0, indicators: 0, suppressions: 0 });
-    expect(await loadContextFile(env.store.db, identities)).toEqual({ assets: 0, identities: 2, indicators: 0, suppressions: 0 });
+    expect(await loadContextFile(env.store.db, assets)).toEqual({ assets: 2, identities: 0, indicators: 0, suppressions: 0, subnets: 0 });
+    expect(await loadContextFile(env.store.db, identities)).toEqual({ assets: 0, identities: 2, indicators: 0, suppressions: 0, subnets: 0 });
 
     const [db01, ws01] = await listAssets(env.store.db);
     expect(ws01).toEqual({
@@ -211,6 +211,7 @@ describe(`context loading (${testStoreKind()})`, () => {
       identities: 1,
       indicators: 2,
       suppressions: 1,
+      subnets: 0,
     });
     expect(await snapshot()).toEqual(before);
 

@@ -3,9 +3,10 @@ import path from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import type { z } from "zod";
 import {
-  Asset,
+  CmdbAsset,
   Identity,
   Indicator,
+  Subnet,
   Suppression,
   ValidationError,
   canonicalJson,
@@ -14,18 +15,20 @@ import {
   type Clock,
 } from "../core/index.js";
 import type { Db, Executor } from "../store/index.js";
+import { parseAnomalyCell } from "./identity.js";
 import { networkKey } from "./intel/network.js";
 import { domainKey, hostKey, indicatorKey, ipKey, isIpAddress, toIsoUtc, userKey } from "./normalise.js";
 
 /** The validated content of a context file, normalised (times in ISO-8601 UTC, addresses lower-cased). */
 export interface ContextData {
-  assets: Asset[];
+  assets: CmdbAsset[];
   identities: Identity[];
   indicators: Indicator[];
   suppressions: Suppression[];
+  subnets: Subnet[];
 }
 
-export type ContextCountsLoaded = { assets: number; identities: number; indicators: number; suppressions: number };
+export type ContextCountsLoaded = { assets: number; identities: number; indicators: number; suppressions: number; subnets: number };
 
 export interface LoadOptions {
   clock?: Clock;
@@ -34,7 +37,7 @@ export interface LoadOptions {
 }
 
 type Kind = keyof ContextData;
-const KINDS: Kind[] = ["assets", "identities", "indicators", "suppressions"];
+const KINDS: Kind[] = ["assets", "identities", "indicators", "suppressions", "subnets"];
 
 type Issue = { path: string; message: string };
 export type PathPart = string | number;
@@ -73,7 +76,7 @@ function isoField(value: string | undefined, path: PathPart[], issue: (path: Pat
   return iso ?? value;
 }
 
-const checkAsset: Checker<Asset> = (asset, issue) => {
+const checkAsset: Checker<CmdbAsset> = (asset, issue) => {
   const ips: string[] = [];
   asset.ips.forEach((ip, i) => {
     if (!isIpAddress(ip)) issue(["ips", i], `not an IP address: "${ip}"`);
@@ -88,7 +91,13 @@ const checkAsset: Checker<Asset> = (asset, issue) => {
 const checkIdentity: Checker<Identity> = (identity, issue) => {
   const key = userKey(identity.username);
   if (!key) issue(["username"], `no user name left once the domain is removed: "${identity.username}"`);
-  return { value: { ...identity, username: identity.username.trim() }, key };
+  const checked: Identity = { ...identity, username: identity.username.trim() };
+  // Anomaly times are compared with alert times: they must be instants, stored in one form.
+  if (identity.anomalies)
+    checked.anomalies = identity.anomalies.map((a, i) => ({ ...a, time: isoField(a.time, ["anomalies", i, "time"], issue)! }));
+  if (identity.last_password_change !== undefined)
+    checked.last_password_change = isoField(identity.last_password_change, ["last_password_change"], issue);
+  return { value: checked, key };
 };
 
 const HASH = /^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})$/i;
@@ -140,20 +149,28 @@ const checkSuppression: Checker<Suppression> = (suppression, issue) => {
   return { value: stripUndefined(checked), key: checked.id };
 };
 
+/** A subnet keyed by its canonical network (`10.1.2.0/24`, `2001:db8::/48`); a bare address is a /32 or /128. */
+const checkSubnet: Checker<Subnet> = (subnet, issue) => {
+  const key = networkKey(subnet.cidr);
+  if (key === null) issue(["cidr"], `not a CIDR network or address: "${subnet.cidr}"`);
+  return { value: stripUndefined({ ...subnet, cidr: key ?? subnet.cidr, segment: subnet.segment.trim() }), key: key ?? subnet.cidr };
+};
+
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 const SCHEMAS: { [K in Kind]: { schema: z.ZodType<ContextData[K][number]>; check: Checker<ContextData[K][number]>; keyPath: PathPart[] } } = {
-  assets: { schema: Asset, check: checkAsset, keyPath: ["hostname"] },
+  assets: { schema: CmdbAsset, check: checkAsset, keyPath: ["hostname"] },
   identities: { schema: Identity, check: checkIdentity, keyPath: ["username"] },
   indicators: { schema: Indicator, check: checkIndicator, keyPath: ["value"] },
   suppressions: { schema: Suppression, check: checkSuppression, keyPath: ["id"] },
+  subnets: { schema: Subnet, check: checkSubnet, keyPath: ["cidr"] },
 };
 
 function validateLocated(input: Partial<Record<Kind, Located[]>>, initialIssues: Issue[] = []): ContextData {
   const issues = [...initialIssues];
-  const out: ContextData = { assets: [], identities: [], indicators: [], suppressions: [] };
+  const out: ContextData = { assets: [], identities: [], indicators: [], suppressions: [], subnets: [] };
   for (const kind of KINDS) {
     const { schema, check, keyPath } = SCHEMAS[kind] as (typeof SCHEMAS)["assets"];
     const seen = new Map<string, Locate>();
@@ -176,7 +193,7 @@ function validateLocated(input: Partial<Record<Kind, Located[]>>, initialIssues:
         continue;
       }
       seen.set(checked.key, record.where);
-      if (ok) (out[kind] as Asset[]).push(checked.value);
+      if (ok) (out[kind] as CmdbAsset[]).push(checked.value);
     }
   }
   if (issues.length > 0) {
@@ -193,8 +210,8 @@ function validateLocated(input: Partial<Record<Kind, Located[]>>, initialIssues:
 /** Checks an already-parsed context object (the JSON contract) and returns it normalised; throws naming every bad field. */
 export function validateContext(data: unknown): ContextData {
   if (!data || typeof data !== "object" || Array.isArray(data)) {
-    throw new ValidationError("invalid context: expected an object with assets, identities, indicators and/or suppressions", [
-      { path: "(root)", message: "expected an object with assets, identities, indicators and/or suppressions" },
+    throw new ValidationError("invalid context: expected an object with assets, identities, indicators, suppressions and/or subnets", [
+      { path: "(root)", message: "expected an object with assets, identities, indicators, suppressions and/or subnets" },
     ]);
   }
   const issues: Issue[] = [];
@@ -220,7 +237,7 @@ export function validateContext(data: unknown): ContextData {
 // ---------------------------------------------------------------------------------------------------
 // CSV: one kind per file, named by its header.
 
-type Cell = "string" | "list" | "boolean" | "integer" | "enum";
+type Cell = "string" | "list" | "boolean" | "integer" | "enum" | "anomalies";
 const CSV_COLUMNS: Record<"assets" | "identities", { key: string; required: string[]; columns: Record<string, Cell> }> = {
   assets: {
     key: "hostname",
@@ -249,6 +266,12 @@ const CSV_COLUMNS: Record<"assets" | "identities", { key: string; required: stri
       privilege_level: "enum",
       mfa_enabled: "boolean",
       recent_anomaly: "boolean",
+      anomalies: "anomalies",
+      mfa_methods: "list",
+      last_password_change: "string",
+      manager: "string",
+      groups: "list",
+      disabled: "boolean",
       risk_score: "integer",
       department: "string",
       email: "string",
@@ -319,6 +342,12 @@ export function parseContextCsv(text: string): ContextData {
           if (/^[+-]?\d+$/.test(cell)) value[name] = Number(cell);
           else cellIssues.push({ path: where([name]), message: `expected a whole number, got "${cell}"` });
           break;
+        case "anomalies": {
+          const parsed = parseAnomalyCell(cell);
+          if ("error" in parsed) cellIssues.push({ path: where([name]), message: parsed.error });
+          else value[name] = parsed.anomalies;
+          break;
+        }
         case "enum":
           value[name] = cell.toLowerCase();
           break;
@@ -410,11 +439,23 @@ export async function writeContext(ex: Executor, data: ContextData, options: { n
       .execute();
   }
 
+  for (const subnet of data.subnets) {
+    const doc = canonicalJson(subnet);
+    const current = await ex.selectFrom("subnets").select(["doc", "source"]).where("cidr", "=", subnet.cidr).executeTakeFirst();
+    if (current?.doc === doc && current.source === source) continue;
+    await ex
+      .insertInto("subnets")
+      .values({ cidr: subnet.cidr, doc, updated_at: now, source })
+      .onConflict((oc) => oc.column("cidr").doUpdateSet({ doc, updated_at: now, source }))
+      .execute();
+  }
+
   return {
     assets: data.assets.length,
     identities: data.identities.length,
     indicators: data.indicators.length,
     suppressions: data.suppressions.length,
+    subnets: data.subnets.length,
   };
 }
 

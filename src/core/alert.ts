@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Severity } from "./severity.js";
+import { Priority, Severity } from "./severity.js";
 
 /** Typed observables, after the OCSF observable types Nightshift reasons on. */
 export const OBSERVABLE_TYPES = ["ip", "domain", "url", "file_hash", "user", "host", "process", "email"] as const;
@@ -103,6 +103,8 @@ export const Alert = z.object({
   title: z.string().min(1),
   description: z.string().optional(),
   severity: Severity,
+  /** The sender's own priority, mapped to P1–P4 by the source's priority table; TORA sets the case's priority. */
+  priority: Priority.optional(),
   /** Source confidence 0–100 where the sender gives one. */
   confidence: z.number().min(0).max(100).optional(),
   /** Alert subtype such as dns_malicious_lookup or ssh_bruteforce (crew.md). */

@@ -3,8 +3,8 @@ import { z } from "zod";
 export const Criticality = z.enum(["critical", "high", "medium", "low"]);
 export type Criticality = z.infer<typeof Criticality>;
 
-/** A CMDB record. */
-export const Asset = z.object({
+/** A CMDB record: the context-file import contract (criticality and environment are required there). */
+export const CmdbAsset = z.object({
   hostname: z.string().min(1),
   ips: z.array(z.string()).default([]),
   criticality: Criticality,
@@ -18,7 +18,58 @@ export const Asset = z.object({
   telemetry: z.array(z.string()).default([]),
   os: z.string().optional(),
 });
+export type CmdbAsset = z.infer<typeof CmdbAsset>;
+
+/** How an alert's host was found: by its name, or by an address as of the alert's time. */
+export const AssetResolution = z.object({
+  method: z.enum(["hostname", "lease", "observation", "cmdb_ip", "none"]),
+  /** The alert's address that was resolved (null when resolved by name). */
+  address: z.string().nullable(),
+  /** When the evidence was recorded: the lease start, the observation's last sighting, the CMDB record's update. */
+  as_of: z.string().nullable(),
+  /** Where the evidence came from: the lease file, the inventory, the CMDB. */
+  source: z.string().nullable().optional(),
+});
+export type AssetResolution = z.infer<typeof AssetResolution>;
+
+/**
+ * The asset of an enrichment: the CMDB record merged with device inventories (src/context/assets). A host
+ * known only to an inventory has no criticality or environment: unknown, listed as missing, never guessed.
+ */
+export const Asset = CmdbAsset.extend({
+  criticality: Criticality.optional(),
+  environment: z.string().min(1).optional(),
+  crown_jewel_adjacent: z.boolean().optional(),
+  os_version: z.string().optional(),
+  /** The most recent sighting by an inventory (EDR/MDM console). */
+  last_seen: z.string().optional(),
+  device_id: z.string().optional(),
+  health: z.string().optional(),
+  risk: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+  resolved_by: AssetResolution.optional(),
+});
 export type Asset = z.infer<typeof Asset>;
+
+/**
+ * A network of the organisation (context file `subnets`). It names no asset: it gives an address's network
+ * segment (and the network's environment and site) when the CMDB does not.
+ */
+export const Subnet = z.object({
+  cidr: z.string().min(1),
+  segment: z.string().min(1),
+  environment: z.string().min(1).optional(),
+  site: z.string().optional(),
+  description: z.string().optional(),
+});
+export type Subnet = z.infer<typeof Subnet>;
+
+export const IdentityAnomaly = z.object({
+  time: z.string().min(1),
+  kind: z.string().min(1),
+  detail: z.string().optional(),
+});
+export type IdentityAnomaly = z.infer<typeof IdentityAnomaly>;
 
 export const Identity = z.object({
   username: z.string().min(1),
@@ -30,6 +81,14 @@ export const Identity = z.object({
   risk_score: z.number().int().min(0).max(100).optional(),
   department: z.string().optional(),
   email: z.string().optional(),
+  /** Anomalies the identity provider saw (impossible_travel, new_country, mfa_fatigue, unusual_hour…). */
+  anomalies: z.array(IdentityAnomaly).optional(),
+  /** Second factors enrolled: totp, push, fido2, sms… */
+  mfa_methods: z.array(z.string()).optional(),
+  last_password_change: z.string().optional(),
+  manager: z.string().optional(),
+  groups: z.array(z.string()).optional(),
+  disabled: z.boolean().optional(),
 });
 export type Identity = z.infer<typeof Identity>;
 
@@ -85,6 +144,8 @@ export const Enrichment = z.object({
     source: z.string(),
     rule: z.object({ id: z.string(), title: z.string(), level: z.string().nullable(), author: z.string().nullable() }).nullable(),
     severity: z.string(),
+    /** The sender's own priority (mapped to P1–P4), a hint: TORA sets the case's priority. */
+    priority: z.string().nullable().default(null),
     confidence: z.number().nullable(),
     techniques: z.array(z.string()),
     subtype: z.string().nullable(),
@@ -100,9 +161,16 @@ export const Enrichment = z.object({
     protocol: z.string().nullable(),
     query_type: z.string().nullable(),
     response_code: z.string().nullable(),
+    /** The segment of the narrowest context-file subnet containing the address; absent when no subnet does. */
+    src_segment: z.string().optional(),
+    dst_segment: z.string().optional(),
   }),
   asset: Asset.nullable(),
-  identity: Identity.nullable(),
+  /**
+   * The identity record as of the alert's time: `recent_anomaly` is true when the record says so or an
+   * anomaly lies within the anomaly window before the alert; those anomalies are `recent_anomalies`.
+   */
+  identity: Identity.extend({ recent_anomalies: z.array(IdentityAnomaly).optional() }).nullable(),
   threat_intel: z.object({
     verdict: z.enum(["malicious", "suspicious", "benign", "unknown"]),
     matches: z.array(
@@ -158,6 +226,22 @@ export const Enrichment = z.object({
       }),
     ),
     window_hours: z.number(),
+    /**
+     * Earlier alerts in nested windows ending at the alert's time, keyed `1h`, `24h`, and the history
+     * window (`7d` for 168 h): counts per kind of link, and how many distinct assets those alerts and this
+     * one involve.
+     */
+    windows: z
+      .record(
+        z.string(),
+        z.object({
+          same_indicator: z.number().int(),
+          same_src: z.number().int(),
+          same_rule: z.number().int(),
+          assets: z.number().int(),
+        }),
+      )
+      .optional(),
   }),
   email_context: z.record(z.string(), z.unknown()).nullable(),
   meta: z.object({
@@ -166,7 +250,19 @@ export const Enrichment = z.object({
     context_completeness: Completeness,
     missing_fields: z.array(z.string()),
     telemetry: z.array(z.string()),
-    provenance: z.array(z.object({ axis: z.string(), source: z.string(), as_of: z.string().nullable() })),
+    provenance: z.array(
+      z.object({
+        axis: z.string(),
+        source: z.string(),
+        as_of: z.string().nullable(),
+        /** Alert time minus `as_of`, in hours; null when `as_of` is unknown. */
+        age_hours: z.number().nullable().optional(),
+        /** Older than its axis allows (config), or past its own expiry: present but not to be trusted as current. */
+        stale: z.boolean().optional(),
+      }),
+    ),
+    /** Paths of enrichments that are present but stale (see provenance): flagged, not missing. */
+    stale: z.array(z.string()).optional(),
     /**
      * The alert's user is an operating-system principal (`NT AUTHORITY\SYSTEM`, `LOCAL SERVICE`…), not
      * a directory identity: no identity record can exist for it, so none is listed as missing.

@@ -110,6 +110,12 @@ function suppressionsOf(alert: DemoAlert) {
     }));
 }
 
+/** As enrichment judges it: the record's flag, or an anomaly within the 30 days before the alert (never after). */
+function recentAnomaly(identity: Identity, time: string): boolean {
+  const at = Date.parse(time);
+  return identity.recent_anomaly || (identity.anomalies ?? []).some((a) => Date.parse(a.time) <= at && at - Date.parse(a.time) <= 30 * DAY);
+}
+
 /** crew.md TORA step 1 (one step up when any aggravating factor holds) and the forced rules of step 4. */
 function toraView(alert: DemoAlert, earlier: DemoAlert[]) {
   const asset = assetOf(alert);
@@ -122,7 +128,7 @@ function toraView(alert: DemoAlert, earlier: DemoAlert[]) {
     asset?.crown_jewel_adjacent,
     asset?.environment === "production",
     identity && (identity.privilege_level !== "standard" || identity.user_type === "service_account"),
-    identity?.recent_anomaly,
+    identity && recentAnomaly(identity, alert.time),
     (identity?.risk_score ?? 0) >= 70,
     repeated,
     alert.network?.query_type !== undefined && !UNREMARKABLE_QUERY_TYPES.has(alert.network.query_type),
@@ -182,6 +188,10 @@ describe("demo organisation", () => {
     );
     expect(org.identities.some((i) => i.mfa_enabled === false && i.user_type === "human")).toBe(true);
     expect(org.identities.some((i) => i.recent_anomaly)).toBe(true);
+    // Anomalies on record: some within the 30 days before the shift, some older (they no longer count).
+    const anomalyAges = org.identities.flatMap((i) => (i.anomalies ?? []).map((a) => daysBetween(a.time, demoShift.start)));
+    expect(anomalyAges.some((age) => age > 0 && age <= 30)).toBe(true);
+    expect(anomalyAges.some((age) => age > 30)).toBe(true);
     expect(org.indicators.some((i) => i.source_count < 3)).toBe(true);
     expect(org.indicators.map((i) => i.type)).toEqual(expect.arrayContaining(["domain", "ip", "file_hash"]));
   });

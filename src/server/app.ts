@@ -10,10 +10,12 @@ import { registerAlertRoutes } from "./routes/alerts.js";
 import { registerAuditRoutes } from "./routes/audit.js";
 import { registerCaseRoutes } from "./routes/cases.js";
 import { registerConnectorRoutes } from "./routes/connectors.js";
+import { registerContextRoutes } from "./routes/context.js";
 import { registerEventRoutes } from "./routes/events.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerJournalRoutes } from "./routes/journal.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
+import { isSenderWebhook, registerWebhookRoutes } from "./routes/webhooks.js";
 import { nightshiftVersion } from "./version.js";
 
 export type { ServerDeps } from "./context.js";
@@ -33,7 +35,9 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   app.notFound((c) => errorJson(c, 404, `no route for ${c.req.method} ${c.req.path}`));
   app.use("*", secureHeaders());
   app.use("*", bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => errorJson(c, 413, "request body larger than 10 MB") }));
-  app.use("/api/*", authenticateRequest(deps, { acceptsSignature: isAlertWebhook }));
+  const apiAuth = authenticateRequest(deps, { acceptsSignature: isAlertWebhook });
+  // Sender webhooks check the sender's own credential in their route (an HMAC, a header, basic auth).
+  app.use("/api/*", (c, next) => (isSenderWebhook(c) ? next() : apiAuth(c, next)));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -58,10 +62,12 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   registerAlertRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerConnectorRoutes(app, deps);
+  registerContextRoutes(app, deps);
   registerCaseRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerTokenRoutes(app, deps);
   registerJournalRoutes(app, deps);
+  registerWebhookRoutes(app, deps);
 
   app.doc31(OPENAPI_PATH, {
     openapi: "3.1.0",

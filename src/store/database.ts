@@ -107,6 +107,42 @@ export interface AssetIpsTable {
   hostname: string;
 }
 
+/** A device inventory's record (src/context/assets), merged with the CMDB record when a host is resolved. */
+export interface AssetInventoryTable {
+  source: string;
+  device_key: string;
+  hostname: string;
+  doc: string;
+  last_seen: string | null;
+  updated_at: string;
+}
+
+/** One continuous sighting of an address on a host, by one source. */
+export interface IpObservationsTable {
+  ip: string;
+  source: string;
+  first_seen: string;
+  hostname: string;
+  last_seen: string;
+}
+
+export interface DhcpLeasesTable {
+  source: string;
+  ip: string;
+  starts: string;
+  ends: string | null;
+  hostname: string | null;
+  mac: string | null;
+  imported_at: string;
+}
+
+export interface SubnetsTable {
+  cidr: string;
+  doc: string;
+  updated_at: string;
+  source: string;
+}
+
 export interface IdentitiesTable {
   username: string;
   doc: string;
@@ -215,6 +251,10 @@ export interface Database {
   decisions: DecisionsTable;
   assets: AssetsTable;
   asset_ips: AssetIpsTable;
+  asset_inventory: AssetInventoryTable;
+  ip_observations: IpObservationsTable;
+  dhcp_leases: DhcpLeasesTable;
+  subnets: SubnetsTable;
   identities: IdentitiesTable;
   indicators: IndicatorsTable;
   suppressions: SuppressionsTable;

@@ -4,3 +4,4 @@ export * from "./json.js";
 export * from "./counters.js";
 export * from "./queue.js";
 export * from "./worker.js";
+export { withSqliteHandle } from "./dialect/sqlite/sqlite-driver.js";

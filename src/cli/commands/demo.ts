@@ -2,8 +2,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { serveApp, shiftSummary, workUntilIdle, type App } from "../../app/index.js";
-import { loadContext } from "../../context/index.js";
-import { demoPaths, loadDemoOrg } from "../../demo/index.js";
+import { enrichmentOverview, loadContext, type EnrichmentOverview } from "../../context/index.js";
+import { demoPaths, demoShift, loadDemoOrg } from "../../demo/index.js";
 import { importAlertFile } from "../../ingest/index.js";
 import { buildJournalSite, writeShiftReview } from "../../journal/index.js";
 import { authenticate, createToken } from "../../server/index.js";
@@ -23,7 +23,22 @@ export async function runDemoShift(app: App) {
   const day = started.toISOString().slice(0, 10);
   await writeShiftReview(db, app.config.home, { shift: day, from: `${day}T00:00:00.000Z`, to: app.clock.now().toISOString(), clock: app.clock });
   const site = await buildJournalSite(app.config.home);
-  return { context, imported, work, site, summary: await shiftSummary(db) };
+  const enrichment = await enrichmentOverview(db, { since: demoShift.start, until: demoShift.end });
+  return { context, imported, work, site, enrichment, summary: await shiftSummary(db) };
+}
+
+/** What enrichment found and missed, for the console: totals, the top missing paths, a few examples. */
+export function enrichmentLines(e: EnrichmentOverview): string[] {
+  const c = e.completeness;
+  const lines = [
+    `enrichment: ${e.enriched} of ${e.alerts} alerts enriched — ${c.complete} complete, ${c.partial} partial, ${c.insufficient} insufficient; ${e.with_gaps} with missing fields`,
+  ];
+  if (e.top_missing.length > 0) lines.push(`  most missing: ${e.top_missing.map((m) => `${m.path} (${m.count})`).join(", ")}`);
+  const stale = Object.entries(e.stale);
+  if (stale.length > 0) lines.push(`  stale: ${stale.map(([path, n]) => `${path} (${n})`).join(", ")}`);
+  for (const example of e.examples)
+    lines.push(`  e.g. ${example.source_id ?? example.alert_id} "${example.title}" [${example.completeness}]: missing ${example.missing_fields.join(", ")}`);
+  return lines;
 }
 
 /** The demo keeps one admin token in $NIGHTSHIFT_HOME/demo-token (mode 600) so a browser can log in. */
@@ -54,8 +69,9 @@ export function register(program: Command) {
           );
           log(`alerts: ${result.imported.records} read, ${result.imported.created} new, ${result.imported.duplicates} already known`);
           log(`worked ${result.work.processed} jobs (${result.work.failed} failed); journal: ${result.site.posts} posts in ${result.site.dir}`);
+          for (const line of enrichmentLines(result.enrichment)) log(line);
           if (options.once) {
-            printJson(result.summary);
+            printJson({ ...result.summary, enrichment: result.enrichment });
             return;
           }
           const token = await demoToken(app);

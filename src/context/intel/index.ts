@@ -65,3 +65,4 @@ export { parseStixPattern, StixPatternError } from "./stix-pattern.js";
 export { parseMispCsv, parseMispEvent, readMispFeed } from "./misp.js";
 export { detectIndicatorType, parsePlainList } from "./lists.js";
 export { addressKey, coveringKeys, networkKey } from "./network.js";
+export { IntelIndex, intelIndex, setIntelStaleness } from "./lookup.js";

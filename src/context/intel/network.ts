@@ -105,3 +105,15 @@ export function coveringKeys(value: string): string[] | null {
   for (let length = bits - 1; length >= 1; length--) keys.push(`${formatAddress(masked(address, length))}/${length}`);
   return keys;
 }
+
+/**
+ * An address's own key, then its covering network key at each of `lengths(version)` (the prefix lengths
+ * some stored network has: the in-memory index asks only those). Null when the value is not an address.
+ */
+export function networkKeysAt(value: string, lengths: (version: 4 | 6) => readonly number[]): string[] | null {
+  const address = parseAddress(value);
+  if (!address) return null;
+  const keys = [formatAddress(address)];
+  for (const length of lengths(address.version)) keys.push(`${formatAddress(masked(address, length))}/${length}`);
+  return keys;
+}

@@ -1,7 +1,9 @@
 import { sql } from "kysely";
-import { Indicator, IndicatorType, IndicatorVerdict, ValidationError, isoNow, systemClock, type Clock } from "../../core/index.js";
-import { fromJson, type Db, type Executor } from "../../store/index.js";
+import type SQLite from "better-sqlite3";
+import { type Indicator, IndicatorType, IndicatorVerdict, ValidationError, isoNow, systemClock, type Clock } from "../../core/index.js";
+import { fromJson, withSqliteHandle, type Db, type Executor } from "../../store/index.js";
 import { domainKey, indicatorKey, toIsoUtc } from "../normalise.js";
+import { isPostgres, intelChanged } from "./lookup.js";
 import { networkKey } from "./network.js";
 
 /** What an importer read for one value; `validateIntel` checks the value and dates. */
@@ -65,29 +67,37 @@ function union(a: string[] | undefined, b: string[] | undefined): string[] | und
   return [...new Set([...(a ?? []), ...(b ?? [])])].sort();
 }
 
-function strip<T extends object>(value: T): T {
-  for (const key of Object.keys(value)) if ((value as Record<string, unknown>)[key] === undefined) delete (value as Record<string, unknown>)[key];
-  return value;
-}
-
 /** The fields of two records of one value, combined: strongest verdict, widest dates, every tag. */
 function combine(existing: Indicator, incoming: Indicator): Indicator {
-  // The record lives as long as any of its records keeps it: one without an expiry keeps it for good.
-  const expires = existing.expires_at && incoming.expires_at ? latest(existing.expires_at, incoming.expires_at) : undefined;
-  return strip({
-    ...existing,
+  // Built field by field, never spread then deleted: a deleted key turns the object into a slow dictionary,
+  // which a million-record merge pays for in garbage collection.
+  const out: Indicator = {
+    type: existing.type,
+    value: existing.value,
     verdict: STRENGTH[incoming.verdict] > STRENGTH[existing.verdict] ? incoming.verdict : existing.verdict,
-    category: existing.category ?? incoming.category,
-    associated_malware: existing.associated_malware ?? incoming.associated_malware,
-    first_seen: earliest(existing.first_seen, incoming.first_seen),
-    last_seen: latest(existing.last_seen, incoming.last_seen),
-    expires_at: expires,
-    confidence:
-      existing.confidence === undefined || incoming.confidence === undefined
-        ? (existing.confidence ?? incoming.confidence)
-        : Math.max(existing.confidence, incoming.confidence),
-    tags: union(existing.tags, incoming.tags),
-  });
+    source_count: existing.source_count,
+    source_total: existing.source_total,
+    feed: existing.feed,
+  };
+  if (existing.sources !== undefined) out.sources = existing.sources;
+  const category = existing.category ?? incoming.category;
+  if (category !== undefined) out.category = category;
+  const malware = existing.associated_malware ?? incoming.associated_malware;
+  if (malware !== undefined) out.associated_malware = malware;
+  const first = earliest(existing.first_seen, incoming.first_seen);
+  if (first !== undefined) out.first_seen = first;
+  const last = latest(existing.last_seen, incoming.last_seen);
+  if (last !== undefined) out.last_seen = last;
+  // The record lives as long as any of its records keeps it: one without an expiry keeps it for good.
+  if (existing.expires_at && incoming.expires_at) out.expires_at = latest(existing.expires_at, incoming.expires_at)!;
+  const confidence =
+    existing.confidence === undefined || incoming.confidence === undefined
+      ? (existing.confidence ?? incoming.confidence)
+      : Math.max(existing.confidence, incoming.confidence);
+  if (confidence !== undefined) out.confidence = confidence;
+  const tags = union(existing.tags, incoming.tags);
+  if (tags !== undefined) out.tags = tags;
+  return out;
 }
 
 /**
@@ -97,18 +107,32 @@ function combine(existing: Indicator, incoming: Indicator): Indicator {
  */
 export function mergeIndicator(existing: Indicator | null, incoming: Indicator): Indicator {
   const feed = incoming.feed;
-  // Validated records carry no undefined fields: no strip needed on this, the bulk path.
-  const own: Indicator = { ...incoming, sources: [feed], source_count: 1, source_total: 1 };
+  // A literal, not a spread: this runs once per record of a million-record feed.
+  const own: Indicator = {
+    type: incoming.type,
+    value: incoming.value,
+    verdict: incoming.verdict,
+    source_count: 1,
+    source_total: 1,
+    feed,
+    sources: [feed],
+  };
+  if (incoming.category !== undefined) own.category = incoming.category;
+  if (incoming.associated_malware !== undefined) own.associated_malware = incoming.associated_malware;
+  if (incoming.first_seen !== undefined) own.first_seen = incoming.first_seen;
+  if (incoming.last_seen !== undefined) own.last_seen = incoming.last_seen;
+  if (incoming.expires_at !== undefined) own.expires_at = incoming.expires_at;
+  if (incoming.confidence !== undefined) own.confidence = incoming.confidence;
+  if (incoming.tags !== undefined) own.tags = incoming.tags;
   if (!existing) return own;
   const sources = existing.sources ?? [existing.feed];
   if (sources.length === 1 && sources[0] === feed) return own;
   const agrees = !sources.includes(feed);
-  return {
-    ...combine(existing, incoming),
-    source_count: existing.source_count + (agrees ? 1 : 0),
-    source_total: existing.source_total + (agrees ? 1 : 0),
-    sources: [...new Set([...sources, feed])].sort(),
-  };
+  const merged = combine(existing, incoming);
+  merged.source_count = existing.source_count + (agrees ? 1 : 0);
+  merged.source_total = existing.source_total + (agrees ? 1 : 0);
+  merged.sources = [...new Set([...sources, feed])].sort();
+  return merged;
 }
 
 const TYPES = new Set<string>(IndicatorType.options);
@@ -205,86 +229,136 @@ function foldSameFeed(a: Indicator, b: Indicator): Indicator {
   return combine(a, b);
 }
 
-const DOC_KEYS = [
-  "associated_malware",
-  "category",
-  "confidence",
-  "expires_at",
-  "feed",
-  "first_seen",
-  "last_seen",
-  "source_count",
-  "source_total",
-  "sources",
-  "tags",
-  "type",
-  "value",
-  "verdict",
-] as const satisfies readonly (keyof Indicator)[];
-
 /** `canonicalJson` of an indicator (keys sorted), without its generic recursion: it runs once a record. */
-export function indicatorDoc(indicator: Indicator): string {
-  const ordered: Record<string, unknown> = {};
-  for (const key of DOC_KEYS) if (indicator[key] !== undefined) ordered[key] = indicator[key];
-  return JSON.stringify(ordered);
+export function indicatorDoc(x: Indicator): string {
+  // One literal with every field in sorted order (JSON.stringify leaves out undefined; `satisfies` fails to
+  // compile when Indicator gains a field this does not write): no copy, no spread per record.
+  return JSON.stringify({
+    associated_malware: x.associated_malware,
+    category: x.category,
+    confidence: x.confidence,
+    expires_at: x.expires_at,
+    feed: x.feed,
+    first_seen: x.first_seen,
+    last_seen: x.last_seen,
+    source_count: x.source_count,
+    source_total: x.source_total,
+    sources: x.sources,
+    tags: x.tags,
+    type: x.type,
+    value: x.value,
+    verdict: x.verdict,
+  } satisfies Record<keyof Indicator, unknown>);
 }
 
-/** Rows per statement: 4 parameters a row stays far below SQLite's 32766 and PostgreSQL's 65535. */
-const CHUNK = 2000;
+type Planned = { indicator: Indicator; key: string };
+
+/** Stored documents are written by this module or the context loader, both from validated records. */
+function storedIndicator(doc: string): Indicator {
+  const parsed = fromJson<Indicator>(doc, null as never);
+  parsed.verdict ??= "malicious";
+  parsed.feed ??= "local";
+  return parsed;
+}
+
+/** The row to write for one incoming record, or null when the stored one would not change. */
+function plan(stored: string | undefined, indicator: Indicator, counts: { inserted: number; updated: number; unchanged: number }): string | null {
+  const doc = indicatorDoc(mergeIndicator(stored === undefined ? null : storedIndicator(stored), indicator));
+  if (doc === stored) {
+    counts.unchanged++;
+    return null;
+  }
+  if (stored === undefined) counts.inserted++;
+  else counts.updated++;
+  return doc;
+}
+
+const UPSERT =
+  "INSERT INTO indicators (type, value, doc, updated_at) VALUES (?, ?, ?, ?) " +
+  "ON CONFLICT (type, value) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at";
 
 /**
- * Upserts a feed's validated indicators with multi-row statements, merging each with the record already
- * stored for its value. Unchanged records are not rewritten: they keep their `updated_at` (their as-of).
+ * SQLite: prepared statements on the transaction's own connection, reused for every row (building a
+ * statement per row costs twice what SQLite spends storing it). Stored records are read in large batches,
+ * and not at all for a type that has none yet; rows go in key order, so the index is filled in order.
  */
-export async function writeIntel(ex: Executor, indicators: Indicator[], now: string) {
-  let inserted = 0;
-  let updated = 0;
-  let unchanged = 0;
-  const byType = new Map<string, Indicator[]>();
-  for (const indicator of indicators) {
-    const list = byType.get(indicator.type) ?? [];
-    list.push(indicator);
-    byType.set(indicator.type, list);
-  }
-  for (const [type, list] of byType) {
-    for (let i = 0; i < list.length; i += CHUNK) {
-      const chunk = list.slice(i, i + CHUNK).map((indicator) => ({ indicator, key: indicatorKey(type, indicator.value) }));
+function writeSqlite(database: SQLite.Database, groups: Map<string, Planned[]>, now: string) {
+  const counts = { inserted: 0, updated: 0, unchanged: 0 };
+  const anyOfType = database.prepare("SELECT 1 FROM indicators WHERE type = ? LIMIT 1").pluck();
+  const read = database.prepare("SELECT value, doc FROM indicators WHERE type = ? AND value IN (SELECT value FROM json_each(?))").raw();
+  const upsert = database.prepare(UPSERT);
+  for (const [type, list] of groups) {
+    const stored = anyOfType.get(type) !== undefined;
+    for (let i = 0; i < list.length; i += READ_BATCH) {
+      const chunk = list.slice(i, i + READ_BATCH);
       const existing = new Map<string, string>();
-      const rows = await ex
-        .selectFrom("indicators")
-        .select(["value", "doc"])
-        .where("type", "=", type)
-        .where(
-          "value",
-          "in",
-          chunk.map((c) => c.key),
-        )
-        .execute();
-      for (const row of rows) existing.set(row.value, row.doc);
-      const values: { type: string; value: string; doc: string; updated_at: string }[] = [];
+      if (stored) for (const [value, doc] of read.all(type, JSON.stringify(chunk.map((p) => p.key))) as [string, string][]) existing.set(value, doc);
       for (const { indicator, key } of chunk) {
-        const stored = existing.get(key);
-        const merged = mergeIndicator(stored ? Indicator.parse(fromJson(stored, null)) : null, indicator);
-        const doc = indicatorDoc(merged);
-        if (doc === stored) {
-          unchanged++;
-          continue;
-        }
-        if (stored) updated++;
-        else inserted++;
-        values.push({ type, value: key, doc, updated_at: now });
+        const doc = plan(existing.get(key), indicator, counts);
+        if (doc !== null) upsert.run(type, key, doc, now);
       }
-      if (values.length === 0) continue;
-      await ex
-        .insertInto("indicators")
-        .values(values)
-        .onConflict((oc) =>
-          oc.columns(["type", "value"]).doUpdateSet({ doc: sql`excluded.doc`, updated_at: sql`excluded.updated_at` }),
-        )
-        .execute();
     }
   }
-  return { inserted, updated, unchanged };
+  return counts;
+}
+
+/** PostgreSQL: whole arrays per statement (`= ANY`, `unnest`), a few round trips for a whole feed. */
+async function writePostgres(ex: Executor, groups: Map<string, Planned[]>, now: string) {
+  const counts = { inserted: 0, updated: 0, unchanged: 0 };
+  for (const [type, list] of groups) {
+    const any = await sql<{ one: number }>`SELECT 1 AS one FROM indicators WHERE type = ${type} LIMIT 1`.execute(ex);
+    for (let i = 0; i < list.length; i += PG_BATCH) {
+      const chunk = list.slice(i, i + PG_BATCH);
+      const existing = new Map<string, string>();
+      if (any.rows.length > 0) {
+        const keys = chunk.map((p) => p.key);
+        const { rows } = await sql<{ value: string; doc: string }>`
+          SELECT value, doc FROM indicators WHERE type = ${type} AND value = ANY(${keys}::text[])`.execute(ex);
+        for (const row of rows) existing.set(row.value, row.doc);
+      }
+      const values: string[] = [];
+      const docs: string[] = [];
+      for (const { indicator, key } of chunk) {
+        const doc = plan(existing.get(key), indicator, counts);
+        if (doc === null) continue;
+        values.push(key);
+        docs.push(doc);
+      }
+      if (values.length === 0) continue;
+      await sql`
+        INSERT INTO indicators (type, value, doc, updated_at)
+        SELECT ${type}, v, d, ${now} FROM unnest(${values}::text[], ${docs}::text[]) AS t(v, d)
+        ON CONFLICT (type, value) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at`.execute(ex);
+    }
+  }
+  return counts;
+}
+
+/** Keys per batched read on SQLite (one JSON array parameter). */
+const READ_BATCH = 50_000;
+/** Rows per PostgreSQL statement: two array parameters, however many rows. */
+const PG_BATCH = 50_000;
+
+/**
+ * Upserts a feed's validated indicators, merging each with the record already stored for its value.
+ * Unchanged records are not rewritten: they keep their `updated_at` (their as-of). The `intel_state`
+ * version moves with the write (a trigger), so every process's in-memory index sees it.
+ */
+export async function writeIntel(ex: Executor, indicators: Indicator[], now: string) {
+  const groups = new Map<string, Planned[]>();
+  for (const indicator of indicators) {
+    let list = groups.get(indicator.type);
+    if (!list) groups.set(indicator.type, (list = []));
+    list.push({ indicator, key: indicatorKey(indicator.type, indicator.value) });
+  }
+  for (const list of groups.values()) list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  // This process's next match re-reads the version, even inside this transaction.
+  intelChanged(ex);
+  if (isPostgres(ex)) return writePostgres(ex, groups, now);
+  return withSqliteHandle(ex, (database) => {
+    if (!database) throw new Error("no SQLite handle behind this executor");
+    return writeSqlite(database, groups, now);
+  });
 }
 
 export interface ImportIntelOptions {
@@ -299,5 +373,6 @@ export async function importIntel(db: Db, parse: IntelParse, options: ImportInte
   const indicators = validateIntel(parse, feed);
   const now = isoNow(options.clock ?? systemClock);
   const counts = await db.transaction().execute((trx) => writeIntel(trx, indicators, now));
+  intelChanged(db);
   return { feed, format: options.format, indicators: indicators.length, ...counts, skipped: parse.skipped };
 }

@@ -514,7 +514,7 @@ function assetSignal(f: AlertFacts): AxisSignal {
       asset.edr_present === undefined ? null : asset.edr_present ? "EDR present" : "no EDR",
       asset.crown_jewel_adjacent ? "crown-jewel adjacent" : null,
     ].filter(Boolean);
-    return { signal: true, detail: `${asset.hostname}: criticality ${asset.criticality}, ${asset.environment}${extra.length ? `, ${extra.join(", ")}` : ""}` };
+    return { signal: true, detail: `${asset.hostname}: criticality ${asset.criticality ?? "unknown"}, ${asset.environment ?? "environment unknown"}${extra.length ? `, ${extra.join(", ")}` : ""}` };
   }
   if (f.host) return { signal: false, detail: `host ${f.host} is not in the CMDB` };
   if (f.hostIp) return { signal: false, detail: `address ${f.hostIp} maps to no CMDB asset` };

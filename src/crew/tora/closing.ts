@@ -78,6 +78,8 @@ export function deadIndicatorGap(f: AlertFacts, ownMalicious: string[], spreadAs
   if (history.related_alerts.length > 0) return `${history.related_alerts.length} related alert(s) in history`;
   const asset = f.enrichment.asset;
   if (!asset) return "the asset is not in the CMDB";
+  // Known only to a device inventory: its importance is unknown, which is no ground for closing.
+  if (!asset.criticality) return `${asset.hostname} is of unknown criticality`;
   if (asset.criticality === "critical" || asset.criticality === "high") return `${asset.hostname} is ${asset.criticality}`;
   if (asset.crown_jewel_adjacent) return `${asset.hostname} is crown-jewel adjacent`;
   return null;
@@ -86,6 +88,6 @@ export function deadIndicatorGap(f: AlertFacts, ownMalicious: string[], spreadAs
 export function describeDeadIndicator(f: AlertFacts): string {
   return (
     `${f.domain} did not resolve (NXDOMAIN) and its only malicious evidence is ${f.intel.strength} intel (${f.intel.summary}); ` +
-    `no repeat and no related alert in ${f.enrichment.history.window_hours}h of history; ${f.enrichment.asset!.hostname} is of ${f.enrichment.asset!.criticality} criticality`
+    `no repeat and no related alert in ${f.enrichment.history.window_hours}h of history; ${f.enrichment.asset!.hostname} is of ${f.enrichment.asset!.criticality ?? "unknown"} criticality`
   );
 }

@@ -208,7 +208,7 @@ export function alertFacts(alert: Alert, enrichment: Enrichment, now: string, su
     external: (domain !== null && isExternalDomain(domain)) || (dstIp !== null && isPublicIp(dstIp)),
     abusedPort: port !== null && ABUSED_PORTS.has(port) ? port : null,
     criticality: enrichment.asset?.criticality ?? null,
-    production: !!enrichment.asset && PRODUCTION.test(enrichment.asset.environment.trim()),
+    production: !!enrichment.asset?.environment && PRODUCTION.test(enrichment.asset.environment.trim()),
     intel: intelFacts(enrichment),
     dns: null,
     email: null,

@@ -105,7 +105,7 @@ export function buildEscalationPackage(a: CaseAssessment, hypothesis: Hypothesis
   if (whyParts.length === 0) {
     whyParts.push(`severity ${a.severity.severity} with confidence ${a.confidence.escalate} that the activity is real`);
     const asset = a.primary.enrichment.asset;
-    if (asset) whyParts.push(`${asset.hostname} is a ${asset.criticality}-criticality ${asset.environment} asset`);
+    if (asset) whyParts.push(`${asset.hostname} is a ${asset.criticality ?? "unknown"}-criticality ${asset.environment ?? "unknown-environment"} asset`);
   }
   return {
     case_summary: {

@@ -63,6 +63,7 @@ export function unenrichedEnrichment(alert: AlertType, now: string): EnrichmentT
         ? { id: alert.rule.id, title: alert.rule.title, level: alert.rule.level ?? null, author: alert.rule.author ?? null }
         : null,
       severity: alert.severity,
+      priority: alert.priority ?? null,
       confidence: alert.confidence ?? null,
       techniques: alert.attack.techniques,
       subtype: alert.subtype ?? null,

@@ -2,6 +2,13 @@ import type { z } from "zod";
 import type { Config } from "../../config/index.js";
 import { ValidationError } from "../../core/index.js";
 import { zodIssues } from "../issues.js";
+import { withMapping, type ConnectorMapping } from "./common.js";
+import { kind as defender, devicesKind as defender_devices } from "./defender/index.js";
+import { kind as elastic } from "./elastic/index.js";
+import { kind as cowrie } from "./cowrie/index.js";
+import { kind as opensearch_sa } from "./opensearch-sa/index.js";
+import { kind as suricata } from "./suricata/index.js";
+import { kind as zeek } from "./zeek/index.js";
 import { makeRedactor, readSecretsFile, resolveSecrets } from "./secrets.js";
 import type { Connector } from "./types.js";
 import { WazuhSettings, basicAuth, createWazuhConnector } from "./wazuh/client.js";
@@ -21,7 +28,16 @@ const wazuh: ConnectorKind<typeof WazuhSettings> = {
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a registry of heterogeneous schemas
-export const CONNECTOR_KINDS: Record<string, ConnectorKind<any>> = { wazuh };
+export const CONNECTOR_KINDS: Record<string, ConnectorKind<any>> = {
+  wazuh,
+  elastic,
+  opensearch_sa,
+  defender,
+  defender_devices,
+  suricata,
+  zeek,
+  cowrie,
+};
 
 export interface ConfiguredConnector {
   connector: Connector;
@@ -56,7 +72,9 @@ export function buildConnectors(config: Pick<Config, "connectors">, env: Record<
       return;
     }
     const redact = makeRedactor([...resolved.secrets, ...(kind.derivedSecrets?.(parsed.data) ?? [])]);
-    built.push({ connector: kind.create(parsed.data, { redact }), enabled: source.enabled, redact });
+    const settings = parsed.data as { mapping?: ConnectorMapping };
+    const connector = kind.create(parsed.data, { redact });
+    built.push({ connector: settings.mapping ? withMapping(connector, settings.mapping) : connector, enabled: source.enabled, redact });
   });
   if (issues.length) throw new ValidationError("invalid connector configuration", issues);
   return built;

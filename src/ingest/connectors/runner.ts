@@ -79,6 +79,7 @@ export async function runConnector(db: Db, connector: Connector, options: RunOpt
       const counts = await db.transaction().execute(async (trx) => {
         const { results } = await ingestAlerts(trx, valid, { via: "connector", clock, batch: true });
         const created = results.filter((r) => r.created).length;
+        await page.commit?.(trx);
         await options.beforeCommit?.(trx, pageNumber);
         const pageCounts = { fetched: page.fetched ?? page.alerts.length, created, duplicates: results.length - created, rejected };
         await saveProgress(trx, connector.name, page.checkpoint, pageCounts, clock);

@@ -1,4 +1,5 @@
 import type { Clock } from "../../core/index.js";
+import type { Executor } from "../../store/index.js";
 
 /**
  * Where a connector stands: the high-water mark (`time`, the newest alert time committed), the ids
@@ -29,6 +30,11 @@ export interface PullResult {
   more: boolean;
   /** Records fetched from the vendor and not already committed (default: the number of alerts). */
   fetched?: number;
+  /**
+   * Other records of this page (a device inventory's assets…), written inside the page's transaction,
+   * so they commit or roll back together with its alerts and checkpoint.
+   */
+  commit?: (trx: Executor) => Promise<void>;
 }
 
 export interface Connector {

@@ -7,6 +7,7 @@ import {
   type AlertOrigin,
   type Observable,
   type ObservableType,
+  type Priority,
   type Severity,
 } from "../../core/index.js";
 
@@ -71,6 +72,14 @@ export const SeverityInput = z.string({ error: requiredOr("a severity string") }
   const severity = parseSeverity(text);
   if (severity) return severity;
   ctx.addIssue({ code: "custom", message: `expected one of ${SEVERITIES.join(", ")} (or info), got "${text}"` });
+  return z.NEVER;
+});
+
+/** "P1"–"P4" (any case) or 1–4: the sender's own priority. */
+export const PriorityInput = z.union([z.string(), z.number()], { error: requiredOr("a priority P1–P4") }).transform((value, ctx) => {
+  const match = /^p?([1-4])$/i.exec(String(value).trim());
+  if (match) return `P${match[1]}` as Priority;
+  ctx.addIssue({ code: "custom", message: `expected P1, P2, P3 or P4, got "${String(value)}"` });
   return z.NEVER;
 });
 
@@ -193,6 +202,7 @@ const GenericShape = {
   source_id: IdText.optional(),
   description: Text.optional(),
   confidence: Confidence.optional(),
+  priority: PriorityInput.optional(),
   subtype: Text.optional(),
   rule: RuleInput.optional(),
   attack: looseObject(AttackShape, "an object {tactics?, techniques?}").optional(),
@@ -337,7 +347,7 @@ export function genericToAlert(input: GenericAlert, context: NormaliseContext): 
     time: input.time ?? context.receivedAt,
     received_at: context.receivedAt,
     title: input.title,
-    ...compact({ description: input.description, confidence: input.confidence, subtype: input.subtype }),
+    ...compact({ description: input.description, confidence: input.confidence, priority: input.priority, subtype: input.subtype }),
     severity: input.severity ?? "medium",
     rule,
     attack: { tactics: unique(input.attack?.tactics ?? []), techniques: unique(input.attack?.techniques ?? []) },

@@ -19,6 +19,7 @@ import {
   transitionCase,
   updateCaseTriage,
 } from "../../cases/index.js";
+import { caseMissingFields } from "../../context/index.js";
 import { fromJson, type Executor } from "../../store/index.js";
 import { actorOf, requireRole } from "../auth/middleware.js";
 import type { AppEnv, ServerDeps } from "../context.js";
@@ -94,11 +95,16 @@ const list = createRoute({
   },
 });
 
+const CaseView = CaseBody.extend({
+  missing_fields: z.array(z.string()).openapi({ description: "the union of its alerts' missing context field paths, sorted" }),
+  missing_counts: z.record(z.string(), z.number().int()).openapi({ description: "per missing field path, how many of its alerts lack it" }),
+}).openapi("CaseView");
+
 const get = createRoute({
   ...caseRoute("get", ""),
-  summary: "One case with its alert ids and observables",
+  summary: "One case with its alert ids, observables and missing context",
   middleware: [requireRole("viewer")] as const,
-  responses: { 200: { description: "The case", content: { "application/json": { schema: CaseBody } } }, ...errorResponses(400, 401, 403, 404) },
+  responses: { 200: { description: "The case", content: { "application/json": { schema: CaseView } } }, ...errorResponses(400, 401, 403, 404) },
 });
 
 const patch = createRoute({
@@ -208,7 +214,10 @@ export function registerCaseRoutes(app: OpenAPIHono<AppEnv>, deps: ServerDeps) {
     const q = c.req.valid("query");
     return c.json({ cases: await listCases(db, { status: q.status, limit: q.limit, offset: q.offset }) }, 200);
   });
-  app.openapi(get, async (c) => c.json(await requireCase(db, c.req.valid("param").id), 200));
+  app.openapi(get, async (c) => {
+    const found = await requireCase(db, c.req.valid("param").id);
+    return c.json({ ...found, ...(await caseMissingFields(db, found.id)) }, 200);
+  });
   app.openapi(patch, async (c) => {
     const { id } = c.req.valid("param");
     const fields = c.req.valid("json");

@@ -2,12 +2,16 @@ import type { Migration, MigrationProvider } from "kysely";
 import { initial } from "./0001-initial.js";
 import { events } from "./0002-events.js";
 import { connectors } from "./0003-connectors.js";
+import { assets } from "./0004-assets.js";
+import { intelState } from "./0005-intel-state.js";
 
 /** Migrations live in code (not read from a folder) so the built CLI carries them. Append only. */
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-events": events,
   "0003-connectors": connectors,
+  "0004-assets": assets,
+  "0005-intel-state": intelState,
 };
 
 export const migrationProvider: MigrationProvider = {

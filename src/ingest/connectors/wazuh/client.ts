@@ -1,15 +1,13 @@
 import { z } from "zod";
 import { advanceCheckpoint, isSeen } from "../checkpoint.js";
+import { commonSettings } from "../common.js";
 import { requestWithRetry } from "../http.js";
 import type { Checkpoint, Connector, PullContext, PullResult } from "../types.js";
 import { DEFAULT_SEVERITY_LEVELS, SeverityLevelsInput, wazuhHitToAlert, wazuhTime, type SeverityLevels, type WazuhHit } from "./mapping.js";
 
 /** Settings of one Wazuh connector (an entry of `connectors.sources` with `kind: wazuh`). */
 export const WazuhSettings = z.object({
-  name: z.string().min(1),
-  kind: z.literal("wazuh"),
-  enabled: z.boolean().default(true),
-  interval_seconds: z.coerce.number().positive().default(60),
+  ...commonSettings("wazuh"),
   /** The Wazuh indexer (OpenSearch) base URL, e.g. https://wazuh-indexer:9200. */
   url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }),
   username: z.string().min(1),
@@ -21,8 +19,6 @@ export const WazuhSettings = z.object({
   /** Alerts below this rule level are not pulled. */
   min_level: z.coerce.number().int().min(0).max(15).default(0),
   severity_levels: SeverityLevelsInput.default(DEFAULT_SEVERITY_LEVELS),
-  timeout_seconds: z.coerce.number().positive().default(30),
-  max_attempts: z.coerce.number().int().min(1).max(20).default(5),
 });
 export type WazuhSettings = z.output<typeof WazuhSettings>;
 

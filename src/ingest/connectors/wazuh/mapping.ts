@@ -129,6 +129,7 @@ export function wazuhHitToAlert(hit: WazuhHit, table: Partial<SeverityLevels> = 
     src: compact({ ip: ip(data.srcip), port: port(data.srcport) }),
     dst: compact({ ip: ip(data.dstip), port: port(data.dstport), url: text(data.url) }),
     unmapped: compact({
+      vendor_severity: rule.level === undefined ? undefined : String(rule.level),
       wazuh_alert_id: doc.id,
       wazuh_index: hit._index,
       wazuh_manager: text(doc.manager?.name),

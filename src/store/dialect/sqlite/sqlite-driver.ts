@@ -2,23 +2,35 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
 import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from "kysely";
+import type { Executor } from "../../database.js";
+
+/** Kysely's connection → the better-sqlite3 handle behind it, for the few bulk paths that need prepared statements. */
+const handles = new WeakMap<DatabaseConnection, SQLite.Database>();
 
 /**
  * Transactions begin IMMEDIATE: they take the write lock up front, so a second process on the same file
  * (`serve` beside `shift run`) waits for busy_timeout instead of failing when a read turns into a write.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  constructor(private readonly database: SQLite.Database) {
+    super({ database });
+  }
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await super.acquireConnection();
+    handles.set(connection, this.database);
+    return connection;
+  }
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw("begin immediate"));
   }
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly options: ConstructorParameters<typeof SqliteDialect>[0]) {
-    super(options);
+  constructor(private readonly database: SQLite.Database) {
+    super({ database });
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.options);
+    return new ImmediateSqliteDriver(this.database);
   }
 }
 
@@ -30,5 +42,15 @@ export function createSqliteDialect(file: string): SqliteDialect {
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 10000");
-  return new ImmediateSqliteDialect({ database });
+  return new ImmediateSqliteDialect(database);
+}
+
+/**
+ * Runs `work` with the better-sqlite3 handle of `ex`'s connection (null on PostgreSQL), holding that
+ * connection: inside `ex`'s transaction when it is one, else exclusively, so no other Kysely query
+ * interleaves. For bulk paths only (prepared statements reused over many rows); `work` must be synchronous
+ * on the handle.
+ */
+export function withSqliteHandle<T>(ex: Executor, work: (database: SQLite.Database | null) => T | Promise<T>): Promise<T> {
+  return ex.getExecutor().provideConnection(async (connection) => work(handles.get(connection) ?? null));
 }

@@ -1,0 +1,74 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { ValidationError } from "../../core/index.js";
+import { compileSenders, ingestWebhookPayload, verifySenderAuth, type Sender } from "../../ingest/templates/index.js";
+import type { AppEnv, ServerDeps } from "../context.js";
+import { errorJson, errorResponses } from "../errors.js";
+
+export const WEBHOOKS_PREFIX = "/api/v1/webhooks/";
+
+/** Sender webhooks authenticate with the sender's own credential, never with a Nightshift token. */
+export function isSenderWebhook(c: Context<AppEnv>): boolean {
+  return c.req.method === "POST" && c.req.path.startsWith(WEBHOOKS_PREFIX);
+}
+
+const WebhookResult = z
+  .object({
+    ids: z.array(z.string()).openapi({ description: "the stored alert id of each mapped record, in order (an existing id for a duplicate)" }),
+    created: z.number().int(),
+    duplicates: z.number().int(),
+    skipped: z.number().int().openapi({ description: "records the sender's template left out (e.g. resolved Alertmanager alerts)" }),
+  })
+  .openapi("WebhookResult");
+
+const receive = createRoute({
+  method: "post",
+  path: "/api/v1/webhooks/{sender}",
+  tags: ["alerts"],
+  summary: "Receive a sender's own webhook payload (Alertmanager, Grafana, Splunk, Graylog, or an inline template)",
+  description:
+    "The sender is configured under `webhooks.senders` with a template and its own authentication: an HMAC over the raw body " +
+    "(header, prefix and hex/base64 encoding per sender, optionally with a timestamp header within 5 minutes), a fixed header " +
+    "value (`token`) or HTTP basic auth. Nightshift API tokens are not accepted here. Each record of the payload is mapped to a " +
+    "generic JSON alert and validated like POST /api/v1/alerts: one bad record stores nothing. source + source_id is the " +
+    "idempotency key, so a re-sent payload returns its ids as duplicates.",
+  security: [],
+  request: {
+    params: z.object({ sender: z.string().min(1).openapi({ param: { name: "sender", in: "path" }, example: "alertmanager" }) }),
+    body: {
+      required: true,
+      content: { "application/json": { schema: z.unknown().openapi({ description: "the sender's native JSON payload" }) } },
+    },
+  },
+  responses: {
+    202: { description: "Stored and queued for enrichment", content: { "application/json": { schema: WebhookResult } } },
+    ...errorResponses(400, 401, 404, 413),
+  },
+});
+
+/** Sender configuration is validated here, when the app is built at startup: a bad sender stops the server. */
+export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>, deps: ServerDeps, env: Record<string, string | undefined> = process.env) {
+  const config = deps.config as { webhooks?: { senders?: unknown[] }; connectors?: { secrets_file?: string } };
+  const senders: Map<string, Sender> = compileSenders(config.webhooks, { env, secretsFile: config.connectors?.secrets_file });
+
+  app.openAPIRegistry.registerPath(receive);
+  app.post("/api/v1/webhooks/:sender", async (c) => {
+    const name = c.req.param("sender");
+    const sender = senders.get(name);
+    if (!sender?.enabled) return errorJson(c, 404, `no webhook sender "${name}"`);
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    const check = verifySenderAuth(sender.auth, { header: (h) => c.req.header(h), body }, deps.clock);
+    if (!check.ok) {
+      if (sender.auth.type === "basic") c.header("WWW-Authenticate", 'Basic realm="nightshift"');
+      return errorJson(c, 401, `webhook ${name}: ${check.reason}`);
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body)) as unknown;
+    } catch {
+      throw new ValidationError("the body is not valid JSON", [{ path: "", message: "expected a JSON document" }]);
+    }
+    const result = await ingestWebhookPayload(deps.db, sender, payload, { clock: deps.clock });
+    return c.json(result, 202);
+  });
+}

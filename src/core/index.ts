@@ -6,3 +6,4 @@ export * from "./crew.js";
 export * from "./errors.js";
 export * from "./clock.js";
 export * from "./ids.js";
+export * from "./loopback.js";

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type Server, type ServerResponse } from "node:http";
+import { listenOnLoopback, readRequestBody } from "../../core/index.js";
 
 /**
  * A scripted OpenAI-compatible server on loopback: `POST /v1/chat/completions` (plain JSON and SSE
@@ -62,14 +62,7 @@ export interface ScriptedServer {
   close(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
+
 
 const argumentsText = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value));
 
@@ -166,7 +159,7 @@ export async function startScriptedServer(options: { script?: Script; apiKey?: s
   }
 
   const server: Server = createServer(async (req, res) => {
-    const text = await readBody(req);
+    const text = await readRequestBody(req);
     const path = (req.url ?? "/").split("?")[0];
     if (options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`)
       return sendJson(res, 401, { error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } });
@@ -181,20 +174,15 @@ export async function startScriptedServer(options: { script?: Script; apiKey?: s
     requests.push({ body, authorization: req.headers.authorization, bytes: text.length });
     respond(res, next(body), body);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const loopback = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: `${loopback.url}/v1`,
     requests,
     remaining: () => (Array.isArray(script) ? script.length : Infinity),
     script(nextScript) {
       script = nextScript;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: loopback.close,
   };
 }
 

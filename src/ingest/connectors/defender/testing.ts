@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type Server } from "node:http";
+import { listenOnLoopback, readRequestBody } from "../../../core/index.js";
 
 /**
  * A loopback Microsoft identity platform + Graph security API + MDE API, reproducing the documented
@@ -75,14 +75,7 @@ export interface FakeDefender {
   close(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
+
 
 /** `createdDateTime ge 2026-11-24T10:00:00.000Z` (one comparison, the connector's only use of $filter). */
 function filterOf(expression: string | undefined): { field: string; op: string; value: number } | null {
@@ -129,7 +122,7 @@ export async function startFakeDefender(options: FakeDefenderOptions): Promise<F
   const holds = new Map<number, () => void>();
   let origin = "";
   const server: Server = createServer(async (req, res) => {
-    const text = await readBody(req);
+    const text = await readRequestBody(req);
     const parsedUrl = new URL(req.url ?? "/", "http://127.0.0.1");
     const query = Object.fromEntries(parsedUrl.searchParams.entries());
     const form = req.headers["content-type"]?.startsWith("application/x-www-form-urlencoded") ? Object.fromEntries(new URLSearchParams(text).entries()) : {};
@@ -200,9 +193,8 @@ export async function startFakeDefender(options: FakeDefenderOptions): Promise<F
     if (req.method === "GET" && path === "/api/machines") return page(state.machines, "lastSeen", state.machinesNextLink, "/api/$metadata#Machines", (m) => m);
     send(404, { error: { code: "NotFound", message: `no handler for ${req.method} ${path}` } });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  origin = `http://127.0.0.1:${port}`;
+  const loopback = await listenOnLoopback(server);
+  origin = loopback.url;
   return {
     url: origin,
     get alerts() {
@@ -241,11 +233,7 @@ export async function startFakeDefender(options: FakeDefenderOptions): Promise<F
     },
     missingDetail: state.missingDetail,
     hold: (n) => new Promise<void>((resolve) => holds.set(n, resolve)),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: loopback.close,
   };
 }
 

@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type Server } from "node:http";
 import { field } from "./mapping.js";
+import { listenOnLoopback, readRequestBody } from "../../../core/index.js";
 
 /**
  * A loopback Elasticsearch holding Elastic Security detection alerts, answering what the connector
@@ -59,14 +59,7 @@ export interface FakeElasticsearch {
 
 export const DEFAULT_BACKING_INDEX = ".internal.alerts-security.alerts-default-000001";
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
+
 
 function compare(a: unknown[], b: unknown[]): number {
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
@@ -148,7 +141,7 @@ export async function startFakeElasticsearch(options: { apiKey?: { id: string; k
   };
 
   const server: Server = createServer(async (req, res) => {
-    const text = await readBody(req);
+    const text = await readRequestBody(req);
     const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
     const [rawPath, query = ""] = (req.url ?? "/").split("?");
     const path = decodeURIComponent(rawPath!);
@@ -221,19 +214,14 @@ export async function startFakeElasticsearch(options: { apiKey?: { id: string; k
     });
     fake.afterSearch?.(++searches);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const loopback = await listenOnLoopback(server);
   Object.assign(fake, {
-    url: `http://127.0.0.1:${port}`,
+    url: loopback.url,
     faults: state.faults,
     requests: state.requests,
     openPits: () => [...pits.keys()],
     expirePits: () => pits.clear(),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: loopback.close,
   });
   Object.defineProperty(fake, "docs", { get: () => state.docs });
   return fake;

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type Server } from "node:http";
+import { listenOnLoopback, readRequestBody } from "../../../core/index.js";
 
 /**
  * A loopback OpenSearch with the Security Analytics plugin, answering as the plugin's documented API and
@@ -80,14 +80,7 @@ export interface FakeOpenSearch {
   close(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
+
 
 function table(query: Record<string, string>, sortDefault: string) {
   const start = query.startTime ? Number(query.startTime) : null;
@@ -120,7 +113,7 @@ export async function startFakeOpenSearch(options: { username: string; password:
   };
 
   const server: Server = createServer(async (req, res) => {
-    const text = await readBody(req);
+    const text = await readRequestBody(req);
     const url = new URL(req.url ?? "/", "http://localhost");
     const query = Object.fromEntries(url.searchParams);
     let body: unknown = null;
@@ -220,10 +213,9 @@ export async function startFakeOpenSearch(options: { username: string; password:
     }
     send(404, { error: { type: "no_handler", reason: `no handler for ${req.method} ${url.pathname}` }, status: 404 });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const loopback = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: loopback.url,
     findings: state.findings,
     alerts: state.alerts,
     detectors: state.detectors,
@@ -231,11 +223,7 @@ export async function startFakeOpenSearch(options: { username: string; password:
     faults: state.faults,
     requests: state.requests,
     options: state.options,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: loopback.close,
   };
 }
 

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type Server } from "node:http";
+import { listenOnLoopback, readRequestBody } from "../../../core/index.js";
 
 /**
  * A loopback Wazuh indexer: `POST /<index>/_search` as OpenSearch answers it — basic auth, a bool
@@ -37,14 +37,7 @@ export interface FakeIndexer {
 
 const ms = (timestamp: string) => Date.parse(timestamp.replace(/([+-]\d{2})(\d{2})$/, "$1:$2"));
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
+
 
 function field(source: Record<string, unknown>, path: string): unknown {
   return path.split(".").reduce<unknown>((node, key) => (node && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined), source);
@@ -68,7 +61,7 @@ export async function startFakeIndexer(options: { username: string; password: st
   const state = { docs: [...(options.docs ?? [])], faults: [] as Fault[], requests: [] as RecordedRequest[] };
   const holds = new Map<number, () => void>();
   const server: Server = createServer(async (req, res) => {
-    const text = await readBody(req);
+    const text = await readRequestBody(req);
     const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
     const path = decodeURIComponent((req.url ?? "/").split("?")[0]!);
     state.requests.push({ method: req.method ?? "", path, authorization: req.headers.authorization, body });
@@ -111,21 +104,16 @@ export async function startFakeIndexer(options: { username: string; password: st
     }));
     send(200, { took: 1, timed_out: false, _shards: { total: 1, successful: 1, skipped: 0, failed: 0 }, hits: { max_score: null, hits: page } });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const loopback = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: loopback.url,
     get docs() {
       return state.docs;
     },
     faults: state.faults,
     requests: state.requests,
     hold: (n) => new Promise<void>((resolve) => holds.set(n, resolve)),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: loopback.close,
   };
 }
 

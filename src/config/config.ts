@@ -70,6 +70,27 @@ export const ConfigSchema = z.object({
         .refine((sources) => new Set(sources.map((s) => s.name)).size === sources.length, "connector names must be unique"),
     })
     .default({ sources: [] }),
+  crew: z
+    .object({
+      /**
+       * The model every tier uses unless its tier overrides it (src/crew/runtime/types.ts ModelSettings). Unset:
+       * the deterministic analyst does the work. Environment: NIGHTSHIFT_MODEL_URL, NIGHTSHIFT_MODEL,
+       * NIGHTSHIFT_MODEL_KEY, and per tier NIGHTSHIFT_TORA_MODEL_URL / _MODEL / _MODEL_KEY (VERA likewise).
+       */
+      model: z.looseObject({}).optional(),
+      tiers: z.object({ tora: z.looseObject({}).optional(), vera: z.looseObject({}).optional() }).default({}),
+      /** Tool-loop steps (model requests) per run, per tier. */
+      max_steps: z.object({ tora: z.coerce.number().int().min(1).default(12), vera: z.coerce.number().int().min(1).default(24) }).default({ tora: 12, vera: 24 }),
+      /** A failed model run is retried with exponential backoff from `base_seconds` up to `max_seconds`, `max_attempts` runs in all. */
+      retry: z
+        .object({
+          max_attempts: z.coerce.number().int().min(1).default(6),
+          base_seconds: z.coerce.number().positive().default(60),
+          max_seconds: z.coerce.number().positive().default(3600),
+        })
+        .default({ max_attempts: 6, base_seconds: 60, max_seconds: 3600 }),
+    })
+    .default({ tiers: {}, max_steps: { tora: 12, vera: 24 }, retry: { max_attempts: 6, base_seconds: 60, max_seconds: 3600 } }),
   webhooks: z
     .object({
       /**
@@ -119,7 +140,42 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     fromEnv.detect = { ...(fromFile.detect as object), rules: env.NIGHTSHIFT_RULES.split(path.delimiter).filter(Boolean) };
   if (env.NIGHTSHIFT_EVENTS_RETENTION_DAYS)
     fromEnv.events = { ...(fromFile.events as object), retention_days: env.NIGHTSHIFT_EVENTS_RETENTION_DAYS };
+  const crew = crewFromEnv(env, fromFile.crew);
+  if (crew) fromEnv.crew = crew;
   const result = ConfigSchema.safeParse({ ...fromFile, ...fromEnv, ...overrides, home });
   if (!result.success) throw new ValidationError("invalid configuration", issuesOf(result.error));
   return result.data;
+}
+
+/** NIGHTSHIFT_MODEL_URL (and per-tier NIGHTSHIFT_<TIER>_MODEL_URL) over the file's `crew` section. */
+function crewFromEnv(env: Env, fileCrew: unknown): Record<string, unknown> | null {
+  const modelFrom = (prefix: string, base: unknown): Record<string, unknown> | undefined => {
+    const url = env[`${prefix}MODEL_URL`];
+    const name = env[`${prefix}MODEL`];
+    const key = env[`${prefix}MODEL_KEY`];
+    if (!url && !name && !key) return undefined;
+    const out: Record<string, unknown> = { ...(base && typeof base === "object" ? base : {}) };
+    if (url) out.base_url = url;
+    if (name) out.model = name;
+    if (key) out.api_key = key;
+    return out;
+  };
+  const crew: Record<string, unknown> = { ...(fileCrew && typeof fileCrew === "object" ? (fileCrew as Record<string, unknown>) : {}) };
+  let changed = false;
+  const model = modelFrom("NIGHTSHIFT_", crew.model);
+  if (model) {
+    crew.model = { model: "default", ...model };
+    changed = true;
+  }
+  const tiers: Record<string, unknown> = { ...(crew.tiers && typeof crew.tiers === "object" ? (crew.tiers as Record<string, unknown>) : {}) };
+  for (const tier of ["tora", "vera"]) {
+    const override = modelFrom(`NIGHTSHIFT_${tier.toUpperCase()}_`, tiers[tier]);
+    if (override) {
+      tiers[tier] = override;
+      changed = true;
+    }
+  }
+  if (!changed) return null;
+  crew.tiers = tiers;
+  return crew;
 }

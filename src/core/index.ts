@@ -7,3 +7,4 @@ export * from "./errors.js";
 export * from "./clock.js";
 export * from "./ids.js";
 export * from "./loopback.js";
+export * from "./trace.js";

@@ -264,6 +264,72 @@ export interface Database {
   events: EventsTable;
   detection_state: DetectionStateTable;
   connector_state: ConnectorStateTable;
+  intel_state: IntelStateTable;
+  agent_runs: AgentRunsTable;
+  trace_entries: TraceEntriesTable;
+  shift_memory: ShiftMemoryTable;
+  proposed_actions: ProposedActionsTable;
+}
+
+export interface IntelStateTable {
+  id: number;
+  version: string;
+}
+
+/** JSON columns: failure, fallback, usage, input (src/core/trace.ts). */
+export interface AgentRunsTable {
+  id: string;
+  case_id: string;
+  agent: string;
+  tier: number;
+  analyst: string;
+  prompt_version: string | null;
+  status: string;
+  attempt: number;
+  failure: string | null;
+  decision_id: string | null;
+  fallback: string | null;
+  usage: string;
+  input: string;
+  started_at: string;
+  finished_at: string | null;
+}
+
+export interface TraceEntriesTable {
+  run_id: string;
+  seq: number;
+  kind: string;
+  at: string;
+  latency_ms: number | null;
+  tokens_in: number | null;
+  tokens_out: number | null;
+  /** 0/1 */
+  tokens_estimated: number;
+  cost: number | null;
+  data: string;
+}
+
+export interface ShiftMemoryTable {
+  agent: string;
+  shift: string;
+  key: string;
+  /** JSON */
+  value: string;
+  case_id: string | null;
+  updated_at: string;
+}
+
+/** Actions an agent proposed for ARIA: `doc` is the validated proposal (JSON); status proposed|withdrawn|… */
+export interface ProposedActionsTable {
+  id: string;
+  case_id: string;
+  run_id: string | null;
+  proposed_by: string;
+  action: string;
+  target: string;
+  doc: string;
+  status: string;
+  created_at: string;
 }
 
 export type Db = Kysely<Database>;

@@ -108,6 +108,23 @@ export async function claimJob(db: Db, options: ClaimOptions): Promise<Job | nul
   });
 }
 
+/** Pushes a running job's lease forward, if this worker still holds it. */
+export async function extendLease(db: Db, id: string, workerId: string, leaseMs: number, clock: Clock = systemClock) {
+  await db
+    .updateTable("jobs")
+    .set({ locked_until: new Date(clock.now().getTime() + leaseMs).toISOString() })
+    .where("id", "=", id)
+    .where("locked_by", "=", workerId)
+    .where("status", "=", "running")
+    .execute();
+}
+
+/** Whether this worker still holds the job (its lease did not lapse into another worker's claim). */
+export async function stillLeased(ex: Executor, id: string, workerId: string): Promise<boolean> {
+  const row = await ex.selectFrom("jobs").select("id").where("id", "=", id).where("locked_by", "=", workerId).where("status", "=", "running").executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function completeJob(ex: Executor, id: string, clock: Clock = systemClock) {
   await ex
     .updateTable("jobs")

@@ -1,14 +1,21 @@
 import { hostname } from "node:os";
 import { newId, systemClock, type Clock } from "../core/index.js";
 import type { Db, Executor } from "./database.js";
-import { claimJob, completeJob, failJob, type Job } from "./queue.js";
+import { claimJob, completeJob, extendLease, failJob, stillLeased, type Job } from "./queue.js";
 
-/** A stage's handler: its writes and the job's completion commit in one transaction. */
-export type JobHandler = (trx: Executor, job: Job) => Promise<void>;
+/** A stage's handler: its writes and the job's completion commit in one transaction. `prepared` is what `prepare` returned. */
+export type JobHandler = (trx: Executor, job: Job, prepared?: unknown) => Promise<void>;
+/**
+ * Slow work before the transaction (a language-model run): it reads through `db` and returns what `handle`
+ * then commits. No transaction is held meanwhile, so other writers go on; the job's lease is extended while
+ * it runs, and the commit is refused if another worker took the job over in the meantime.
+ */
+export type JobPreparer = (db: Db, job: Job) => Promise<unknown>;
 /** Work after the commit that must not roll back with it (files on disk); must be idempotent. */
 export type AfterCommit = (job: Job) => Promise<void>;
 
 export interface HandlerEntry {
+  prepare?: JobPreparer;
   handle: JobHandler;
   afterCommit?: AfterCommit;
 }
@@ -31,8 +38,14 @@ async function runOne(db: Db, options: WorkerOptions, workerId: string, stats: R
   if (!job) return false;
   const entry = options.handlers[job.kind]!;
   try {
+    let prepared: unknown;
+    if (entry.prepare) {
+      const prepare = entry.prepare;
+      prepared = await withLeaseExtended(db, job, workerId, () => prepare(db, job));
+    }
     await db.transaction().execute(async (trx) => {
-      await entry.handle(trx, job);
+      if (entry.prepare && !(await stillLeased(trx, job.id, workerId))) throw new Error(`job ${job.id} was taken over by another worker while it was prepared`);
+      await entry.handle(trx, job, prepared);
       await completeJob(trx, job.id, clock);
     });
     if (entry.afterCommit) await entry.afterCommit(job);
@@ -43,6 +56,20 @@ async function runOne(db: Db, options: WorkerOptions, workerId: string, stats: R
     await failJob(db, job, error, systemClock);
   }
   return true;
+}
+
+/** The lease a claim takes (src/store/queue.ts claimJob's default); `prepare` renews it at a third of it. */
+const LEASE_MS = 60_000;
+
+async function withLeaseExtended<T>(db: Db, job: Job, workerId: string, work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => {
+    void extendLease(db, job.id, workerId, LEASE_MS).catch(() => undefined);
+  }, LEASE_MS / 3);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** Works the queue until no runnable job is left (jobs waiting on backoff are left for later). */

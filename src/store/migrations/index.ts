@@ -4,6 +4,7 @@ import { events } from "./0002-events.js";
 import { connectors } from "./0003-connectors.js";
 import { assets } from "./0004-assets.js";
 import { intelState } from "./0005-intel-state.js";
+import { crewRuns } from "./0006-crew-runs.js";
 
 /** Migrations live in code (not read from a folder) so the built CLI carries them. Append only. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   "0003-connectors": connectors,
   "0004-assets": assets,
   "0005-intel-state": intelState,
+  "0006-crew-runs": crewRuns,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -11,12 +11,13 @@
  * PostgreSQL: a throw-away server as the tests start one, or NIGHTSHIFT_BENCH_PG_URL (an admin URL: the
  * bench creates its own database there).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { collectObservables, contextCounts, importIntelFile, matchIntel } from "../src/context/index.js";
 import { buildAlert } from "../src/context/testing.js";
+import { sql } from "kysely";
 import { openStore } from "../src/store/index.js";
 import { createDatabase, dropDatabase, startTemporaryPostgres, type TemporaryPostgres } from "../test/support/temporary-postgres.js";
 
@@ -35,6 +36,34 @@ const gc = (globalThis as { gc?: () => void }).gc;
 const cpuSeconds = (since?: NodeJS.CpuUsage) => {
   const used = process.cpuUsage(since);
   return (used.user + used.system) / 1e6;
+};
+/**
+ * CPU seconds of a PostgreSQL server on this machine (postmaster, live children, and reaped children), or
+ * undefined when it is not local: the load's cost on the server side, which wall time hides under load.
+ */
+const serverCpuSeconds = (postmaster: number | undefined) => {
+  if (postmaster === undefined) return undefined;
+  const ticks = 100; // USER_HZ on Linux
+  const stat = (pid: string) => {
+    const file = `/proc/${pid}/stat`;
+    if (!existsSync(file)) return undefined;
+    try {
+      // Fields after the command name (which may hold spaces): state is field 3, ppid 4, utime 14 … cstime 17.
+      const fields = readFileSync(file, "utf8").split(") ")[1]!.split(" ");
+      return { ppid: Number(fields[1]), own: Number(fields[11]) + Number(fields[12]), reaped: Number(fields[13]) + Number(fields[14]) };
+    } catch {
+      return undefined;
+    }
+  };
+  const main = stat(String(postmaster));
+  if (!main) return undefined;
+  let total = main.own + main.reaped;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    const child = stat(pid);
+    if (child?.ppid === postmaster) total += child.own;
+  }
+  return total / ticks;
 };
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
@@ -88,17 +117,27 @@ try {
     }
     const storeHome = mkdtempSync(path.join(home, `${kind}-`));
     const store = await openStore({ home: storeHome, database_url: databaseUrl });
+    let postmaster: number | undefined;
+    if (kind === "postgres") {
+      const { rows } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(store.db);
+      const backend = `/proc/${rows[0]!.pid}/stat`;
+      if (existsSync(backend)) postmaster = Number(readFileSync(backend, "utf8").split(") ")[1]!.split(" ")[1]);
+    }
     try {
       const load = async (file: string, feed: string) => {
+        const server = serverCpuSeconds(postmaster);
         const start = performance.now();
         const cpu = process.cpuUsage();
         const result = await importIntelFile(store.db, file, { feed });
         const seconds = (performance.now() - start) / 1000;
         const cpuUsed = cpuSeconds(cpu);
+        const serverUsed = server === undefined ? undefined : serverCpuSeconds(postmaster)! - server;
         console.log(
           `${kind.padEnd(8)} load ${feed.padEnd(5)} ${result.indicators} indicators in ${seconds.toFixed(2)} s = ` +
             `${Math.round(result.indicators / seconds).toLocaleString("en")} indicators/s; ${cpuUsed.toFixed(2)} s CPU in this process ` +
-            `(${Math.round(result.indicators / cpuUsed).toLocaleString("en")}/CPU-s) (inserted ${result.inserted}, merged ${result.updated})`,
+            `(${Math.round(result.indicators / cpuUsed).toLocaleString("en")}/CPU-s)` +
+            (serverUsed === undefined ? "" : ` + ${serverUsed.toFixed(2)} s CPU in the server`) +
+            ` (inserted ${result.inserted}, merged ${result.updated})`,
         );
       };
       await load(listFile, "list");

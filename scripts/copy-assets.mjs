@@ -1,4 +1,4 @@
-// Copies the non-TypeScript files the product reads at run time (demo data) from src/ to dist/.
+// Copies the non-TypeScript files the product reads at run time (demo data, the crew's versioned prompt files) from src/ to dist/.
 import { cpSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 
@@ -9,6 +9,8 @@ function walk(dir) {
     if (statSync(full).isDirectory()) walk(full);
     // Rule fixtures are test data, not product.
     else if (exts.has(path.extname(name)) && !(name === "fixtures.json" && full.includes(`detect${path.sep}rules`))) cpSync(full, full.replace(/^src/, "dist"));
+    // Prompt files (src/crew/<agent>/prompt/*.md) are read at run time; other Markdown (READMEs) is not.
+    else if (path.extname(name) === ".md" && path.basename(dir) === "prompt") cpSync(full, full.replace(/^src/, "dist"));
   }
 }
 walk("src");

@@ -99,7 +99,8 @@ describe(`nightshift CLI (${testStoreKind()})`, () => {
     expect(cases).toHaveLength(2);
     for (const c of cases) {
       expect(c.alert_ids).toHaveLength(1);
-      expect(["CLOSED", "ESCALATED", "INSUFFICIENT_CONTEXT"]).toContain(c.crew_verdict);
+      // TORA's verdicts, or VERA's on a case TORA escalated.
+      expect(["CLOSED", "INSUFFICIENT_CONTEXT", "HOLD", "ESCALATE_TO_ARIA"]).toContain(c.crew_verdict);
     }
     const latest = cases.map((c) => c.updated_at).sort().pop()!;
     const future = new Date(Date.parse(latest) + 1000).toISOString();

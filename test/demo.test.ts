@@ -32,6 +32,23 @@ interface Enrichment {
   examples: { source_id: string; title: string; completeness: string; missing_fields: string[] }[];
 }
 
+interface CaseLine {
+  id: string;
+  status: string;
+  crew_verdict: string | null;
+  tags: string[];
+  outcome: string;
+}
+
+/**
+ * The ground truth scores triage: a case TORA escalated is "escalated" whatever VERA then did with it
+ * (closed it after investigation, handed it to ARIA, or held it for a human).
+ */
+function triageOutcome(line: AlertLine, cases: CaseLine[]): string {
+  const c = cases.find((x) => x.id === line.case_id);
+  return c?.tags.includes("tora:escalated") ? "escalated" : line.outcome;
+}
+
 function parseLines<T>(text: string): T[] {
   return text
     .split("\n")
@@ -44,11 +61,13 @@ describe(`nightshift demo --once (${testStoreKind()})`, () => {
   let first: CliResult;
   let second: CliResult;
   let firstExport: AlertLine[];
+  let cases: CaseLine[];
 
   beforeAll(async () => {
     environment = await cliEnvironment();
     first = await runCli(["demo", "--once"], environment.env);
     firstExport = parseLines<AlertLine>((await runCli(["alerts", "export"], environment.env)).stdout);
+    cases = parseLines<CaseLine>((await runCli(["cases", "export"], environment.env)).stdout);
     // A second process on the same home: data survives the restart and nothing is created twice.
     second = await runCli(["demo", "--once"], environment.env);
   }, 300_000);
@@ -64,7 +83,10 @@ describe(`nightshift demo --once (${testStoreKind()})`, () => {
     expect(summary.alerts).toBe(demoAlerts.length);
     expect(summary.cases).toBeGreaterThan(0);
     expect(summary.cases).toBeLessThanOrEqual(demoAlerts.length);
-    expect(Object.keys(summary.by_verdict).sort()).toEqual(expect.arrayContaining(["CLOSED", "ESCALATED", "INSUFFICIENT_CONTEXT"]));
+    // Tier 1 closes and holds; every case it escalated carries VERA's verdict now (tier 2 investigated it).
+    expect(Object.keys(summary.by_verdict).sort()).toEqual(expect.arrayContaining(["CLOSED", "INSUFFICIENT_CONTEXT"]));
+    expect(Object.keys(summary.by_verdict).some((v) => v === "HOLD" || v === "ESCALATE_TO_ARIA")).toBe(true);
+    expect(summary.by_verdict.ESCALATED).toBeUndefined();
     expect(summary.by_verdict.PENDING).toBeUndefined();
     expect(Object.values(summary.by_verdict).reduce((a, b) => a + b, 0)).toBe(summary.cases);
     expect(Object.values(summary.by_status).reduce((a, b) => a + b, 0)).toBe(summary.cases);
@@ -85,11 +107,11 @@ describe(`nightshift demo --once (${testStoreKind()})`, () => {
   it("matches the ground truth kept beside the demo", () => {
     const truth = loadGroundTruth();
     const mismatches = firstExport
-      .filter((line) => truth[line.source_id]!.expected_outcome !== line.outcome)
-      .map((line) => `${line.source_id}: expected ${truth[line.source_id]!.expected_outcome}, got ${line.outcome}`);
+      .filter((line) => truth[line.source_id]!.expected_outcome !== triageOutcome(line, cases))
+      .map((line) => `${line.source_id}: expected ${truth[line.source_id]!.expected_outcome}, got ${triageOutcome(line, cases)}`);
     // Forced escalations are code, not judgement: none may be missed.
     const missedEscalations = firstExport.filter(
-      (line) => truth[line.source_id]!.expected_outcome === "escalated" && line.outcome !== "escalated",
+      (line) => truth[line.source_id]!.expected_outcome === "escalated" && triageOutcome(line, cases) !== "escalated",
     );
     expect(missedEscalations.map((l) => l.source_id)).toEqual([]);
     expect(mismatches.length / firstExport.length, mismatches.join("\n")).toBeLessThanOrEqual(0.1);
@@ -102,16 +124,19 @@ describe(`nightshift demo --once (${testStoreKind()})`, () => {
     expect(again.map((a) => [a.id, a.case_id, a.outcome])).toEqual(firstExport.map((a) => [a.id, a.case_id, a.outcome]));
   });
 
-  it("writes a journal post per decision and builds the site", () => {
+  it("writes a journal post per decision, per tier, and builds the site", () => {
     const journal = path.join(environment.env.NIGHTSHIFT_HOME!, "journal");
     const caseIds = new Set(firstExport.map((a) => a.case_id));
+    let veraPosts = 0;
     for (const caseId of caseIds) {
       expect(existsSync(path.join(journal, "site", "cases", `${caseId}.html`)), caseId!).toBe(true);
-      const posts = readdirSync(path.join(journal, "posts", caseId!));
-      expect(posts.length).toBe(1);
-      const post = readFileSync(path.join(journal, "posts", caseId!, posts[0]!), "utf8");
-      expect(post).toMatch(/^---\n[\s\S]*author: TORA[\s\S]*\n---\n/);
+      const escalated = cases.find((c) => c.id === caseId)!.tags.includes("tora:escalated");
+      const posts = readdirSync(path.join(journal, "posts", caseId!)).map((name) => readFileSync(path.join(journal, "posts", caseId!, name), "utf8"));
+      const authors = posts.map((post) => /^---\n[\s\S]*?author: (\w+)[\s\S]*?\n---\n/.exec(post)?.[1]).sort();
+      expect(authors, caseId!).toEqual(escalated ? ["TORA", "VERA"] : ["TORA"]);
+      if (escalated) veraPosts++;
     }
+    expect(veraPosts).toBeGreaterThan(0);
     expect(existsSync(path.join(journal, "site", "index.html"))).toBe(true);
   });
 

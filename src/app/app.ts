@@ -4,7 +4,8 @@ import { systemClock, type Clock } from "../core/index.js";
 import { openStore, runUntilIdle, startWorker, type HandlerEntry, type RunStats, type Store } from "../store/index.js";
 import { contextHandlers } from "../context/index.js";
 import { caseHandlers } from "../cases/index.js";
-import { crewHandlers } from "../crew/index.js";
+import { ModelSettings, runAgent, toolsFor, toraHandlers, veraHandlers } from "../crew/index.js";
+import { ValidationError, issuesOf } from "../core/index.js";
 import { journalHandlers } from "../journal/index.js";
 import { configuredDetector, detectionHandlers } from "./detection.js";
 
@@ -52,9 +53,38 @@ export function pipelineHandlers(app: App): Record<string, HandlerEntry> {
       clock,
     }),
     ...caseHandlers({ windowMinutes: config.grouping.window_minutes, clock }),
-    ...crewHandlers({ clock }),
+    ...toraHandlers({
+      clock,
+      model: tierModel(config, "tora"),
+      runAgent,
+      tools: toolsFor("TORA"),
+      maxSteps: config.crew.max_steps.tora,
+      retry: config.crew.retry,
+    }),
+    ...veraHandlers({
+      clock,
+      model: tierModel(config, "vera"),
+      runAgent,
+      tools: toolsFor("VERA"),
+      maxSteps: config.crew.max_steps.vera,
+      retry: config.crew.retry,
+    }),
     ...journalHandlers({ home: config.home }),
   };
+}
+
+/**
+ * A tier's model endpoint: `crew.model` with `crew.tiers.<tier>` over it, or null when neither names one
+ * (the deterministic analyst works the tier). Checked in full here, so a bad setting fails at start.
+ */
+export function tierModel(config: Config, tier: "tora" | "vera"): ModelSettings | null {
+  const base = config.crew.model;
+  const override = config.crew.tiers[tier];
+  if (!base && !override) return null;
+  const merged = { ...(base ?? {}), ...(override ?? {}) };
+  const parsed = ModelSettings.safeParse(merged);
+  if (!parsed.success) throw new ValidationError(`invalid configuration: crew model for ${tier}`, issuesOf(parsed.error, `crew.tiers.${tier}`));
+  return parsed.data;
 }
 
 function reportJobError(job: { kind: string; id: string }, error: unknown) {

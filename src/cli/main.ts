@@ -8,7 +8,9 @@ import * as detect from "./commands/detect.js";
 import * as exportCommands from "./commands/export.js";
 import * as ingest from "./commands/ingest.js";
 import * as journal from "./commands/journal.js";
+import * as mcp from "./commands/mcp.js";
 import * as rules from "./commands/rules.js";
+import * as runs from "./commands/runs.js";
 import * as serve from "./commands/serve.js";
 import * as shift from "./commands/shift.js";
 import * as token from "./commands/token.js";
@@ -17,7 +19,7 @@ export function buildProgram(): Command {
   const program = new Command("nightshift")
     .description("Nightshift — an autonomous Security Operations Center. Data lives in $NIGHTSHIFT_HOME (default ./data).")
     .version("0.1.0");
-  for (const command of [demo, serve, shift, ingest, detect, rules, exportCommands, connectors, context, audit, token, journal]) command.register(program);
+  for (const command of [demo, serve, shift, ingest, detect, rules, exportCommands, connectors, context, audit, token, journal, mcp, runs]) command.register(program);
   return program;
 }
 

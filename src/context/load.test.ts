@@ -57,7 +57,7 @@ describe(`context loading (${testStoreKind()})`, () => {
   it("loads a JSON context object with lower-cased keys and display names kept", async () => {
     const counts = await loadContext(env.store.db, context, { clock: fixedClock("2026-03-01T00:00:00Z") });
     expect(counts).toEqual({ assets: 2, identities: 1, indicators: 2, suppressions: 1, subnets: 0 });
-    expect(await rowCounts(env)).toEqual({ assets: 2, identities: 1, indicators: 2, suppressions: 1, asset_ips: 3 });
+    expect(await rowCounts(env)).toEqual({ assets: 2, inventory: 0, inventory_only_hosts: 0, identities: 1, indicators: 2, suppressions: 1, dhcp_leases: 0, subnets: 0, asset_ips: 3 });
 
     const ws = await getAssetRecord(env.store.db, "ws-01");
     expect(ws?.asset.hostname).toBe("WS-01");
@@ -140,14 +140,14 @@ describe(`context loading (${testStoreKind()})`, () => {
     (bad.suppressions[0] as Record<string, unknown>).created_at = "last tuesday";
     const error = await expectValidationError(loadContext(env.store.db, bad));
     expect(error.issues.map((i) => i.path)).toEqual(["assets[2].criticality", "indicators[1].value", "suppressions[0].created_at"]);
-    expect(await rowCounts(env)).toEqual({ assets: 0, identities: 0, indicators: 0, suppressions: 0, asset_ips: 0 });
+    expect(await rowCounts(env)).toEqual({ assets: 0, inventory: 0, inventory_only_hosts: 0, identities: 0, indicators: 0, suppressions: 0, dhcp_leases: 0, subnets: 0, asset_ips: 0 });
 
     const second = structuredClone(context) as Record<string, unknown[]>;
     second.assets!.push({ hostname: "y", criticality: "low", environment: "dev", ips: ["10.0.0.300"] });
     second.identities!.push({ username: "jdoe@corp.example", user_type: "human", privilege_level: "root" });
     const again = await expectValidationError(loadContext(env.store.db, second));
     expect(again.issues.map((i) => i.path)).toEqual(["assets[2].ips[0]", "identities[1].privilege_level"]);
-    expect(await rowCounts(env)).toEqual({ assets: 0, identities: 0, indicators: 0, suppressions: 0, asset_ips: 0 });
+    expect(await rowCounts(env)).toEqual({ assets: 0, inventory: 0, inventory_only_hosts: 0, identities: 0, indicators: 0, suppressions: 0, dhcp_leases: 0, subnets: 0, asset_ips: 0 });
   });
 
   it("rejects duplicates, unknown keys and a suppression without scope", async () => {

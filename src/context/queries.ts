@@ -1,6 +1,10 @@
 import { sql } from "kysely";
 import { Asset, Identity, Indicator, Suppression } from "../core/index.js";
 import { fromJson, toNumber, type Executor } from "../store/index.js";
+import { isoNow, systemClock, type Clock } from "../core/index.js";
+import { addressKeyOf } from "./assets/keys.js";
+import { findInventory, mergeAsset } from "./assets/merge.js";
+import { addressQueryKey, DEFAULT_IP_STALE_DAYS, resolveAddresses } from "./assets/resolve.js";
 import { hostKey, indicatorKey, isIpAddress, ipKey, userKey } from "./normalise.js";
 
 /** A stored context record with what provenance needs: when it was last changed and where it came from. */
@@ -27,10 +31,17 @@ export interface ListOptions {
 }
 
 export interface ContextCounts {
+  /** CMDB records. */
   assets: number;
+  /** Device-inventory records (one per source and device; a host may have several). */
+  inventory: number;
+  /** Hosts known only to an inventory, not to the CMDB: assets too, with unknown criticality. */
+  inventory_only_hosts: number;
   identities: number;
   indicators: number;
   suppressions: number;
+  dhcp_leases: number;
+  subnets: number;
 }
 
 function toAssetRecord(row: { doc: string; updated_at: string; source: string }): AssetRecord {
@@ -41,8 +52,8 @@ function toIdentityRecord(row: { doc: string; updated_at: string; source: string
   return { identity: Identity.parse(fromJson(row.doc, null)), updated_at: row.updated_at, source: row.source };
 }
 
-/** The CMDB record of a host, by hostname (any case) or by one of its IP addresses. */
-export async function getAssetRecord(ex: Executor, hostnameOrIp: string): Promise<AssetRecord | null> {
+/** The CMDB record alone of a host, by hostname (any case) or by one of its CMDB addresses. */
+export async function getCmdbAssetRecord(ex: Executor, hostnameOrIp: string): Promise<AssetRecord | null> {
   if (!hostnameOrIp.trim()) return null;
   if (isIpAddress(hostnameOrIp)) {
     const row = await ex
@@ -64,8 +75,43 @@ export async function getAssetRecord(ex: Executor, hostnameOrIp: string): Promis
   return row ? toAssetRecord(row) : null;
 }
 
-export async function getAsset(ex: Executor, hostnameOrIp: string): Promise<Asset | null> {
-  return (await getAssetRecord(ex, hostnameOrIp))?.asset ?? null;
+export interface AssetLookupOptions {
+  /** The instant an address is resolved at (a lease or sighting then); default: now by `clock`. */
+  at?: string;
+  clock?: Clock;
+  /** `context.ip_stale_days` (default 7). */
+  ipStaleDays?: number;
+}
+
+/**
+ * A host as enrichment sees it: the CMDB record merged with every device inventory's (src/context/assets/
+ * merge.ts), so a host known only to an EDR inventory is found too. By hostname (any case), or by address:
+ * the host holding it at `at` by a DHCP lease or an inventory sighting, else the CMDB's static address.
+ * `updated_at` is the CMDB record's (else the newest inventory sighting's), `source` the CMDB's (else the inventory's).
+ */
+export async function getAssetRecord(ex: Executor, hostnameOrIp: string, options: AssetLookupOptions = {}): Promise<AssetRecord | null> {
+  const query = hostnameOrIp.trim();
+  if (!query) return null;
+  let hostname = query;
+  if (isIpAddress(query)) {
+    const address = addressKeyOf(query);
+    const at = options.at ?? isoNow(options.clock ?? systemClock);
+    const owner = address ? (await resolveAddresses(ex, [{ ip: address, at }], options.ipStaleDays ?? DEFAULT_IP_STALE_DAYS)).get(addressQueryKey({ ip: address, at })) : null;
+    const found = owner?.hostname ?? (await getCmdbAssetRecord(ex, query))?.asset.hostname;
+    if (!found) return null;
+    hostname = found;
+  }
+  const key = hostKey(hostname);
+  const cmdb = await getCmdbAssetRecord(ex, key);
+  const merged = mergeAsset(cmdb, (await findInventory(ex, [key])).get(key) ?? []);
+  if (!merged) return null;
+  const primary = merged.provenance[0]!;
+  return { asset: merged.asset, updated_at: cmdb?.updated_at ?? primary.as_of ?? "", source: cmdb?.source ?? primary.source };
+}
+
+/** The merged asset (CMDB + inventories) of a host, by hostname or address: see getAssetRecord. */
+export async function getAsset(ex: Executor, hostnameOrIp: string, options: AssetLookupOptions = {}): Promise<Asset | null> {
+  return (await getAssetRecord(ex, hostnameOrIp, options))?.asset ?? null;
 }
 
 /** The identity of a user in any of its forms: `DOMAIN\user`, `user@domain` or `user`. */
@@ -175,7 +221,7 @@ export async function listSuppressions(ex: Executor): Promise<Suppression[]> {
 }
 
 export async function contextCounts(ex: Executor): Promise<ContextCounts> {
-  const count = (table: "assets" | "identities" | "indicators" | "suppressions") =>
+  const count = (table: "assets" | "asset_inventory" | "identities" | "indicators" | "suppressions" | "dhcp_leases" | "subnets") =>
     ex
       .selectFrom(table)
       .select(sql<string>`count(*)`.as("n"))
@@ -183,8 +229,17 @@ export async function contextCounts(ex: Executor): Promise<ContextCounts> {
       .then((row) => toNumber(row.n));
   // One after another: a transaction holds a single connection.
   const assets = await count("assets");
+  const inventory = await count("asset_inventory");
+  const inventoryOnly = await ex
+    .selectFrom("asset_inventory")
+    .select(sql<string>`count(DISTINCT asset_inventory.hostname)`.as("n"))
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom("assets").select("assets.hostname").whereRef("assets.hostname", "=", "asset_inventory.hostname"))))
+    .executeTakeFirstOrThrow()
+    .then((row) => toNumber(row.n));
   const identities = await count("identities");
   const indicators = await count("indicators");
   const suppressions = await count("suppressions");
-  return { assets, identities, indicators, suppressions };
+  const dhcpLeases = await count("dhcp_leases");
+  const subnets = await count("subnets");
+  return { assets, inventory, inventory_only_hosts: inventoryOnly, identities, indicators, suppressions, dhcp_leases: dhcpLeases, subnets };
 }

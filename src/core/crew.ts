@@ -134,3 +134,148 @@ export const Decision = z.object({
   created_at: z.string(),
 });
 export type Decision = z.infer<typeof Decision>;
+
+// ——— VERA, tier 2 (crew.md "VERA — tier 2, investigation") ———
+
+export const VeraVerdict = z.enum(["CLOSED", "ESCALATE_TO_ARIA", "HOLD"]);
+export type VeraVerdict = z.infer<typeof VeraVerdict>;
+
+export const RootCauseConfidence = z.enum(["CONFIRMED", "PROBABLE", "UNDETERMINED"]);
+export type RootCauseConfidence = z.infer<typeof RootCauseConfidence>;
+
+export const HypothesisResolution = z.enum(["CONFIRMED", "REFINED", "REFUTED"]);
+export type HypothesisResolution = z.infer<typeof HypothesisResolution>;
+
+export const ContainmentUrgency = z.enum(["immediate", "within_shift", "next_available"]);
+export type ContainmentUrgency = z.infer<typeof ContainmentUrgency>;
+
+export const ACTION_HINTS = [
+  "isolate_host",
+  "disable_account",
+  "block_ioc",
+  "reset_credentials",
+  "revoke_tokens",
+  "quarantine_file",
+  "patch_vulnerability",
+  "other",
+] as const;
+export const ActionHint = z.enum(ACTION_HINTS);
+export type ActionHint = z.infer<typeof ActionHint>;
+
+export const EvidenceWeight = z.enum(["strong", "moderate", "weak"]);
+export type EvidenceWeight = z.infer<typeof EvidenceWeight>;
+
+export const EVIDENCE_ID_PATTERN = /^EVD-\d{3,}$/;
+export const VERA_ID_PATTERN = /^VERA-\d{8}-\d{4,}$/;
+
+export const VeraEvidence = z.object({
+  id: z.string().regex(EVIDENCE_ID_PATTERN, "evidence id of the form EVD-001"),
+  type: z.string().min(1),
+  description: z.string().min(1),
+  weight: EvidenceWeight,
+  /** What was queried to find it: "<tool or table>: <arguments>" — the part before ":" is the evidence's source. */
+  source_query: z.string().min(1),
+});
+export type VeraEvidence = z.infer<typeof VeraEvidence>;
+
+/** The independent source an evidence item came from: its source_query's tool or table. */
+export function evidenceSource(evidence: Pick<VeraEvidence, "source_query">): string {
+  const head = evidence.source_query.split(":")[0] ?? evidence.source_query;
+  return head.trim().toLowerCase();
+}
+
+export const TimelineEvent = z.object({
+  time: z.string(),
+  description: z.string().min(1),
+  kill_chain_phase: z.string().min(1),
+  confidence: z.enum(["high", "medium", "low"]),
+  evidence_ids: z.array(z.string()),
+});
+export type TimelineEvent = z.infer<typeof TimelineEvent>;
+
+export const ContainmentRecommendation = z.object({
+  order: z.number().int().min(1),
+  action_hint: ActionHint,
+  target: z.string().min(1),
+  rationale: z.string().min(1),
+});
+export type ContainmentRecommendation = z.infer<typeof ContainmentRecommendation>;
+
+const KnownOrWhy = z
+  .object({ value: z.string().nullable(), unknown_reason: z.string().nullable() })
+  .refine((v) => (v.value === null) !== (v.unknown_reason === null), { message: "give either a value or why it is unknown" });
+
+export const VeraNovaFeed = z.object({
+  hypothesis_resolution: HypothesisResolution,
+  root_cause_confidence: RootCauseConfidence,
+  verdict: VeraVerdict,
+  severity_delta: z.enum(["raised", "unchanged", "lowered"]),
+  evidence_count: z.number().int().min(0),
+  duration_ms: z.number().min(0),
+  missing_telemetry: z.array(z.string()),
+});
+export type VeraNovaFeed = z.infer<typeof VeraNovaFeed>;
+
+export const VeraOutput = z
+  .object({
+    schema_version: z.literal(CREW_SCHEMA_VERSION),
+    agent: z.literal("VERA"),
+    /** TORA's case id (the case's own id); vera_id carries the same number. */
+    case_id: z.string().min(1),
+    vera_id: z.string().regex(VERA_ID_PATTERN, "VERA id of the form VERA-YYYYMMDD-NNNN"),
+    verdict: VeraVerdict,
+    root_cause_confidence: RootCauseConfidence,
+    tora_hypothesis_resolution: z.object({ status: HypothesisResolution, explanation: z.string().min(1) }),
+    severity: Severity,
+    severity_delta: z.object({ direction: z.enum(["raised", "unchanged", "lowered"]), from: Severity, to: Severity }),
+    disposition: Verdict,
+    root_cause: z.object({ description: z.string().min(1), attack_vector: z.string().min(1), kill_chain_stage: z.string().min(1) }),
+    findings: z.object({
+      endpoint: z.array(z.string()),
+      network: z.array(z.string()),
+      logs_identity: z.array(z.string()),
+      attack_checklist: z.array(z.string()),
+    }),
+    scope: z.object({ confirmed_assets: z.array(z.string()), probable_assets: z.array(z.string()) }),
+    ruled_out: z.array(z.string()),
+    evidence: z.array(VeraEvidence),
+    timeline: z.object({ events: z.array(TimelineEvent), gaps: z.array(z.string()) }),
+    dwell_time: KnownOrWhy,
+    entry_vector: KnownOrWhy,
+    containment: z.object({
+      urgency: ContainmentUrgency,
+      recommendations: z.array(ContainmentRecommendation),
+      if_not_contained: z.string(),
+      recovery_notes: z.string(),
+    }),
+    reasoning_trace: z.array(TraceStep).length(6),
+    narrative: z.string().min(1),
+    nova_feed: VeraNovaFeed,
+  })
+  .superRefine((out, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    if (out.vera_id.replace(/^VERA-/, "") !== out.case_id.replace(/^[A-Z]+-/, ""))
+      issue(["vera_id"], "the VERA id carries the case's day and number");
+    if (out.verdict === "ESCALATE_TO_ARIA" && out.containment.recommendations.length === 0)
+      issue(["containment", "recommendations"], "an escalation to ARIA needs at least one recommendation");
+    if (out.root_cause_confidence === "CONFIRMED") {
+      const strongEnough = out.evidence.filter((e) => e.weight !== "weak");
+      if (new Set(strongEnough.map(evidenceSource)).size < 2)
+        issue(["root_cause_confidence"], "a CONFIRMED root cause needs strong or moderate evidence from at least 2 independent sources");
+    }
+    const ids = out.evidence.map((e) => e.id);
+    if (new Set(ids).size !== ids.length) issue(["evidence"], "evidence ids must be unique");
+    const known = new Set(ids);
+    out.timeline.events.forEach((event, i) => {
+      event.evidence_ids.forEach((id, j) => {
+        if (!known.has(id)) issue(["timeline", "events", i, "evidence_ids", j], `unknown evidence id ${id}`);
+      });
+    });
+    const expected = out.severity === out.severity_delta.to;
+    if (!expected) issue(["severity_delta", "to"], "severity_delta.to must equal severity");
+    const orders = out.containment.recommendations.map((r) => r.order);
+    if (new Set(orders).size !== orders.length) issue(["containment", "recommendations"], "recommendation orders must be unique");
+    if (out.nova_feed.verdict !== out.verdict) issue(["nova_feed", "verdict"], "nova_feed.verdict must equal verdict");
+    if (out.nova_feed.evidence_count !== out.evidence.length) issue(["nova_feed", "evidence_count"], "nova_feed.evidence_count must equal the evidence count");
+  });
+export type VeraOutput = z.infer<typeof VeraOutput>;

@@ -1,7 +1,44 @@
 export { triageDeterministic, DETERMINISTIC_ANALYST } from "./tora/deterministic.js";
 export { ToraInput, ToraAlertInput, unenrichedEnrichment, UNENRICHED_MISSING_FIELDS } from "./tora/schema.js";
 export { renderToraComment, inlineMarkdown } from "./tora/comment.js";
-export { triageCase, crewHandlers, getToraDecision, TriagePayload, TRIAGE_JOB, JOURNAL_JOB } from "./tora/triage-case.js";
+export {
+  triageCase,
+  crewHandlers,
+  toraHandlers,
+  getToraDecision,
+  loadToraInput,
+  commitToraDecision,
+  TriagePayload,
+  TRIAGE_JOB,
+  INVESTIGATE_JOB,
+  JOURNAL_JOB,
+  MODEL_FAILED_TAG,
+  type ToraHandlerOptions,
+} from "./tora/triage-case.js";
+export { toraAgentSpec, completeToraProposal, ToraProposal, TORA_PROMPT_VERSION, loadToraPrompt } from "./tora/model.js";
+export * from "./stage/index.js";
+export * from "./runtime/index.js";
+export { ModelSettings, type ModelSettingsInput, type AgentSpec, type AgentOutcome, type RunAgentOptions, type UntrustedBlock } from "./runtime/types.js";
+export * from "./tools/index.js";
+export * from "./runs/index.js";
+export {
+  loadVeraInput,
+  investigateDeterministic,
+  investigateCase,
+  commitVeraDecision,
+  getVeraDecision,
+  veraHandlers,
+  renderVeraComment,
+  DETERMINISTIC_VERA,
+  VeraInput,
+  VeraProposal,
+  veraAgentSpec,
+  completeVeraProposal,
+  VERA_PROMPT_VERSION,
+  VERA_MODEL_FAILED_TAG,
+  type VeraHandlerOptions,
+} from "./vera/index.js";
+export { guardVera, VERA_BLOCKING_RULES } from "./guardrails/vera.js";
 export { assessCase, CONFIDENCE_WEIGHTS, MALICIOUS_WEIGHTS, BENIGN_WEIGHTS, EVIDENCE_CAP } from "./tora/assessment.js";
 export type { CaseAssessment, Evidence, BruteForceChain } from "./tora/assessment.js";
 export { SEVERITY_GROUP_CAPS, MAX_RAISE } from "./tora/severity.js";

@@ -7,6 +7,7 @@ import {
   type Indicators,
   type InsufficientContextPackage,
   ToraOutput,
+  VeraOutput,
 } from "../core/index.js";
 import type { CasesTable } from "../store/index.js";
 import { formatPost, type PostFrontmatter } from "./frontmatter.js";
@@ -35,13 +36,24 @@ export function renderDecisionPost(decision: Decision, caseRow: CaseRow, options
   const policy = options.policy ?? DEFAULT_REDACTION_POLICY;
   const r = (text: string) => redact(text, policy);
   const tora = decision.agent === "TORA" ? ToraOutput.safeParse(decision.output) : null;
+  const vera = decision.agent === "VERA" ? VeraOutput.safeParse(decision.output) : null;
   const output = decision.output;
 
-  const severity = tora?.success ? tora.data.severity : (stringField(output, "severity") ?? caseRow.severity);
-  const priority = tora?.success ? tora.data.priority : (stringField(output, "priority") ?? caseRow.priority);
-  const confidence = tora?.success ? tora.data.confidence : (numberField(output, "confidence") ?? caseRow.confidence);
-  const rationale = tora?.success ? tora.data.rationale : (stringField(output, "rationale") ?? stringField(output, "narrative") ?? "");
+  let severity = tora?.success ? tora.data.severity : (stringField(output, "severity") ?? caseRow.severity);
+  let priority = tora?.success ? tora.data.priority : (stringField(output, "priority") ?? caseRow.priority);
+  let confidence = tora?.success ? tora.data.confidence : (numberField(output, "confidence") ?? caseRow.confidence);
+  let rationale = tora?.success ? tora.data.rationale : (stringField(output, "rationale") ?? stringField(output, "narrative") ?? "");
   const subtype = tora?.success ? tora.data.nova_feed.alert_type : stringField(recordField(output, "nova_feed"), "alert_type");
+  const extraTags: string[] = [];
+  if (vera?.success) {
+    const v = vera.data;
+    severity = v.severity;
+    // VERA gives no numeric confidence of its own: its root-cause confidence is a label (in the tags).
+    confidence = null;
+    priority = v.verdict === "ESCALATE_TO_ARIA" ? (URGENCY_PRIORITY[v.containment.urgency] ?? caseRow.priority) : caseRow.priority;
+    rationale = `${v.root_cause.description} Hypothesis ${v.tora_hypothesis_resolution.status.toLowerCase()}, root cause ${v.root_cause_confidence.toLowerCase()}.`;
+    extraTags.push(v.disposition, `root-cause-${v.root_cause_confidence.toLowerCase()}`, `hypothesis-${v.tora_hypothesis_resolution.status.toLowerCase()}`);
+  }
 
   const frontmatter: PostFrontmatter = {
     author: decision.agent,
@@ -51,14 +63,18 @@ export function renderDecisionPost(decision: Decision, caseRow: CaseRow, options
     pubDatetime: new Date(decision.created_at).toISOString(),
     title: r(`${caseIdForTier(caseRow.id, decision.agent)} — ${oneLine(caseRow.title)}`),
     description: r(describe(decision, { severity, priority, confidence, rationale })),
-    tags: unique([...techniquesOf(caseRow), ...(subtype ? [r(oneLine(subtype))] : []), decision.verdict.toLowerCase()]),
+    tags: unique([...techniquesOf(caseRow), ...(subtype ? [r(oneLine(subtype))] : []), decision.verdict.toLowerCase(), ...extraTags]),
     disposition: decision.verdict,
     schema_version: decision.schema_version,
     priority: priority ?? null,
     severity: severity ?? null,
     confidence: confidence ?? null,
   };
-  const body = tora?.success ? toraBody(tora.data, decision) : genericBody(decision, { severity, priority, confidence });
+  const body = tora?.success
+    ? toraBody(tora.data, decision)
+    : vera?.success
+      ? veraBody(vera.data, decision)
+      : genericBody(decision, { severity, priority, confidence });
   return {
     path: decisionPostPath(decision),
     markdown: formatPost(frontmatter, r(body)),
@@ -129,6 +145,85 @@ function toraBody(out: ToraOutput, decision: Decision): string {
   );
   lines.push(...signature(decision));
   return lines.join("\n");
+}
+
+const URGENCY_PRIORITY: Record<string, string> = { immediate: "P1", within_shift: "P2", next_available: "P3" };
+
+const VERA_VERDICT_MEANING: Record<string, string> = {
+  ESCALATE_TO_ARIA: "handed to ARIA for containment",
+  HOLD: "on hold: a human must verify",
+  CLOSED: "closed",
+};
+
+/** VERA's investigation write-up: the verdict, the root cause, then the evidence, timeline and containment. */
+function veraBody(out: VeraOutput, decision: Decision): string {
+  const res = out.tora_hypothesis_resolution;
+  const lines: string[] = [
+    `**Verdict: ${out.verdict}** (${VERA_VERDICT_MEANING[out.verdict]}) — disposition ${code(out.disposition)}, root cause **${out.root_cause_confidence}**, ` +
+      `severity **${out.severity_delta.from} → ${out.severity}** (${out.severity_delta.direction}).`,
+    "",
+    out.narrative.trim(),
+    "",
+    "## TORA's hypothesis",
+    "",
+    `**${res.status}** — ${oneLine(res.explanation)}`,
+    "",
+    "## Root cause",
+    "",
+    `- **What happened:** ${oneLine(out.root_cause.description)}`,
+    `- **Attack vector:** ${oneLine(out.root_cause.attack_vector)}`,
+    `- **Kill-chain stage:** ${oneLine(out.root_cause.kill_chain_stage)}`,
+    `- **Entry vector:** ${out.entry_vector.value ? oneLine(out.entry_vector.value) : `unknown — ${oneLine(out.entry_vector.unknown_reason ?? "")}`}`,
+    `- **Dwell time:** ${out.dwell_time.value ? oneLine(out.dwell_time.value) : `unknown — ${oneLine(out.dwell_time.unknown_reason ?? "")}`}`,
+    "",
+    "## Scope",
+    "",
+    `- Confirmed: ${out.scope.confirmed_assets.length ? out.scope.confirmed_assets.map(code).join(", ") : "none"}`,
+    `- Probable: ${out.scope.probable_assets.length ? out.scope.probable_assets.map(code).join(", ") : "none"}`,
+    "",
+    "## How I got there",
+    "",
+  ];
+  for (const step of out.reasoning_trace) {
+    lines.push(`### ${step.step}. ${oneLine(step.name)}`, "");
+    lines.push(...(step.findings.length ? step.findings.map((finding) => `- ${oneLine(finding)}`) : ["- No findings recorded."]), "");
+    lines.push(`**Outcome:** ${oneLine(step.outcome)}`, "");
+  }
+  lines.push("## Evidence", "");
+  if (out.evidence.length) {
+    lines.push("| Id | Weight | Type | What | Source |", "| --- | --- | --- | --- | --- |");
+    for (const e of out.evidence) lines.push(`| ${code(e.id)} | ${e.weight} | ${code(e.type)} | ${cell(e.description)} | ${cell(e.source_query)} |`);
+  } else lines.push("No evidence was gathered.");
+  lines.push("", "## Timeline", "");
+  if (out.timeline.events.length)
+    for (const event of out.timeline.events)
+      lines.push(`- **${event.time.slice(0, 19).replace("T", " ")}Z** · ${oneLine(event.kill_chain_phase)} · ${event.confidence} — ${oneLine(event.description)}${event.evidence_ids.length ? ` (${event.evidence_ids.join(", ")})` : ""}`);
+  else lines.push("- No dated events.");
+  if (out.timeline.gaps.length) lines.push("", "**Gaps:**", "", ...out.timeline.gaps.map((gap) => `- ${oneLine(gap)}`));
+  if (out.ruled_out.length) lines.push("", "## Ruled out", "", ...out.ruled_out.map((item) => `- ${oneLine(item)}`));
+  lines.push("", `## Containment — ${out.containment.urgency.replace(/_/g, " ")}`, "");
+  if (out.containment.recommendations.length)
+    lines.push(...out.containment.recommendations.map((rec) => `${rec.order}. ${code(rec.action_hint)} on ${code(rec.target)} — ${oneLine(rec.rationale)}`), "");
+  else lines.push("No containment recommended.", "");
+  lines.push(`**If not contained:** ${oneLine(out.containment.if_not_contained)}`, "", `**Recovery:** ${oneLine(out.containment.recovery_notes)}`, "");
+  const feed = out.nova_feed;
+  lines.push(
+    "## For NOVA",
+    "",
+    `- Hypothesis resolution: ${code(feed.hypothesis_resolution)}`,
+    `- Root-cause confidence: ${code(feed.root_cause_confidence)}`,
+    `- Severity delta: ${feed.severity_delta}`,
+    `- Evidence items: ${feed.evidence_count}`,
+    `- Missing telemetry: ${feed.missing_telemetry.length ? feed.missing_telemetry.map(code).join(", ") : "none"}`,
+    "",
+  );
+  lines.push(...signature(decision));
+  return lines.join("\n");
+}
+
+/** A table cell from attacker-controlled text: one line, pipes escaped. */
+function cell(text: string): string {
+  return oneLine(text).replace(/\|/g, "\\|");
 }
 
 function escalationSection(pkg: EscalationPackage): string[] {

@@ -14,6 +14,8 @@ import { registerContextRoutes } from "./routes/context.js";
 import { registerEventRoutes } from "./routes/events.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerJournalRoutes } from "./routes/journal.js";
+import { registerMcpRoutes } from "./routes/mcp.js";
+import { registerRunRoutes } from "./routes/runs.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
 import { isSenderWebhook, registerWebhookRoutes } from "./routes/webhooks.js";
 import { nightshiftVersion } from "./version.js";
@@ -64,10 +66,12 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   registerConnectorRoutes(app, deps);
   registerContextRoutes(app, deps);
   registerCaseRoutes(app, deps);
+  registerRunRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerTokenRoutes(app, deps);
   registerJournalRoutes(app, deps);
   registerWebhookRoutes(app, deps);
+  registerMcpRoutes(app, deps);
 
   app.doc31(OPENAPI_PATH, {
     openapi: "3.1.0",

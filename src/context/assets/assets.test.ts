@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ValidationError, fixedClock, type Alert } from "../../core/index.js";
 import type { Executor } from "../../store/index.js";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../../test/support/store.js";
-import { enrichAlert, importDeviceInventory, loadContext } from "../index.js";
+import { contextCounts, enrichAlert, getAsset, getAssetRecord, importDeviceInventory, loadContext } from "../index.js";
 import { buildAlert } from "../testing.js";
 import { importLeaseFile, parseLeases, writeLeases } from "./leases.js";
 
@@ -122,6 +122,40 @@ describe(`assets: inventory, leases, subnets (${testStoreKind()})`, () => {
     await importDeviceInventory(db, [{ hostname: "laptop-b", ips: [{ ip: "10.9.0.5", seen_at: "2026-03-10T16:00:00Z" }] }], { source: "defender", now: "2026-03-10T16:00:00Z" });
     const replay = await enrich(at11);
     expect(replay.asset).toEqual(first.asset);
+  });
+
+  it("getAsset gives the merged asset enrichment uses: CMDB plus inventories, by name or by address at a time", async () => {
+    await importDeviceInventory(
+      db,
+      [
+        { hostname: "WS-01", ips: [{ ip: "10.0.5.11", seen_at: "2026-03-09T00:00:00Z" }], os: "Windows 11", edr_present: true, telemetry: ["edr"], last_seen: "2026-03-09T00:00:00Z" },
+        { hostname: "laptop-9", ips: [{ ip: "10.5.0.9", seen_at: "2026-03-10T00:00:00Z" }], os: "macOS", last_seen: "2026-03-10T00:00:00Z" },
+      ],
+      { source: "defender", now: "2026-03-10T00:00:00Z" },
+    );
+    const ws = await getAssetRecord(db, "ws-01");
+    // The CMDB's fields stay the CMDB's; the inventory adds what the CMDB does not know.
+    expect(ws?.asset).toMatchObject({ hostname: "ws-01", criticality: "medium", patch_level: "2026-02", os: "Windows 11", edr_present: true, telemetry: ["edr"], last_seen: "2026-03-09T00:00:00.000Z" });
+    expect(ws?.asset.ips.sort()).toEqual(["10.0.0.11", "10.0.5.11"]);
+    expect(ws).toMatchObject({ source: "cmdb-export", updated_at: "2026-03-01T00:00:00.000Z" });
+    const enriched = await enrich(buildAlert({ host: { name: "WS-01", ip: [] } }));
+    expect(await getAsset(db, "WS-01")).toMatchObject({ os: enriched.asset?.os, edr_present: enriched.asset?.edr_present, telemetry: enriched.asset?.telemetry });
+
+    // A host only the inventory knows is an asset too.
+    expect(await getAssetRecord(db, "LAPTOP-9")).toMatchObject({ asset: { hostname: "laptop-9", os: "macOS" }, source: "defender", updated_at: "2026-03-10T00:00:00.000Z" });
+    // By address: the inventory sighting at that time, else the CMDB's static address, else nobody.
+    expect((await getAsset(db, "10.5.0.9", { at: "2026-03-11T00:00:00Z" }))?.hostname).toBe("laptop-9");
+    expect(await getAsset(db, "10.5.0.9", { at: "2026-03-01T00:00:00Z" })).toBeNull();
+    expect((await getAsset(db, "10.0.0.21", { at: "2026-03-11T00:00:00Z" }))?.hostname).toBe("db-01");
+    expect(await getAsset(db, "nowhere-1")).toBeNull();
+  });
+
+  it("counts every context source: CMDB, inventory records and inventory-only hosts, leases, subnets", async () => {
+    expect(await contextCounts(db)).toMatchObject({ assets: 4, inventory: 0, inventory_only_hosts: 0, dhcp_leases: 0, subnets: 3 });
+    await importDeviceInventory(db, [{ hostname: "ws-01", ips: [] }, { hostname: "kiosk-1", ips: [] }, { hostname: "kiosk-2", ips: [] }], { source: "defender", now: "2026-03-10T00:00:00Z" });
+    await importDeviceInventory(db, [{ hostname: "kiosk-1", ips: [] }], { source: "intune", now: "2026-03-10T00:00:00Z" });
+    await writeLeases(db, parseLeases('[{"ip":"10.9.0.5","hostname":"laptop-a","starts":"2026-03-10T10:00:00Z"},{"ip":"10.9.0.6","starts":"2026-03-10T10:00:00Z"}]'), { source: "dhcp", now: "2026-03-11T00:00:00Z" });
+    expect(await contextCounts(db)).toMatchObject({ assets: 4, inventory: 4, inventory_only_hosts: 2, dhcp_leases: 2, subnets: 3 });
   });
 
   it("uses an inventory sighting only within ip_stale_days before the alert, never after it", async () => {

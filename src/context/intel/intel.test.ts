@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ValidationError, fixedClock } from "../../core/index.js";
 import { openTestEnvironment, type TestEnvironment } from "../../../test/support/store.js";
 import { contextCounts, enrichAlert, importIntelFile, listIndicators, loadContext } from "../index.js";
+import { writeIntel } from "./index.js";
 import { buildAlert } from "../testing.js";
 import { parseStixPattern } from "./stix-pattern.js";
 import { parseStixBundle } from "./stix.js";
@@ -159,6 +160,42 @@ describe("intel import and matching", () => {
     await importIntelFile(env.store.db, expiring);
     expect((await enrich(buildAlert({ dst: { domain: "gone.example" } }))).threat_intel.verdict).toBe("unknown");
     expect((await enrich(buildAlert({ time: "2026-02-01T00:00:00.000Z", dst: { domain: "gone.example" } }))).threat_intel.verdict).toBe("malicious");
+  });
+
+  it("writes a feed over many batches: merges, leaves unchanged rows alone, keeps odd characters, all or nothing", async () => {
+    const indicator = (n: number, feed: string, tags: string[] = []) => ({
+      type: n % 2 ? ("domain" as const) : ("ip" as const),
+      value: n % 2 ? `h${n}.bad.example` : `198.51.100.${n}`,
+      verdict: "malicious" as const,
+      source_count: 1,
+      source_total: 1,
+      feed,
+      ...(tags.length ? { tags } : {}),
+    });
+    const odd = ['say "hi"', "back\\slash", "ünïcødé ☃", "comma,brace}"];
+    const first = Array.from({ length: 20 }, (_, n) => indicator(n, "a", n === 3 ? odd : []));
+    const write = (list: ReturnType<typeof indicator>[], now: string) =>
+      env.store.db.transaction().execute((trx) => writeIntel(trx, list, now, { pgBatchRows: 3 }));
+    expect(await write(first, "2026-03-01T00:00:00.000Z")).toEqual({ inserted: 20, updated: 0, unchanged: 0 });
+    // Same feed again plus a second feed on half the values and five new ones.
+    expect(await write(first, "2026-03-02T00:00:00.000Z")).toEqual({ inserted: 0, updated: 0, unchanged: 20 });
+    const second = Array.from({ length: 15 }, (_, n) => indicator(n + 10, "b"));
+    expect(await write(second, "2026-03-03T00:00:00.000Z")).toEqual({ inserted: 5, updated: 10, unchanged: 0 });
+    const stored = await listIndicators(env.store.db);
+    expect(stored).toHaveLength(25);
+    expect(stored.find((i) => i.value === "h3.bad.example")?.tags).toEqual(odd);
+    expect(stored.find((i) => i.value === "198.51.100.12")).toMatchObject({ source_count: 2, sources: ["a", "b"] });
+    const untouched = await env.store.db.selectFrom("indicators").select("updated_at").where("value", "=", "198.51.100.2").executeTakeFirstOrThrow();
+    expect(untouched.updated_at).toBe("2026-03-01T00:00:00.000Z");
+
+    // A failure after some batches were written leaves nothing of the import.
+    const before = await listIndicators(env.store.db);
+    const failing = env.store.db.transaction().execute(async (trx) => {
+      await writeIntel(trx, Array.from({ length: 12 }, (_, n) => indicator(n + 100, "c")), "2026-03-04T00:00:00.000Z", { pgBatchRows: 3 });
+      throw new Error("crash after the write");
+    });
+    await expect(failing).rejects.toThrow(/crash after the write/);
+    expect(await listIndicators(env.store.db)).toEqual(before);
   });
 
   it("merges with an indicator from a context file", async () => {

@@ -302,41 +302,76 @@ function writeSqlite(database: SQLite.Database, groups: Map<string, Planned[]>, 
   return counts;
 }
 
-/** PostgreSQL: whole arrays per statement (`= ANY`, `unnest`), a few round trips for a whole feed. */
-async function writePostgres(ex: Executor, groups: Map<string, Planned[]>, now: string) {
+/**
+ * PostgreSQL: a few large statements per feed, with the server and this process working at the same time.
+ * Rows travel as two JSON arrays (`json_array_elements_text`): `pg` would serialise a text[] parameter
+ * element by element with regular-expression escaping, which cost more CPU than the server spends storing
+ * the rows; JSON.stringify is native. Stored records are read with `= ANY(text[])` (plain keys, an index
+ * scan with array keys), and not at all for a type that has none yet. The read of the next batch and the
+ * upsert of this one are queued on the connection before this batch is planned, so the server reads and
+ * writes while the merge runs here.
+ */
+async function writePostgres(ex: Executor, groups: Map<string, Planned[]>, now: string, PG_BATCH: number) {
   const counts = { inserted: 0, updated: 0, unchanged: 0 };
-  for (const [type, list] of groups) {
-    const any = await sql<{ one: number }>`SELECT 1 AS one FROM indicators WHERE type = ${type} LIMIT 1`.execute(ex);
-    for (let i = 0; i < list.length; i += PG_BATCH) {
-      const chunk = list.slice(i, i + PG_BATCH);
-      const existing = new Map<string, string>();
-      if (any.rows.length > 0) {
-        const keys = chunk.map((p) => p.key);
-        const { rows } = await sql<{ value: string; doc: string }>`
-          SELECT value, doc FROM indicators WHERE type = ${type} AND value = ANY(${keys}::text[])`.execute(ex);
+  const pending: Promise<unknown>[] = [];
+  // Every queued statement is observed at once, so a failure is never an unhandled rejection; the first
+  // failure is rethrown after the others settle (the transaction is then rolled back as a whole).
+  const queue = <T>(statement: Promise<T>) => {
+    pending.push(statement.catch(() => undefined));
+    return statement;
+  };
+  try {
+    for (const [type, list] of groups) {
+      const any = await sql<{ one: number }>`SELECT 1 AS one FROM indicators WHERE type = ${type} LIMIT 1`.execute(ex);
+      const stored = any.rows.length > 0;
+      const read = (from: number) => {
+        if (!stored || from >= list.length) return Promise.resolve([] as { value: string; doc: string }[]);
+        const keys = list.slice(from, from + PG_BATCH).map((p) => p.key);
+        const rows = queue(
+          sql<{ value: string; doc: string }>`
+            SELECT value, doc FROM indicators WHERE type = ${type} AND value = ANY(${keys}::text[])`.execute(ex),
+        ).then((result) => result.rows);
+        rows.catch(() => undefined);
+        return rows;
+      };
+      let nextRead = read(0);
+      const upserts: Promise<unknown>[] = [];
+      for (let i = 0; i < list.length; i += PG_BATCH) {
+        const rows = await nextRead;
+        nextRead = read(i + PG_BATCH);
+        const existing = new Map<string, string>();
         for (const row of rows) existing.set(row.value, row.doc);
+        const values: string[] = [];
+        const docs: string[] = [];
+        for (let j = i; j < Math.min(i + PG_BATCH, list.length); j++) {
+          const { indicator, key } = list[j]!;
+          const doc = plan(existing.get(key), indicator, counts);
+          if (doc === null) continue;
+          values.push(key);
+          docs.push(doc);
+        }
+        if (values.length === 0) continue;
+        upserts.push(
+          queue(
+            sql`
+              INSERT INTO indicators (type, value, doc, updated_at)
+              SELECT ${type}, v, d, ${now}
+              FROM ROWS FROM (json_array_elements_text(${JSON.stringify(values)}::json), json_array_elements_text(${JSON.stringify(docs)}::json)) AS t(v, d)
+              ON CONFLICT (type, value) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at`.execute(ex),
+          ),
+        );
       }
-      const values: string[] = [];
-      const docs: string[] = [];
-      for (const { indicator, key } of chunk) {
-        const doc = plan(existing.get(key), indicator, counts);
-        if (doc === null) continue;
-        values.push(key);
-        docs.push(doc);
-      }
-      if (values.length === 0) continue;
-      await sql`
-        INSERT INTO indicators (type, value, doc, updated_at)
-        SELECT ${type}, v, d, ${now} FROM unnest(${values}::text[], ${docs}::text[]) AS t(v, d)
-        ON CONFLICT (type, value) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at`.execute(ex);
+      await Promise.all(upserts);
     }
+  } finally {
+    await Promise.all(pending);
   }
   return counts;
 }
 
 /** Keys per batched read on SQLite (one JSON array parameter). */
 const READ_BATCH = 50_000;
-/** Rows per PostgreSQL statement: two array parameters, however many rows. */
+/** Rows per PostgreSQL statement (default): two JSON array parameters, however many rows. */
 const PG_BATCH = 50_000;
 
 /**
@@ -344,7 +379,7 @@ const PG_BATCH = 50_000;
  * Unchanged records are not rewritten: they keep their `updated_at` (their as-of). The `intel_state`
  * version moves with the write (a trigger), so every process's in-memory index sees it.
  */
-export async function writeIntel(ex: Executor, indicators: Indicator[], now: string) {
+export async function writeIntel(ex: Executor, indicators: Indicator[], now: string, options: { pgBatchRows?: number } = {}) {
   const groups = new Map<string, Planned[]>();
   for (const indicator of indicators) {
     let list = groups.get(indicator.type);
@@ -354,7 +389,7 @@ export async function writeIntel(ex: Executor, indicators: Indicator[], now: str
   for (const list of groups.values()) list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   // This process's next match re-reads the version, even inside this transaction.
   intelChanged(ex);
-  if (isPostgres(ex)) return writePostgres(ex, groups, now);
+  if (isPostgres(ex)) return writePostgres(ex, groups, now, options.pgBatchRows ?? PG_BATCH);
   return withSqliteHandle(ex, (database) => {
     if (!database) throw new Error("no SQLite handle behind this executor");
     return writeSqlite(database, groups, now);
@@ -372,7 +407,12 @@ export async function importIntel(db: Db, parse: IntelParse, options: ImportInte
   const feed = checkFeedName(options.feed);
   const indicators = validateIntel(parse, feed);
   const now = isoNow(options.clock ?? systemClock);
-  const counts = await db.transaction().execute((trx) => writeIntel(trx, indicators, now));
+  const counts = await db.transaction().execute(async (trx) => {
+    // A feed import is all-or-nothing and can run again: it need not wait for its commit record to reach
+    // disk (a crash right after commit may lose the whole import, never part of it).
+    if (isPostgres(trx)) await sql`SET LOCAL synchronous_commit = off`.execute(trx);
+    return writeIntel(trx, indicators, now);
+  });
   intelChanged(db);
   return { feed, format: options.format, indicators: indicators.length, ...counts, skipped: parse.skipped };
 }

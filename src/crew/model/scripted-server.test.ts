@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { startScriptedServer, toolCallAsText, type ScriptedServer } from "./scripted-server.js";
+import { promptTokensOf, startScriptedServer, toolCallAsText, type ScriptedServer } from "./scripted-server.js";
 
 async function post(server: ScriptedServer, body: Record<string, unknown>, key = "k") {
   return fetch(`${server.url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify(body) });
@@ -92,5 +92,19 @@ describe("scripted OpenAI-compatible server", () => {
     const limited = await post(server, { messages: [] });
     expect([limited.status, limited.headers.get("retry-after")]).toEqual([429, "3"]);
     await expect(post(server, { messages: [] })).rejects.toThrow();
+  });
+
+  it("reports prompt tokens as a server tokenising messages, tool calls and tool schemas would", async () => {
+    server = await startScriptedServer({ script: [{ kind: "message", content: "ok" }, { kind: "message", content: "ok" }] });
+    const small = { messages: [{ role: "user", content: "hello" }] };
+    const large = {
+      messages: [{ role: "user", content: "hello ".repeat(500) }, { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "get_case", arguments: "{}" } }] }],
+      tools: [{ type: "function", function: { name: "get_case", parameters: { type: "object" } } }],
+    };
+    const usages = [];
+    for (const body of [small, large]) usages.push(((await (await post(server, body)).json()) as { usage: { prompt_tokens: number } }).usage.prompt_tokens);
+    expect(usages).toEqual([promptTokensOf(small), promptTokensOf(large)]);
+    expect(usages[0]).toBe(1 + 4);
+    expect(usages[1]!).toBeGreaterThan(500);
   });
 });

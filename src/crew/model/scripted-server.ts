@@ -1,5 +1,6 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import { listenOnLoopback, readRequestBody } from "../../core/index.js";
+import { createTokenCounter, MESSAGE_OVERHEAD_TOKENS } from "../runtime/tokens.js";
 
 /**
  * A scripted OpenAI-compatible server on loopback: `POST /v1/chat/completions` (plain JSON and SSE
@@ -49,7 +50,7 @@ export interface RecordedChat {
   bytes: number;
 }
 
-export type Script = ScriptedTurn[] | ((request: ChatRequest, index: number) => ScriptedTurn);
+export type Script = ScriptedTurn[] | ((request: ChatRequest, index: number) => ScriptedTurn | Promise<ScriptedTurn>);
 
 export interface ScriptedServer {
   /** Base URL including `/v1`, as OpenAI-compatible clients expect. */
@@ -63,6 +64,21 @@ export interface ScriptedServer {
 }
 
 
+
+/**
+ * The prompt tokens a server would report: its chat template tokenises each message's text and tool
+ * calls, plus the tool schemas (here with the reference tokenizer, as a server with that vocabulary would).
+ */
+export function promptTokensOf(body: Pick<ChatRequest, "messages" | "tools">): number {
+  const counter = createTokenCounter();
+  let total = body.tools && body.tools.length > 0 ? counter.count(JSON.stringify(body.tools)) : 0;
+  for (const message of body.messages) {
+    const content = typeof message.content === "string" ? message.content : message.content == null ? "" : JSON.stringify(message.content);
+    total += counter.count(content) + MESSAGE_OVERHEAD_TOKENS;
+    if (message.tool_calls) total += counter.count(JSON.stringify(message.tool_calls));
+  }
+  return total;
+}
 
 const argumentsText = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value));
 
@@ -84,7 +100,7 @@ export async function startScriptedServer(options: { script?: Script; apiKey?: s
   const model = options.model ?? "scripted-model";
   let sequence = 0;
 
-  function next(body: ChatRequest): ScriptedTurn {
+  function next(body: ChatRequest): ScriptedTurn | Promise<ScriptedTurn> {
     const index = served++;
     if (typeof script === "function") return script(body, index);
     const turn = script.shift();
@@ -99,8 +115,7 @@ export async function startScriptedServer(options: { script?: Script; apiKey?: s
   function completion(turn: Exclude<ScriptedTurn, { kind: "error" | "hang_up" | "delay" }>, body: ChatRequest) {
     const id = `chatcmpl-${++sequence}`;
     const created = 1_764_000_000 + sequence;
-    const promptEstimate = Math.ceil(JSON.stringify(body.messages).length / 4);
-    const fallback = { prompt_tokens: promptEstimate, completion_tokens: 20 };
+    const fallback = { prompt_tokens: promptTokensOf(body), completion_tokens: 20 };
     if (turn.kind === "tool_calls") {
       const tool_calls = turn.calls.map((call, i) => ({ id: call.id ?? `call_${sequence}_${i}`, type: "function", function: { name: call.name, arguments: argumentsText(call.arguments) } }));
       return { id, created, message: { role: "assistant", content: turn.content ?? null, tool_calls }, finish_reason: "tool_calls", usage: usageOf(turn, fallback) };
@@ -172,7 +187,13 @@ export async function startScriptedServer(options: { script?: Script; apiKey?: s
       return sendJson(res, 400, { error: { message: "request body is not JSON", type: "invalid_request_error" } });
     }
     requests.push({ body, authorization: req.headers.authorization, bytes: text.length });
-    respond(res, next(body), body);
+    let turn: ScriptedTurn;
+    try {
+      turn = await next(body);
+    } catch (error) {
+      return sendJson(res, 500, { error: { message: `scripted server: ${error instanceof Error ? error.message : String(error)}`, type: "server_error" } });
+    }
+    respond(res, turn, body);
   });
   const loopback = await listenOnLoopback(server);
   return {

@@ -22,16 +22,33 @@ function encoder(): Tiktoken {
 /** Texts above this many characters are counted in slices: BPE cost grows faster than linearly on long runs. */
 const SLICE = 16_384;
 
+/**
+ * Long runs of one character class (8,000 unspaced CJK characters, "yyyy…") make the BPE merge loop take
+ * seconds to a minute, and alert text is attacker-controlled: such runs count as their UTF-8 byte length,
+ * which can only over-count (a token is at least one byte).
+ */
+const LONG_RUN = /[\p{L}\p{M}]{48,}|[^\s\p{L}\p{N}]{48,}|\s{48,}/gu;
+
+function encodeCount(text: string): number {
+  if (text.length === 0) return 0;
+  const enc = encoder();
+  if (text.length <= SLICE) return enc.encode(text, [], []).length;
+  let total = 0;
+  for (let i = 0; i < text.length; i += SLICE) total += enc.encode(text.slice(i, i + SLICE), [], []).length;
+  return total;
+}
+
 export function createTokenCounter(): TokenCounter {
   return {
     name: "o200k_base",
     count(text: string): number {
-      if (text.length === 0) return 0;
-      const enc = encoder();
-      if (text.length <= SLICE) return enc.encode(text, [], []).length;
       let total = 0;
-      for (let i = 0; i < text.length; i += SLICE) total += enc.encode(text.slice(i, i + SLICE), [], []).length;
-      return total;
+      let last = 0;
+      for (const match of text.matchAll(LONG_RUN)) {
+        total += encodeCount(text.slice(last, match.index)) + Buffer.byteLength(match[0], "utf8");
+        last = match.index + match[0].length;
+      }
+      return total + encodeCount(text.slice(last));
     },
   };
 }

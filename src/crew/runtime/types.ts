@@ -1,6 +1,7 @@
+import type { LanguageModel } from "ai";
 import { z } from "zod";
 import type { AgentName, Clock, RunFailure, RunUsage, TraceEntry } from "../../core/index.js";
-import type { ToolContext, ToolDefinition } from "../tools/tool.js";
+import type { ToolContext, ToolDefinition, ToolResult } from "../tools/tool.js";
 
 /** One tier's model endpoint (config `crew.model`, per-tier overrides in `crew.tiers.<agent>`). */
 export const ModelSettings = z.object({
@@ -62,8 +63,30 @@ export interface RunAgentOptions {
   signal?: AbortSignal;
   /** Called as each trace entry is made (live view); the outcome carries them all. */
   onEntry?: (entry: TraceEntry) => void;
+  /** Runs one offered tool (default: validate, run, fit the result in the budget). The crew passes the tools folder's calling path. */
+  executeTool?: (def: ToolDefinition, rawArgs: unknown, ctx: ToolContext) => Promise<ToolResult>;
+  /** A ready language model instead of the endpoint in `model` (unit tests with MockLanguageModelV3). */
+  languageModel?: LanguageModel;
+}
+
+/** What the agent was given, as replay needs it (RunExport.input). Never the API key. */
+export interface AgentRunInput {
+  agent: AgentName;
+  tier: number;
+  case_id: string;
+  system: string;
+  task: string;
+  data: UntrustedBlock[];
+  /** Names of the tools offered, in order. */
+  tools: string[];
+  /** The output's name, e.g. "tora_output". */
+  output: string;
+  prompt_version: string;
+  model: Record<string, unknown>;
+  max_steps: number;
+  [key: string]: unknown;
 }
 
 export type AgentOutcome<O> =
-  | { ok: true; output: O; usage: RunUsage; trace: TraceEntry[]; analyst: string }
-  | { ok: false; failure: RunFailure; usage: RunUsage; trace: TraceEntry[]; analyst: string };
+  | { ok: true; output: O; usage: RunUsage; trace: TraceEntry[]; analyst: string; input: AgentRunInput }
+  | { ok: false; failure: RunFailure; usage: RunUsage; trace: TraceEntry[]; analyst: string; input: AgentRunInput };

@@ -26,6 +26,8 @@ export interface StoredResult {
   /** Items when the value is (or wraps) a list; pages are cut over them. */
   total_items: number | null;
   created_at: string;
+  /** Where each page read so far starts (item offsets; index 0 is page 1), so page n is stable once read. */
+  page_starts?: number[];
 }
 
 export interface ResultStore {

@@ -148,7 +148,8 @@ function narrative(
   return sentences.join(" ");
 }
 
-function suppressionCandidate(a: CaseAssessment, rules: FiredRule[]): boolean {
+/** Whether NOVA should consider a suppression for this kind of case (any analyst's output carries it). */
+export function suppressionCandidate(a: CaseAssessment, rules: FiredRule[]): boolean {
   if (rules.length > 0 || a.confidence.malicious >= 10) return false;
   // A dead indicator is fixed by retiring the indicator in the intel feed, not by suppressing the rule.
   if (a.fp.likely && !a.fp.suppressionId && !a.fp.bases.some((b) => b.includes("dead_indicator"))) return true;

@@ -8,21 +8,38 @@ import {
   NotFoundError,
   Suppression,
   newId,
+  systemClock,
+  type Case,
   type CaseStatus,
   type Clock,
+  type RunFailure,
   type ToraOutput,
 } from "../../core/index.js";
 import { addComment, appendAudit, canTransition, getCase, lockAuditChain, transitionCase, updateCaseTriage } from "../../cases/index.js";
-import { enqueue, fromJson, toJson, type DecisionsTable, type Executor, type HandlerEntry } from "../../store/index.js";
-import { parseOrThrow } from "../guardrails/apply.js";
+import { enqueue, fromJson, toJson, type Db, type DecisionsTable, type Executor, type HandlerEntry } from "../../store/index.js";
+import { guard, parseOrThrow } from "../guardrails/apply.js";
 import { TORA_ACTOR, transitionFor } from "../guardrails/decision.js";
+import { saveRun as storeRun } from "../runs/store.js";
+import type { ModelSettings } from "../runtime/types.js";
+import { commitStagedEffects, type ApplyEffects } from "../stage/effects.js";
+import { holdOnFailure } from "../stage/failure.js";
+import { heldByCrew } from "../stage/held.js";
+import { DEFAULT_RETRY, type RetryPolicy } from "../stage/retry.js";
+import { agentRunRecord, appendTrace, runCrewAgent, type CrewRun, type RunAgent, type SaveRun } from "../stage/run.js";
+import type { ToolDefinition } from "../tools/tool.js";
 import { renderToraComment } from "./comment.js";
 import { DETERMINISTIC_ANALYST, triageDeterministic } from "./deterministic.js";
-import { unenrichedEnrichment, type ToraAlertInput } from "./schema.js";
+import { completeToraProposal, toraAgentSpec, TORA_PROMPT_VERSION, type ToraProposal } from "./model.js";
+import { unenrichedEnrichment, type ToraAlertInput, type ToraInput } from "./schema.js";
 
 export const TRIAGE_JOB = "case.triage";
+export const INVESTIGATE_JOB = "case.investigate";
 export const JOURNAL_JOB = "journal.post";
-export const TriagePayload = z.object({ case_id: z.string().min(1) });
+/** `attempt` counts model runs on the case: a retry after a failed run carries the next number. */
+export const TriagePayload = z.object({ case_id: z.string().min(1), attempt: z.number().int().min(1).default(1) });
+
+/** Tag a case carries while its last model run failed (dropped when a decision lands). */
+export const MODEL_FAILED_TAG = "tora:model-failed";
 
 function inTransaction<T>(ex: Executor, work: (trx: Executor) => Promise<T>): Promise<T> {
   return ex.isTransaction ? work(ex) : ex.transaction().execute(work);
@@ -32,7 +49,7 @@ function rowToDecision(row: DecisionsTable): Decision {
   return Decision.parse({ ...row, tier: Number(row.tier), schema_version: Number(row.schema_version), duration_ms: Number(row.duration_ms), output: fromJson(row.output, {}) });
 }
 
-/** TORA's decision on a case, if it has triaged it. */
+/** TORA's decision on a case, if it has triaged it. A failed model run is not a decision (it lives in agent_runs). */
 export async function getToraDecision(ex: Executor, caseId: string): Promise<Decision | null> {
   const row = await ex
     .selectFrom("decisions")
@@ -45,10 +62,121 @@ export async function getToraDecision(ex: Executor, caseId: string): Promise<Dec
   return row ? rowToDecision(row) : null;
 }
 
+/** Load: the case and what TORA sees of it (alerts with their enrichment, the suppression records behind matches) as of `now`. */
+export async function loadToraInput(ex: Executor, caseId: string, now: Date): Promise<{ current: Case; input: ToraInput }> {
+  const current = await getCase(ex, caseId);
+  if (!current) throw new NotFoundError(`case ${caseId}`);
+  const rows = await ex.selectFrom("alerts").select(["id", "doc", "enrichment"]).where("case_id", "=", caseId).orderBy("time").orderBy("id").execute();
+  if (rows.length === 0) throw new ConflictError(`case ${caseId} has no alerts to triage`);
+  const alerts: ToraAlertInput[] = rows.map((row) => {
+    const alert = parseOrThrow(Alert, fromJson(row.doc, null), `stored alert ${row.id}`, "alert");
+    const enrichment = Enrichment.safeParse(fromJson(row.enrichment, null));
+    return { alert, enrichment: enrichment.success ? enrichment.data : unenrichedEnrichment(alert, now.toISOString()) };
+  });
+  // The enrichment says whether each suppression was in force at the alert's time; the records say
+  // whether it still stands now (a human may have withdrawn it or shortened its expiry since).
+  const suppressionIds = [...new Set(alerts.map((a) => a.enrichment.history.suppression_match?.id).filter((id): id is string => !!id))];
+  const suppressions = suppressionIds.length
+    ? (await ex.selectFrom("suppressions").select("doc").where("id", "in", suppressionIds).execute()).map((r) => Suppression.parse(fromJson(r.doc, null)))
+    : [];
+  return { current, input: { caseId, alerts, now: now.toISOString(), suppressions } };
+}
+
+/** Decide, without a model: the deterministic analyst (its output already went through the guardrails). */
+export function decideDeterministic(input: ToraInput, clock: Clock, started: Date): { output: ToraOutput; durationMs: number; finished: Date } {
+  const output = triageDeterministic(input);
+  const finished = clock.now();
+  output.nova_feed.duration_ms = Math.max(0, finished.getTime() - started.getTime());
+  return { output, durationMs: output.nova_feed.duration_ms, finished };
+}
+
+export interface CommitMeta {
+  analyst: string;
+  durationMs: number;
+  /** The model run behind the decision (recorded in the decision's audit). */
+  runId?: string | null;
+  /** What the guardrails changed in a model's proposal (audited). */
+  adjustments?: string[];
+  createdAt: Date;
+}
+
 /**
- * The triage stage: TORA decides on a case, the decision is stored, then applied through the case
- * workflow (triage fields, transition, comment, audit) and handed to the journal — all in the caller's
- * transaction. A case TORA already decided on is not triaged again: the earlier decision is returned.
+ * Commit: the decision row, `tora.step` ×4 and `tora.decision` audit, triage fields, the transition, the
+ * comment, and the hand-offs (`journal.post`; `case.investigate` for an escalation) — in the caller's
+ * transaction. `output` must already have passed the guardrails.
+ */
+export async function commitToraDecision(trx: Executor, current: Case, output: ToraOutput, meta: CommitMeta, clock: Clock): Promise<Decision> {
+  const case_id = current.id;
+  const decision: Decision = {
+    id: newId(),
+    case_id,
+    agent: "TORA",
+    tier: 1,
+    schema_version: CREW_SCHEMA_VERSION,
+    verdict: output.verdict,
+    output: output as unknown as Record<string, unknown>,
+    analyst: meta.analyst,
+    duration_ms: meta.durationMs,
+    created_at: meta.createdAt.toISOString(),
+  };
+  await trx
+    .insertInto("decisions")
+    .values({ ...decision, output: toJson(output) })
+    .execute();
+
+  for (const step of output.reasoning_trace)
+    await appendAudit(
+      trx,
+      { actor: TORA_ACTOR, action: "tora.step", caseId: case_id, data: { decision_id: decision.id, step: step.step, name: step.name, outcome: step.outcome, findings: step.findings } },
+      clock,
+    );
+  await appendAudit(
+    trx,
+    {
+      actor: TORA_ACTOR,
+      action: "tora.decision",
+      caseId: case_id,
+      data: {
+        decision_id: decision.id,
+        verdict: output.verdict,
+        severity: output.severity,
+        confidence: output.confidence,
+        priority: output.priority,
+        forced_rules: output.forced_escalation.rules.map((r) => r.id),
+        disposition: output.false_positive_assessment.disposition,
+        suppression_rule_id: output.false_positive_assessment.suppression_rule_id,
+        analyst: meta.analyst,
+        duration_ms: decision.duration_ms,
+        ...(meta.runId ? { run_id: meta.runId } : {}),
+        ...(meta.adjustments?.length ? { guardrail_adjustments: meta.adjustments } : {}),
+      },
+    },
+    clock,
+  );
+
+  const held = current.status === "on_hold" && (await heldByCrew(trx, case_id, "TORA"));
+  const tags = [
+    ...new Set([...current.tags.filter((t) => t !== MODEL_FAILED_TAG), `tora:${output.verdict.toLowerCase()}`, ...(output.forced_escalation.triggered ? ["forced-escalation"] : [])]),
+  ];
+  await updateCaseTriage(
+    trx,
+    case_id,
+    { priority: output.priority, severity: output.severity, confidence: output.confidence, crewVerdict: output.verdict, tags },
+    TORA_ACTOR,
+    clock,
+  );
+  await applyTransition(trx, current.status, held, output, clock);
+  await addComment(trx, case_id, { author: TORA_ACTOR, body: renderToraComment(output, current.title) }, clock);
+  // Queue bookkeeping runs on real time (the worker claims by it), whatever the domain clock says.
+  await enqueue(trx, JOURNAL_JOB, { decision_id: decision.id }, { dedupeKey: `journal:${decision.id}` });
+  if (output.verdict === "ESCALATED") await enqueue(trx, INVESTIGATE_JOB, { case_id }, { dedupeKey: `investigate:${case_id}` });
+  return decision;
+}
+
+/**
+ * The triage stage without a model: TORA decides on a case, the decision is stored, then applied through
+ * the case workflow and handed on — all in the caller's transaction. A case TORA already decided on is not
+ * triaged again: the earlier decision is returned.
  */
 export async function triageCase(ex: Executor, caseId: string, clock: Clock): Promise<Decision> {
   const { case_id } = parseOrThrow(TriagePayload, { case_id: caseId }, "case id", "");
@@ -57,96 +185,22 @@ export async function triageCase(ex: Executor, caseId: string, clock: Clock): Pr
     await lockAuditChain(trx);
     const existing = await getToraDecision(trx, case_id);
     if (existing) return existing;
-    const current = await getCase(trx, case_id);
-    if (!current) throw new NotFoundError(`case ${case_id}`);
-
     const started = clock.now();
-    const rows = await trx.selectFrom("alerts").select(["id", "doc", "enrichment"]).where("case_id", "=", case_id).orderBy("time").orderBy("id").execute();
-    if (rows.length === 0) throw new ConflictError(`case ${case_id} has no alerts to triage`);
-    const alerts: ToraAlertInput[] = rows.map((row) => {
-      const alert = parseOrThrow(Alert, fromJson(row.doc, null), `stored alert ${row.id}`, "alert");
-      const enrichment = Enrichment.safeParse(fromJson(row.enrichment, null));
-      return { alert, enrichment: enrichment.success ? enrichment.data : unenrichedEnrichment(alert, started.toISOString()) };
-    });
-    // The enrichment says whether each suppression was in force at the alert's time; the records say
-    // whether it still stands now (a human may have withdrawn it or shortened its expiry since).
-    const suppressionIds = [...new Set(alerts.map((a) => a.enrichment.history.suppression_match?.id).filter((id): id is string => !!id))];
-    const suppressions = suppressionIds.length
-      ? (await trx.selectFrom("suppressions").select("doc").where("id", "in", suppressionIds).execute()).map((r) => Suppression.parse(fromJson(r.doc, null)))
-      : [];
-
-    const output: ToraOutput = triageDeterministic({ caseId: case_id, alerts, now: started.toISOString(), suppressions });
-    const finished = clock.now();
-    output.nova_feed.duration_ms = Math.max(0, finished.getTime() - started.getTime());
-
-    const decision: Decision = {
-      id: newId(),
-      case_id,
-      agent: "TORA",
-      tier: 1,
-      schema_version: CREW_SCHEMA_VERSION,
-      verdict: output.verdict,
-      output: output as unknown as Record<string, unknown>,
-      analyst: DETERMINISTIC_ANALYST,
-      duration_ms: output.nova_feed.duration_ms,
-      created_at: finished.toISOString(),
-    };
-    await trx
-      .insertInto("decisions")
-      .values({ ...decision, output: toJson(output) })
-      .execute();
-
-    for (const step of output.reasoning_trace)
-      await appendAudit(
-        trx,
-        { actor: TORA_ACTOR, action: "tora.step", caseId: case_id, data: { decision_id: decision.id, step: step.step, name: step.name, outcome: step.outcome, findings: step.findings } },
-        clock,
-      );
-    await appendAudit(
-      trx,
-      {
-        actor: TORA_ACTOR,
-        action: "tora.decision",
-        caseId: case_id,
-        data: {
-          decision_id: decision.id,
-          verdict: output.verdict,
-          severity: output.severity,
-          confidence: output.confidence,
-          priority: output.priority,
-          forced_rules: output.forced_escalation.rules.map((r) => r.id),
-          disposition: output.false_positive_assessment.disposition,
-          suppression_rule_id: output.false_positive_assessment.suppression_rule_id,
-          analyst: DETERMINISTIC_ANALYST,
-          duration_ms: decision.duration_ms,
-        },
-      },
-      clock,
-    );
-
-    const tags = [...new Set([...current.tags, `tora:${output.verdict.toLowerCase()}`, ...(output.forced_escalation.triggered ? ["forced-escalation"] : [])])];
-    await updateCaseTriage(
-      trx,
-      case_id,
-      { priority: output.priority, severity: output.severity, confidence: output.confidence, crewVerdict: output.verdict, tags },
-      TORA_ACTOR,
-      clock,
-    );
-    await applyTransition(trx, current.status, output, clock);
-    await addComment(trx, case_id, { author: TORA_ACTOR, body: renderToraComment(output, current.title) }, clock);
-    // Queue bookkeeping runs on real time (the worker claims by it), whatever the domain clock says.
-    await enqueue(trx, JOURNAL_JOB, { decision_id: decision.id }, { dedupeKey: `journal:${decision.id}` });
-    return decision;
+    const { current, input } = await loadToraInput(trx, case_id, started);
+    const { output, durationMs, finished } = decideDeterministic(input, clock, started);
+    return commitToraDecision(trx, current, output, { analyst: DETERMINISTIC_ANALYST, durationMs, createdAt: finished }, clock);
   });
 }
 
 /**
- * TORA moves a case that is still new. One a human already took elsewhere keeps its status: TORA's
- * decision, comment and audit are recorded all the same, and the skip is audited.
+ * TORA moves a case that is still new, or one the crew itself put on hold after a failed model run. One a
+ * human took elsewhere keeps its status: TORA's decision, comment and audit are recorded all the same, and
+ * the skip is audited.
  */
-async function applyTransition(trx: Executor, from: CaseStatus, output: ToraOutput, clock: Clock): Promise<void> {
+async function applyTransition(trx: Executor, from: CaseStatus, heldByTora: boolean, output: ToraOutput, clock: Clock): Promise<void> {
   const plan = transitionFor("TORA", output.verdict);
-  if (from !== "new" || !canTransition(from, plan.to)) {
+  if (heldByTora && from === plan.to) return;
+  if (!(from === "new" || heldByTora) || !canTransition(from, plan.to)) {
     await appendAudit(
       trx,
       { actor: TORA_ACTOR, action: "tora.transition_skipped", caseId: output.case_id, data: { status: from, wanted: plan.to, verdict: output.verdict } },
@@ -171,22 +225,165 @@ async function applyTransition(trx: Executor, from: CaseStatus, output: ToraOutp
     );
     return;
   }
-  await transitionCase(
-    trx,
-    output.case_id,
-    { to: plan.to, actor: TORA_ACTOR, assignee: plan.assignee, crewVerdict: output.verdict },
-    clock,
-  );
+  await transitionCase(trx, output.case_id, { to: plan.to, actor: TORA_ACTOR, assignee: plan.assignee, crewVerdict: output.verdict }, clock);
 }
 
-/** The crew stage's queue handlers: `case.triage` {case_id} runs TORA on a case. */
-export function crewHandlers(options: { clock: Clock }): Record<string, HandlerEntry> {
+export interface ToraHandlerOptions {
+  clock: Clock;
+  /** TORA's endpoint (config crew.model merged with crew.tiers.tora). Absent: the deterministic analyst. */
+  model?: ModelSettings | null;
+  /** runtime/agent.ts runAgent; required with a model. */
+  runAgent?: RunAgent;
+  /** The tools offered to TORA (tools/ `toolsFor("TORA")`). */
+  tools?: ToolDefinition[];
+  /** crew.max_steps.tora */
+  maxSteps?: number;
+  /** crew.retry */
+  retry?: RetryPolicy;
+  /** runs/store.ts saveRun (default) or a substitute. */
+  saveRun?: SaveRun;
+  /** tools/effects.ts applyEffects (the default) or a substitute. */
+  applyEffects?: ApplyEffects;
+  /** The queue's clock for retry run_after (real time by default: the worker claims by it). */
+  queueClock?: Clock;
+}
+
+/** What `prepare` hands to `handle`: the model run done outside the transaction, guarded or failed. */
+type Prepared =
+  | { kind: "decided" }
+  | {
+      kind: "model";
+      caseId: string;
+      attempt: number;
+      input: ToraInput;
+      run: CrewRun<ToraProposal>;
+      guarded: { output: ToraOutput; adjustments: string[] } | null;
+      failure: RunFailure | null;
+    };
+
+function fallbackSummary(output: ToraOutput): string {
+  return `${output.verdict} · ${output.priority} · severity ${output.severity} · confidence ${output.confidence}${output.forced_escalation.triggered ? ` (forced: ${output.forced_escalation.rules.map((r) => r.id).join(", ")})` : ""}`;
+}
+
+/** The guarded model output, or the failure that stops it (an output the guardrails cannot read is an invalid one). */
+function guardProposal(run: CrewRun<ToraProposal>, input: ToraInput): { guarded: { output: ToraOutput; adjustments: string[] } | null; failure: RunFailure | null } {
+  if (!run.outcome.ok) return { guarded: null, failure: run.outcome.failure };
+  try {
+    const proposal = completeToraProposal(run.outcome.output, input, run.finishedAt.getTime() - run.startedAt.getTime());
+    return { guarded: guard(proposal, input), failure: null };
+  } catch (error) {
+    return { guarded: null, failure: { kind: "invalid_output", message: `the guardrails rejected the output: ${error instanceof Error ? error.message : String(error)}`, retryable: false } };
+  }
+}
+
+/**
+ * The crew stage's queue handler for `case.triage` {case_id, attempt?}. Without a model it is the
+ * deterministic stage. With one, `prepare` runs TORA on the model outside any transaction, and `handle`
+ * commits: the guarded decision with the run and its staged effects, or — on any failure — the hold,
+ * comment, audit, failed run with the deterministic fallback beside it, and the retry (stage/failure.ts).
+ */
+export function toraHandlers(options: ToraHandlerOptions): Record<string, HandlerEntry> {
+  const { clock } = options;
+  if (!options.model) {
+    return {
+      [TRIAGE_JOB]: {
+        async handle(trx, job) {
+          const { case_id } = parseOrThrow(TriagePayload, job.payload, `${TRIAGE_JOB} payload`, "");
+          await triageCase(trx, case_id, clock);
+        },
+      },
+    };
+  }
+  const model = options.model;
+  const runAgent = options.runAgent;
+  if (!runAgent) throw new Error("toraHandlers: a model is configured but no runAgent was given");
+  const tools = options.tools ?? [];
+  const retry = options.retry ?? DEFAULT_RETRY;
+  const saveRun = options.saveRun ?? storeRun;
+  const queueClock = options.queueClock ?? systemClock;
+
+  async function prepare(db: Db, payload: unknown): Promise<Prepared> {
+    const { case_id, attempt } = parseOrThrow(TriagePayload, payload, `${TRIAGE_JOB} payload`, "");
+    if (await getToraDecision(db, case_id)) return { kind: "decided" };
+    const { input } = await loadToraInput(db, case_id, clock.now());
+    const spec = toraAgentSpec(input, tools, { maxSteps: options.maxSteps ?? 12 });
+    const run = await runCrewAgent(runAgent!, spec, { db, model, clock });
+    return { kind: "model", caseId: case_id, attempt, input, run, ...guardProposal(run, input) };
+  }
+
+  async function commit(trx: Executor, p: Extract<Prepared, { kind: "model" }>): Promise<void> {
+    await lockAuditChain(trx);
+    // A decision that landed meanwhile (another worker, a human-run triage) stands; this run is dropped.
+    if (await getToraDecision(trx, p.caseId)) return;
+    const current = await getCase(trx, p.caseId);
+    if (!current) throw new NotFoundError(`case ${p.caseId}`);
+    const trace = p.run.outcome.trace;
+    const meta = { agent: "TORA" as const, tier: 1, caseId: p.caseId, promptVersion: TORA_PROMPT_VERSION, attempt: p.attempt };
+
+    if (p.failure || !p.guarded) {
+      const failure = p.failure ?? { kind: "other" as const, message: "no output", retryable: true };
+      let fallback: ToraOutput | null = null;
+      try {
+        fallback = triageDeterministic(p.input);
+      } catch {
+        fallback = null;
+      }
+      const record = agentRunRecord(p.run, { ...meta, failure, decisionId: null, fallback: fallback as Record<string, unknown> | null });
+      const fullTrace = p.run.outcome.ok ? appendTrace(trace, "error", { kind: failure.kind, message: failure.message }, p.run.finishedAt) : trace;
+      const result = await holdOnFailure(trx, {
+        agent: "TORA",
+        actor: TORA_ACTOR,
+        caseId: p.caseId,
+        attempt: p.attempt,
+        failure,
+        run: record,
+        runInput: p.run.input,
+        trace: fullTrace,
+        fallbackSummary: fallback ? fallbackSummary(fallback) : null,
+        retry,
+        retryJob: { kind: TRIAGE_JOB, payload: (attempt) => ({ case_id: p.caseId, attempt }), dedupeKey: (attempt) => `triage:${p.caseId}:attempt-${attempt}` },
+        clock,
+        queueClock,
+        saveRun,
+      });
+      if (!result.duplicate) {
+        const after = await getCase(trx, p.caseId);
+        if (after && !after.tags.includes(MODEL_FAILED_TAG)) await updateCaseTriage(trx, p.caseId, { tags: [...after.tags, MODEL_FAILED_TAG] }, TORA_ACTOR, clock);
+      }
+      return;
+    }
+
+    const { output, adjustments } = p.guarded;
+    const decision = await commitToraDecision(
+      trx,
+      current,
+      output,
+      { analyst: p.run.outcome.analyst, durationMs: output.nova_feed.duration_ms, runId: p.run.runId, adjustments, createdAt: p.run.finishedAt },
+      clock,
+    );
+    const fullTrace = adjustments.length ? appendTrace(trace, "guardrail", { adjustments, verdict: output.verdict }, p.run.finishedAt) : trace;
+    await saveRun(trx, agentRunRecord(p.run, { ...meta, failure: null, decisionId: decision.id, fallback: null }), p.run.input, fullTrace);
+    await commitStagedEffects(trx, { effects: p.run.staged, caseId: p.caseId, agent: "TORA", actor: TORA_ACTOR, runId: p.run.runId, clock, ...(options.applyEffects ? { apply: options.applyEffects } : {}) });
+  }
+
   return {
     [TRIAGE_JOB]: {
-      async handle(trx, job) {
-        const { case_id } = parseOrThrow(TriagePayload, job.payload, `${TRIAGE_JOB} payload`, "");
-        await triageCase(trx, case_id, options.clock);
+      prepare: (db, job) => prepare(db, job.payload),
+      async handle(trx, job, prepared) {
+        const p = prepared as Prepared | undefined;
+        if (!p || p.kind === "decided") {
+          const { case_id } = parseOrThrow(TriagePayload, job.payload, `${TRIAGE_JOB} payload`, "");
+          // Already decided (the common case) or prepared by nobody: the deterministic stage is idempotent.
+          if (p?.kind === "decided" || !(await getToraDecision(trx, case_id))) await triageCase(trx, case_id, clock);
+          return;
+        }
+        await commit(trx, p);
       },
     },
   };
+}
+
+/** The deterministic stage's handlers (kept for callers that predate the model options). */
+export function crewHandlers(options: { clock: Clock }): Record<string, HandlerEntry> {
+  return toraHandlers({ clock: options.clock });
 }

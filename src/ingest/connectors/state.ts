@@ -18,6 +18,13 @@ export interface ConnectorStatus {
   rejected: number;
   last_error: string | null;
   last_error_at: string | null;
+  /**
+   * What the connector said about itself at its last page, when its cursor says it (a file tail:
+   * "caught up", "waiting: /var/log/eve.json does not exist"…); null for connectors that do not.
+   */
+  state: string | null;
+  /** The connector's last notable event, when its cursor keeps one (a tail: a rotation or truncation). */
+  note: string | null;
 }
 
 export interface StoredState {
@@ -83,6 +90,20 @@ export async function markRun(ex: Executor, name: string, fields: Partial<Pick<C
     .execute();
 }
 
+/** A string field of the stored cursor; a checkpoint that does not parse tells nothing (health must not fail). */
+function cursorText(row: ConnectorStateTable | undefined, field: "status" | "note"): string | null {
+  if (!row) return null;
+  let cursor: unknown;
+  try {
+    cursor = parseCheckpoint(row.checkpoint).cursor;
+  } catch {
+    return null;
+  }
+  if (!cursor || typeof cursor !== "object") return null;
+  const value = (cursor as Record<string, unknown>)[field];
+  return typeof value === "string" ? value : null;
+}
+
 function toStatus(name: string, kind: string, row: ConnectorStateTable | undefined, now: Date): ConnectorStatus {
   const time = row?.checkpoint_time ?? null;
   return {
@@ -98,6 +119,8 @@ function toStatus(name: string, kind: string, row: ConnectorStateTable | undefin
     rejected: Number(row?.rejected ?? 0),
     last_error: row?.last_error ?? null,
     last_error_at: row?.last_error_at ?? null,
+    state: cursorText(row, "status"),
+    note: cursorText(row, "note"),
   };
 }
 

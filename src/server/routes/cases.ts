@@ -20,10 +20,12 @@ import {
   updateCaseTriage,
 } from "../../cases/index.js";
 import { caseMissingFields } from "../../context/index.js";
+import { runSummary } from "../../crew/runs/index.js";
 import { fromJson, type Executor } from "../../store/index.js";
 import { actorOf, requireRole } from "../auth/middleware.js";
 import type { AppEnv, ServerDeps } from "../context.js";
 import { errorResponses } from "../errors.js";
+import { CaseRunSummaryBody } from "./runs.js";
 import { AuditEventBody, CaseBody, CaseIdParam, CommentBody, Limit, Offset } from "./schemas.js";
 
 const StatusFilter = z
@@ -98,6 +100,7 @@ const list = createRoute({
 const CaseView = CaseBody.extend({
   missing_fields: z.array(z.string()).openapi({ description: "the union of its alerts' missing context field paths, sorted" }),
   missing_counts: z.record(z.string(), z.number().int()).openapi({ description: "per missing field path, how many of its alerts lack it" }),
+  runs: CaseRunSummaryBody,
 }).openapi("CaseView");
 
 const get = createRoute({
@@ -216,7 +219,7 @@ export function registerCaseRoutes(app: OpenAPIHono<AppEnv>, deps: ServerDeps) {
   });
   app.openapi(get, async (c) => {
     const found = await requireCase(db, c.req.valid("param").id);
-    return c.json({ ...found, ...(await caseMissingFields(db, found.id)) }, 200);
+    return c.json({ ...found, ...(await caseMissingFields(db, found.id)), runs: await runSummary(db, found.id) }, 200);
   });
   app.openapi(patch, async (c) => {
     const { id } = c.req.valid("param");

@@ -33,11 +33,11 @@ export const crewRuns: Migration = {
       .addColumn("seq", "integer", (c) => c.notNull())
       .addColumn("kind", "text", (c) => c.notNull())
       .addColumn("at", "text", (c) => c.notNull())
-      .addColumn("latency_ms", "real")
+      .addColumn("latency_ms", "double precision")
       .addColumn("tokens_in", "integer")
       .addColumn("tokens_out", "integer")
       .addColumn("tokens_estimated", "integer", (c) => c.notNull().defaultTo(0))
-      .addColumn("cost", "real")
+      .addColumn("cost", "double precision")
       .addColumn("data", "text", (c) => c.notNull())
       .addPrimaryKeyConstraint("trace_entries_pk", ["run_id", "seq"])
       .execute();

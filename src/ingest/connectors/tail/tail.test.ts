@@ -6,7 +6,7 @@ import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../
 import { fixedClock } from "../../../core/index.js";
 import { listAlerts } from "../../query.js";
 import { runConnector } from "../runner.js";
-import { loadState } from "../state.js";
+import { listConnectorStatus, loadState } from "../state.js";
 import { EMPTY_CHECKPOINT, type Checkpoint } from "../types.js";
 import { createTailConnector, lineHash, tailCursorOf, type LineDecoder } from "./connector.js";
 import { initialCursor, readPage, TailSettings, type TailCursor } from "./tail.js";
@@ -228,6 +228,13 @@ describe(`a tail connector through the runner (${testStoreKind()})`, () => {
     const state = await loadState(env.store.db, "tail-lab");
     expect(state.row?.last_error).toBeNull();
     expect(tailCursorOf(state.checkpoint, file).status).toMatch(/^waiting/);
+    const [status] = await listConnectorStatus(env.store.db, [{ name: "tail-lab", kind: connector().kind }], clock);
+    expect(status).toMatchObject({ name: "tail-lab", last_error: null, state: `waiting: ${file} does not exist` });
+
+    writeFileSync(file, recs(1, 2));
+    expect(await run()).toMatchObject({ error: null, created: 2 });
+    const [after] = await listConnectorStatus(env.store.db, [{ name: "tail-lab", kind: connector().kind }], clock);
+    expect(after).toMatchObject({ state: "caught up", created: 2 });
   });
 
   it("loses and duplicates nothing when a page's transaction fails before commit", async () => {

@@ -1,0 +1,120 @@
+import { addComment, appendAudit, getCase, lockAuditChain, transitionCase } from "../../cases/index.js";
+import { NotFoundError, type Actor, type AgentName, type AgentRun, type Clock, type RunFailure, type TraceEntry } from "../../core/index.js";
+import { enqueue, fromJson, type Executor } from "../../store/index.js";
+import { SOC_QUEUE } from "../guardrails/decision.js";
+import { retryDecision, retryDelaySeconds, type RetryPolicy } from "./retry.js";
+import type { SaveRun } from "./run.js";
+
+export interface CrewFailure {
+  agent: AgentName;
+  actor: Actor;
+  caseId: string;
+  attempt: number;
+  failure: RunFailure;
+  /** The failed run, `fallback` set to the deterministic analyst's output (recorded beside it, never applied). */
+  run: AgentRun;
+  runInput: Record<string, unknown>;
+  trace: TraceEntry[];
+  /** One line on what the deterministic analyst decided, for the comment; null when it could not decide. */
+  fallbackSummary: string | null;
+  retry: RetryPolicy;
+  /** The job that runs the next attempt, e.g. `case.triage` {case_id, attempt}. */
+  retryJob: { kind: string; payload: (attempt: number) => unknown; dedupeKey: (attempt: number) => string };
+  clock: Clock;
+  /** Time of the queue (the worker claims by real time); the domain clock may be replaying a shift. */
+  queueClock: Clock;
+  saveRun: SaveRun;
+}
+
+export interface CrewFailureResult {
+  /** This attempt's failure was already recorded (a redelivered job): nothing was written. */
+  duplicate: boolean;
+  /** The case was moved to on_hold by this failure (false when it already was, or a human has it). */
+  held: boolean;
+  retryAt: string | null;
+  /** Why no retry was scheduled (null when one was). */
+  noRetryReason: string | null;
+}
+
+/** Failure text in a comment: one line, bounded, never Markdown the message could shape. */
+function quoted(message: string, max = 500): string {
+  const line = message.replace(/\s+/g, " ").replace(/`/g, "'").trim();
+  return `\`${line.length > max ? `${line.slice(0, max)}…` : line}\``;
+}
+
+/**
+ * Failure never closes a case. A failed model run, in the caller's transaction: the run is saved with its
+ * trace and the deterministic fallback beside it; the case goes on_hold for the SOC queue (from new, or
+ * in_progress not taken by a human) through the state machine; a comment states the failure kind and
+ * message; `crew.model_failed` is audited; and the next attempt is queued with exponential backoff
+ * (retry.ts decides whether). Idempotent: an attempt already recorded as failed writes nothing.
+ */
+export async function holdOnFailure(trx: Executor, f: CrewFailure): Promise<CrewFailureResult> {
+  await lockAuditChain(trx);
+  const earlier = await trx
+    .selectFrom("agent_runs")
+    .select(["attempt", "failure"])
+    .where("case_id", "=", f.caseId)
+    .where("agent", "=", f.agent)
+    .where("status", "=", "failed")
+    .execute();
+  if (earlier.some((r) => Number(r.attempt) === f.attempt)) return { duplicate: true, held: false, retryAt: null, noRetryReason: null };
+  const earlierNonRetryable = earlier.filter((r) => fromJson<RunFailure | null>(r.failure, null)?.retryable === false).length;
+
+  const current = await getCase(trx, f.caseId);
+  if (!current) throw new NotFoundError(`case ${f.caseId}`);
+  await f.saveRun(trx, { ...f.run, status: "failed", failure: f.failure, attempt: f.attempt }, f.runInput, f.trace);
+
+  const humanHasIt = current.assignee?.kind === "human" && current.assignee.name !== SOC_QUEUE.name;
+  const movable = current.status === "new" || (current.status === "in_progress" && !humanHasIt);
+  if (movable) await transitionCase(trx, f.caseId, { to: "on_hold", actor: f.actor, assignee: SOC_QUEUE }, f.clock);
+
+  let decision = retryDecision(f.failure, f.attempt, f.retry, earlierNonRetryable);
+  if (decision.retry && (current.status === "closed" || current.status === "resolved")) decision = { retry: false, reason: `the case is ${current.status}` };
+  let retryAt: string | null = null;
+  if (decision.retry) {
+    const at = new Date(f.queueClock.now().getTime() + retryDelaySeconds(f.attempt, f.retry) * 1000);
+    retryAt = at.toISOString();
+    await enqueue(trx, f.retryJob.kind, f.retryJob.payload(f.attempt + 1), { dedupeKey: f.retryJob.dedupeKey(f.attempt + 1), runAfter: at, clock: f.queueClock });
+  }
+
+  const where = movable
+    ? "The case is on hold for the SOC queue: nothing was decided."
+    : current.status === "on_hold"
+      ? "The case stays on hold: nothing was decided."
+      : `The case keeps its status (${current.status}${current.assignee ? `, with ${current.assignee.name}` : ""}): nothing was decided.`;
+  const body = [
+    `## ${f.agent} model run failed — ${f.failure.kind}`,
+    "",
+    `Attempt ${f.attempt} of ${f.retry.max_attempts} (run \`${f.run.id}\`, ${f.run.analyst}) failed: ${quoted(f.failure.message)}.`,
+    where,
+    f.fallbackSummary ? `The deterministic analyst's verdict, recorded beside the run and not applied: ${f.fallbackSummary}.` : "",
+    retryAt ? `Retry scheduled at ${retryAt}.` : `No automatic retry (${decision.reason}): a human should triage the case.`,
+  ]
+    .filter(Boolean)
+    .join("\n");
+  await addComment(trx, f.caseId, { author: f.actor, body }, f.clock);
+  await appendAudit(
+    trx,
+    {
+      actor: f.actor,
+      action: "crew.model_failed",
+      caseId: f.caseId,
+      data: {
+        agent: f.agent,
+        run_id: f.run.id,
+        attempt: f.attempt,
+        kind: f.failure.kind,
+        message: f.failure.message.slice(0, 2000),
+        retryable: f.failure.retryable,
+        held: movable,
+        status: movable ? "on_hold" : current.status,
+        retry_at: retryAt,
+        no_retry_reason: decision.reason,
+        fallback_verdict: typeof f.run.fallback?.verdict === "string" ? f.run.fallback.verdict : null,
+      },
+    },
+    f.clock,
+  );
+  return { duplicate: false, held: movable, retryAt, noRetryReason: decision.reason };
+}

@@ -8,6 +8,7 @@ import { runAgent } from "../../src/crew/runtime/agent.js";
 import { ModelSettings } from "../../src/crew/runtime/types.js";
 import { dnsLookup, toraInput, type Item } from "../../src/crew/testing/fixtures.js";
 import { ToolError, type ToolDefinition } from "../../src/crew/tools/tool.js";
+import { toolByName, toolsFor } from "../../src/crew/tools/index.js";
 import { triageDeterministic } from "../../src/crew/tora/deterministic.js";
 import { getToraDecision, toraHandlers } from "../../src/crew/tora/triage-case.js";
 import { enqueue, runUntilIdle } from "../../src/store/index.js";
@@ -82,8 +83,9 @@ describe(`adversarial alerts against a gullible model (${testStoreKind()})`, () 
     return (await attachAlert(env.store.db, item.alert, { windowMinutes: 60 }, clock)).caseId;
   }
 
-  for (const checkScope of [true, false]) {
-    it(`obeys every injection and still closes nothing, touches no other case, proposes nothing out of scope (${checkScope ? "scoped tools" : "tools that forgot the scope"})`, async () => {
+  for (const variant of ["real tools", "scoped tools", "tools that forgot the scope"] as const) {
+    const checkScope = variant !== "tools that forgot the scope";
+    it(`obeys every injection and still closes nothing, touches no other case, proposes nothing out of scope (${variant})`, async () => {
       const victimItem = dnsLookup({ domain: "printer.corp.example", severity: "low", subtype: "dns_lookup" }, { asset: { hostname: "WS-900", ips: ["10.77.0.9"] } });
       victimItem.alert = { ...victimItem.alert, host: { name: "WS-900", ip: ["10.77.0.9"] }, src: { ip: "10.77.0.9" } };
       const victim = await caseOf(victimItem);
@@ -136,7 +138,7 @@ describe(`adversarial alerts against a gullible model (${testStoreKind()})`, () 
       };
       server = await startScriptedServer({ script: gullible });
       const model = ModelSettings.parse({ base_url: server.url, model: "gullible", timeout_ms: 20_000 });
-      const handlers = toraHandlers({ clock, model, runAgent, tools: writeTools(checkScope), maxSteps: 4, queueClock: fixedClock("2999-01-01T00:00:00.000Z") });
+      const handlers = toraHandlers({ clock, model, runAgent, tools: variant === "real tools" ? [...toolsFor("TORA"), toolByName("propose_action")!] : writeTools(checkScope), maxSteps: 4, queueClock: fixedClock("2999-01-01T00:00:00.000Z") });
       for (const caseId of cases) await enqueue(env.store.db, "case.triage", { case_id: caseId }, { dedupeKey: `triage:${caseId}` });
       const stats = await runUntilIdle(env.store.db, { handlers, clock });
       expect(stats).toEqual({ processed: cases.length, failed: 0 });

@@ -115,6 +115,17 @@ describe(`investigateDeterministic (${testStoreKind()})`, () => {
     expect(out.root_cause.attack_vector).toMatch(/phishing/);
   });
 
+  it("holds submitted credentials it cannot contain: no user and no link in the case names a target", async () => {
+    const item = phishingCredentials();
+    item.alert = { ...item.alert, user: null, email: { ...item.alert.email, links: [] } };
+    item.enrichment = { ...item.enrichment, identity: null, email_context: { ...item.enrichment.email_context, links: [] } };
+    const caseId = await triagedCase(db(), clock, item);
+    const out = await investigate(caseId);
+    expect(out.verdict).toBe("HOLD");
+    expect(out.containment.recommendations).toEqual([]);
+    expect(out.reasoning_trace[5]!.findings.join(" ")).toMatch(/no host, account or indicator of the case names a target/);
+  });
+
   it("finds a successful login after the brute force in the sshd logs and escalates to disable the account", async () => {
     await storeEvents(db(), sshdAttempts(6, true));
     const caseId = await triagedCase(db(), clock, sshBruteForce());

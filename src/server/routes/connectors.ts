@@ -18,6 +18,8 @@ const ConnectorStatus = z
     rejected: z.number().int().openapi({ description: "alerts the generic schema refused (counted and skipped)" }),
     last_error: z.string().nullable().openapi({ description: "the last failure, secrets redacted; null after a clean run" }),
     last_error_at: z.string().nullable(),
+    state: z.string().nullable().openapi({ description: "what the source reported on its last run, e.g. a file tail \"waiting\" for its file; null when it reports none" }),
+    note: z.string().nullable().openapi({ description: "detail of the state, e.g. \"/var/log/suricata/eve.json does not exist\"" }),
   })
   .openapi("ConnectorStatus");
 

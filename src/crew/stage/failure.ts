@@ -1,9 +1,9 @@
-import { addComment, appendAudit, getCase, lockAuditChain, transitionCase } from "../../cases/index.js";
+import { addComment, appendAudit, getCase, lockAuditChain, transitionCase, updateCaseTriage } from "../../cases/index.js";
 import { NotFoundError, type Actor, type AgentName, type AgentRun, type Clock, type RunFailure, type TraceEntry } from "../../core/index.js";
 import { enqueue, fromJson, type Executor } from "../../store/index.js";
 import { SOC_QUEUE } from "../guardrails/decision.js";
 import { retryDecision, retryDelaySeconds, type RetryPolicy } from "./retry.js";
-import type { SaveRun } from "./run.js";
+import { agentRunRecord, appendTrace, type CrewRun, type SaveRun } from "./run.js";
 
 export interface CrewFailure {
   agent: AgentName;
@@ -117,4 +117,59 @@ export async function holdOnFailure(trx: Executor, f: CrewFailure): Promise<Crew
     f.clock,
   );
   return { duplicate: false, held: movable, retryAt, noRetryReason: decision.reason };
+}
+
+export interface FailedRunCommit<O> {
+  meta: { agent: AgentName; tier: number; caseId: string; promptVersion: string; attempt: number };
+  actor: Actor;
+  run: CrewRun<unknown>;
+  failure: RunFailure;
+  /** The deterministic analyst on the same input: recorded beside the failure, never applied. */
+  fallback: () => O;
+  summarise: (output: O) => string;
+  /** Tag the case carries while its tier's model run has failed, e.g. `tora:model-failed`. */
+  failedTag: string;
+  retry: RetryPolicy;
+  retryJob: CrewFailure["retryJob"];
+  clock: Clock;
+  queueClock: Clock;
+  saveRun: SaveRun;
+}
+
+/**
+ * What TORA's and VERA's stages do with a failed model run, in the caller's transaction: compute the
+ * deterministic fallback (a fallback that cannot decide is recorded as none), save the failed run with its
+ * trace (an answer the guardrails refused gets the failure appended), hold the case through `holdOnFailure`,
+ * and tag the case.
+ */
+export async function commitFailedRun<O extends object>(trx: Executor, c: FailedRunCommit<O>): Promise<CrewFailureResult> {
+  let fallback: O | null = null;
+  try {
+    fallback = c.fallback();
+  } catch {
+    fallback = null;
+  }
+  const record = agentRunRecord(c.run, { ...c.meta, failure: c.failure, decisionId: null, fallback: fallback as Record<string, unknown> | null });
+  const trace = c.run.outcome.ok ? appendTrace(c.run.outcome.trace, "error", { kind: c.failure.kind, message: c.failure.message }, c.run.finishedAt) : c.run.outcome.trace;
+  const result = await holdOnFailure(trx, {
+    agent: c.meta.agent,
+    actor: c.actor,
+    caseId: c.meta.caseId,
+    attempt: c.meta.attempt,
+    failure: c.failure,
+    run: record,
+    runInput: c.run.input,
+    trace,
+    fallbackSummary: fallback ? c.summarise(fallback) : null,
+    retry: c.retry,
+    retryJob: c.retryJob,
+    clock: c.clock,
+    queueClock: c.queueClock,
+    saveRun: c.saveRun,
+  });
+  if (!result.duplicate) {
+    const after = await getCase(trx, c.meta.caseId);
+    if (after && !after.tags.includes(c.failedTag)) await updateCaseTriage(trx, c.meta.caseId, { tags: [...after.tags, c.failedTag] }, c.actor, c.clock);
+  }
+  return result;
 }

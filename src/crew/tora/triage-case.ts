@@ -22,7 +22,7 @@ import { TORA_ACTOR, transitionFor } from "../guardrails/decision.js";
 import { saveRun as storeRun } from "../runs/store.js";
 import type { ModelSettings } from "../runtime/types.js";
 import { commitStagedEffects, type ApplyEffects } from "../stage/effects.js";
-import { holdOnFailure } from "../stage/failure.js";
+import { commitFailedRun } from "../stage/failure.js";
 import { heldByCrew } from "../stage/held.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "../stage/retry.js";
 import { agentRunRecord, appendTrace, runCrewAgent, type CrewRun, type RunAgent, type SaveRun } from "../stage/run.js";
@@ -322,34 +322,20 @@ export function toraHandlers(options: ToraHandlerOptions): Record<string, Handle
 
     if (p.failure || !p.guarded) {
       const failure = p.failure ?? { kind: "other" as const, message: "no output", retryable: true };
-      let fallback: ToraOutput | null = null;
-      try {
-        fallback = triageDeterministic(p.input);
-      } catch {
-        fallback = null;
-      }
-      const record = agentRunRecord(p.run, { ...meta, failure, decisionId: null, fallback: fallback as Record<string, unknown> | null });
-      const fullTrace = p.run.outcome.ok ? appendTrace(trace, "error", { kind: failure.kind, message: failure.message }, p.run.finishedAt) : trace;
-      const result = await holdOnFailure(trx, {
-        agent: "TORA",
+      await commitFailedRun(trx, {
+        meta,
         actor: TORA_ACTOR,
-        caseId: p.caseId,
-        attempt: p.attempt,
+        run: p.run,
         failure,
-        run: record,
-        runInput: p.run.input,
-        trace: fullTrace,
-        fallbackSummary: fallback ? fallbackSummary(fallback) : null,
+        fallback: () => triageDeterministic(p.input),
+        summarise: fallbackSummary,
+        failedTag: MODEL_FAILED_TAG,
         retry,
         retryJob: { kind: TRIAGE_JOB, payload: (attempt) => ({ case_id: p.caseId, attempt }), dedupeKey: (attempt) => `triage:${p.caseId}:attempt-${attempt}` },
         clock,
         queueClock,
         saveRun,
       });
-      if (!result.duplicate) {
-        const after = await getCase(trx, p.caseId);
-        if (after && !after.tags.includes(MODEL_FAILED_TAG)) await updateCaseTriage(trx, p.caseId, { tags: [...after.tags, MODEL_FAILED_TAG] }, TORA_ACTOR, clock);
-      }
       return;
     }
 

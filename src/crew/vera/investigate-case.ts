@@ -19,7 +19,7 @@ import { guardVera, scopeOf } from "../guardrails/vera.js";
 import { saveRun as storeRun } from "../runs/store.js";
 import type { ModelSettings } from "../runtime/types.js";
 import { commitStagedEffects, type ApplyEffects } from "../stage/effects.js";
-import { holdOnFailure } from "../stage/failure.js";
+import { commitFailedRun } from "../stage/failure.js";
 import { heldByCrew } from "../stage/held.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "../stage/retry.js";
 import { agentRunRecord, appendTrace, runCrewAgent, type CrewRun, type RunAgent, type SaveRun } from "../stage/run.js";
@@ -317,34 +317,20 @@ export function veraHandlers(options: VeraHandlerOptions): Record<string, Handle
 
     if (p.failure || !p.proposal) {
       const failure = p.failure ?? { kind: "other" as const, message: "no output", retryable: true };
-      let fallback: VeraOutput | null = null;
-      try {
-        fallback = guardVera(investigateDeterministic(p.input, p.input.now), p.input).output;
-      } catch {
-        fallback = null;
-      }
-      const record = agentRunRecord(p.run, { ...meta, failure, decisionId: null, fallback: fallback as Record<string, unknown> | null });
-      const fullTrace = p.run.outcome.ok ? appendTrace(trace, "error", { kind: failure.kind, message: failure.message }, p.run.finishedAt) : trace;
-      const result = await holdOnFailure(trx, {
-        agent: "VERA",
+      await commitFailedRun(trx, {
+        meta,
         actor: VERA_ACTOR,
-        caseId: p.caseId,
-        attempt: p.attempt,
+        run: p.run,
         failure,
-        run: record,
-        runInput: p.run.input,
-        trace: fullTrace,
-        fallbackSummary: fallback ? fallbackSummary(fallback) : null,
+        fallback: () => guardVera(investigateDeterministic(p.input, p.input.now), p.input).output,
+        summarise: fallbackSummary,
+        failedTag: VERA_MODEL_FAILED_TAG,
         retry,
         retryJob: { kind: INVESTIGATE_JOB, payload: (attempt) => ({ case_id: p.caseId, attempt }), dedupeKey: (attempt) => `investigate:${p.caseId}:attempt-${attempt}` },
         clock,
         queueClock,
         saveRun,
       });
-      if (!result.duplicate) {
-        const after = await getCase(trx, p.caseId);
-        if (after && !after.tags.includes(VERA_MODEL_FAILED_TAG)) await updateCaseTriage(trx, p.caseId, { tags: [...after.tags, VERA_MODEL_FAILED_TAG] }, VERA_ACTOR, clock);
-      }
       return;
     }
 

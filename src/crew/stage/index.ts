@@ -4,3 +4,4 @@ export { heldByCrew } from "./held.js";
 export { commitStagedEffects, screenEffects, type ApplyEffects, type RefusedEffect } from "./effects.js";
 export { agentRunRecord, appendTrace, recordedSettings, runCrewAgent, type CrewRun, type RunAgent, type SaveRun } from "./run.js";
 export { crewToolContext, shiftOf } from "./context.js";
+export type { CrewStageOptions } from "./options.js";

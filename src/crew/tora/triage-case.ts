@@ -20,13 +20,12 @@ import { enqueue, fromJson, toJson, type Db, type DecisionsTable, type Executor,
 import { guard, parseOrThrow } from "../guardrails/apply.js";
 import { TORA_ACTOR, transitionFor } from "../guardrails/decision.js";
 import { saveRun as storeRun } from "../runs/store.js";
-import type { ModelSettings } from "../runtime/types.js";
-import { commitStagedEffects, type ApplyEffects } from "../stage/effects.js";
+import { commitStagedEffects } from "../stage/effects.js";
 import { commitFailedRun } from "../stage/failure.js";
+import type { CrewStageOptions } from "../stage/options.js";
 import { heldByCrew } from "../stage/held.js";
-import { DEFAULT_RETRY, type RetryPolicy } from "../stage/retry.js";
-import { agentRunRecord, appendTrace, runCrewAgent, type CrewRun, type RunAgent, type SaveRun } from "../stage/run.js";
-import type { ToolDefinition } from "../tools/tool.js";
+import { DEFAULT_RETRY } from "../stage/retry.js";
+import { agentRunRecord, appendTrace, runCrewAgent, type CrewRun } from "../stage/run.js";
 import { renderToraComment } from "./comment.js";
 import { DETERMINISTIC_ANALYST, triageDeterministic } from "./deterministic.js";
 import { completeToraProposal, toraAgentSpec, TORA_PROMPT_VERSION, type ToraProposal } from "./model.js";
@@ -228,25 +227,7 @@ async function applyTransition(trx: Executor, from: CaseStatus, heldByTora: bool
   await transitionCase(trx, output.case_id, { to: plan.to, actor: TORA_ACTOR, assignee: plan.assignee, crewVerdict: output.verdict }, clock);
 }
 
-export interface ToraHandlerOptions {
-  clock: Clock;
-  /** TORA's endpoint (config crew.model merged with crew.tiers.tora). Absent: the deterministic analyst. */
-  model?: ModelSettings | null;
-  /** runtime/agent.ts runAgent; required with a model. */
-  runAgent?: RunAgent;
-  /** The tools offered to TORA (tools/ `toolsFor("TORA")`). */
-  tools?: ToolDefinition[];
-  /** crew.max_steps.tora */
-  maxSteps?: number;
-  /** crew.retry */
-  retry?: RetryPolicy;
-  /** runs/store.ts saveRun (default) or a substitute. */
-  saveRun?: SaveRun;
-  /** tools/effects.ts applyEffects (the default) or a substitute. */
-  applyEffects?: ApplyEffects;
-  /** The queue's clock for retry run_after (real time by default: the worker claims by it). */
-  queueClock?: Clock;
-}
+export type ToraHandlerOptions = CrewStageOptions;
 
 /** What `prepare` hands to `handle`: the model run done outside the transaction, guarded or failed. */
 type Prepared =

@@ -17,13 +17,13 @@ import { parseOrThrow } from "../guardrails/apply.js";
 import { ARIA_ACTOR, SOC_QUEUE, VERA_ACTOR, transitionFor } from "../guardrails/decision.js";
 import { guardVera, scopeOf } from "../guardrails/vera.js";
 import { saveRun as storeRun } from "../runs/store.js";
-import type { ModelSettings } from "../runtime/types.js";
-import { commitStagedEffects, type ApplyEffects } from "../stage/effects.js";
+import { commitStagedEffects } from "../stage/effects.js";
 import { commitFailedRun } from "../stage/failure.js";
+import type { CrewStageOptions } from "../stage/options.js";
 import { heldByCrew } from "../stage/held.js";
-import { DEFAULT_RETRY, type RetryPolicy } from "../stage/retry.js";
-import { agentRunRecord, appendTrace, runCrewAgent, type CrewRun, type RunAgent, type SaveRun } from "../stage/run.js";
-import type { StagedEffect, ToolDefinition } from "../tools/tool.js";
+import { DEFAULT_RETRY } from "../stage/retry.js";
+import { agentRunRecord, appendTrace, runCrewAgent, type CrewRun } from "../stage/run.js";
+import type { StagedEffect } from "../tools/tool.js";
 import { JOURNAL_JOB } from "../tora/triage-case.js";
 import { loadVeraInput } from "./augment.js";
 import { renderVeraComment } from "./comment.js";
@@ -214,26 +214,9 @@ async function writeProposals(trx: Executor, input: VeraInput, output: VeraOutpu
       .execute();
 }
 
-export interface VeraHandlerOptions {
-  clock: Clock;
+export interface VeraHandlerOptions extends CrewStageOptions {
   /** The analyst without a model (the deterministic one by default). */
   analyst?: VeraAnalyst;
-  /** VERA's endpoint (config crew.model merged with crew.tiers.vera). Absent: the deterministic analyst. */
-  model?: ModelSettings | null;
-  /** runtime/agent.ts runAgent; required with a model. */
-  runAgent?: RunAgent;
-  /** The tools offered to VERA (tools/ `toolsFor("VERA")`). */
-  tools?: ToolDefinition[];
-  /** crew.max_steps.vera */
-  maxSteps?: number;
-  /** crew.retry */
-  retry?: RetryPolicy;
-  /** runs/store.ts saveRun (default) or a substitute. */
-  saveRun?: SaveRun;
-  /** tools/effects.ts applyEffects (the default) or a substitute. */
-  applyEffects?: ApplyEffects;
-  /** The queue's clock for retry run_after (real time by default: the worker claims by it). */
-  queueClock?: Clock;
 }
 
 /** What `prepare` hands to `handle`: the model run done outside the transaction, completed and checked, or failed. */

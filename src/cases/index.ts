@@ -5,6 +5,7 @@ export {
   TransitionChange,
   TriageFields,
   assignCase,
+  flagForHumanVerification,
   canTransition,
   transitionCase,
   updateCaseTriage,

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../test/support/store.js";
 import { ConflictError, NotFoundError, ValidationError, fixedClock, type CaseStatus } from "../core/index.js";
-import { assignCase, attachAlert, getCase, listAudit, transitionCase, updateCaseTriage, verifyAuditChain } from "./index.js";
+import { assignCase, attachAlert, flagForHumanVerification, getCase, listAudit, transitionCase, updateCaseTriage, verifyAuditChain } from "./index.js";
 import { storedAlert } from "./test-alerts.js";
 
 const human = { kind: "human", name: "ana" } as const;
@@ -113,6 +113,19 @@ describe(`case state machine (${testStoreKind()})`, () => {
     });
     const closed = await transitionCase(env.store.db, id, { to: "closed", actor: human, ...decided }, clock);
     expect(closed).toMatchObject({ status: "closed", verdict: "false_positive", held_for_human: false });
+  });
+
+  it("flags a case already on hold for a human once, audited; an agent's close is then held", async () => {
+    const id = await newCase();
+    await transitionCase(env.store.db, id, { to: "on_hold", actor: vera }, clock);
+    expect((await getCase(env.store.db, id))!.needs_human_verification).toBe(false);
+    const flagged = await flagForHumanVerification(env.store.db, id, vera, "VERA: HOLD", clock);
+    expect(flagged).toMatchObject({ status: "on_hold", needs_human_verification: true });
+    await flagForHumanVerification(env.store.db, id, vera, "VERA: HOLD", clock);
+    expect((await listAudit(env.store.db, { caseId: id })).filter((e) => e.action === "case.flagged_for_human")).toHaveLength(1);
+    expect((await transitionCase(env.store.db, id, { to: "closed", actor: tora, ...decided }, clock)).status).toBe("on_hold");
+    await expect(flagForHumanVerification(env.store.db, "TORA-20990101-0001", vera, "x", clock)).rejects.toBeInstanceOf(NotFoundError);
+    expect((await verifyAuditChain(env.store.db)).ok).toBe(true);
   });
 
   it("holds an agent's close that itself flags the case, and an agent cannot close a flagged case it escalated", async () => {

@@ -219,3 +219,20 @@ export async function assignCase(ex: Executor, caseId: string, assignee: Actor |
     return reload(trx, caseId);
   });
 }
+
+/**
+ * Flags a case so that no agent may close it until a human clears the flag (VERA's HOLD on a case that is
+ * already on hold: there is no transition to carry the flag). Audited; a case already flagged is left as is.
+ */
+export async function flagForHumanVerification(ex: Executor, caseId: string, actor: Actor, reason: string, clock: Clock): Promise<Case> {
+  const who = parseInput(Actor, actor, "actor", "actor");
+  return inTransaction(ex, async (trx) => {
+    await lockAuditChain(trx);
+    const row = await loadCaseRow(trx, caseId);
+    if (!row) throw new NotFoundError(`case ${caseId}`);
+    if (Number(row.needs_human_verification) === 1) return reload(trx, caseId);
+    await trx.updateTable("cases").set({ needs_human_verification: 1, updated_at: clock.now().toISOString() }).where("id", "=", caseId).execute();
+    await appendAudit(trx, { actor: who, action: "case.flagged_for_human", caseId, data: { reason } }, clock);
+    return reload(trx, caseId);
+  });
+}

@@ -11,7 +11,7 @@ import {
   type RunFailure,
   type VeraOutput,
 } from "../../core/index.js";
-import { addComment, appendAudit, assignCase, getCase, lockAuditChain, transitionCase, updateCaseTriage } from "../../cases/index.js";
+import { addComment, appendAudit, assignCase, flagForHumanVerification, getCase, lockAuditChain, transitionCase, updateCaseTriage } from "../../cases/index.js";
 import { enqueue, fromJson, toJson, type Db, type DecisionsTable, type Executor, type HandlerEntry } from "../../store/index.js";
 import { parseOrThrow } from "../guardrails/apply.js";
 import { ARIA_ACTOR, SOC_QUEUE, VERA_ACTOR, transitionFor } from "../guardrails/decision.js";
@@ -185,6 +185,9 @@ export async function commitVeraDecision(ex: Executor, caseId: string, proposed:
       else await assignCase(trx, case_id, ARIA_ACTOR, VERA_ACTOR, clock);
     } else if (!held) {
       await transitionCase(trx, case_id, { to: "on_hold", actor: VERA_ACTOR, assignee: SOC_QUEUE, needsHumanVerification: true, crewVerdict: output.verdict }, clock);
+    } else {
+      // Already on hold by VERA's own failed run: HOLD still means a human must verify before anyone closes it.
+      await flagForHumanVerification(trx, case_id, VERA_ACTOR, "VERA: HOLD — a human must verify", clock);
     }
 
     if (escalate) await writeProposals(trx, input, output, decision, meta, created);

@@ -261,13 +261,13 @@ describe(`VERA on a model: the investigation stage (${testStoreKind()})`, () => 
     expect((await listAudit(db(), { caseId })).some((e) => e.action === "vera.transition_skipped")).toBe(false);
   });
 
-  it("a retry that ends in HOLD leaves the held case on hold with VERA's verdict", async () => {
+  it("a retry that ends in HOLD leaves the held case on hold with VERA's verdict, flagged for a human", async () => {
     const caseId = await c2Case();
     const det = await deterministic(caseId);
     const hold = proposalOf(det, { verdict: "HOLD", containment: { ...det.containment, recommendations: [] } });
     await run([fail("timeout", true), { ok: true, output: hold }], { queueClock: pastQueue() });
     expect((await getVeraDecision(db(), caseId))!.verdict).toBe("HOLD");
-    expect((await getCase(db(), caseId))!).toMatchObject({ status: "on_hold", assignee: { kind: "human", name: "soc-queue" }, crew_verdict: "HOLD" });
+    expect((await getCase(db(), caseId))!).toMatchObject({ status: "on_hold", assignee: { kind: "human", name: "soc-queue" }, crew_verdict: "HOLD", needs_human_verification: true });
   });
 
   it("a retry that succeeds leaves a case a human took meanwhile", async () => {

@@ -107,6 +107,14 @@ describe(`guardVera (${testStoreKind()})`, () => {
     expect(guarded.output.verdict).toBe("CLOSED");
   });
 
+  it("holds a well-formed closure whose refutation the case data does not bear out", async () => {
+    const { input, out } = await c2Case();
+    expect(out.verdict).not.toBe("CLOSED");
+    const guarded = guardVera(closing(out), input);
+    expect(guarded.output.verdict).toBe("HOLD");
+    expect(guarded.adjustments.join(" ")).toMatch(/the case data does not refute TORA's hypothesis \(read in code: hypothesis (CONFIRMED|REFINED|INCONCLUSIVE)/);
+  });
+
   it("never closes when credentials were submitted, whatever the proposal's evidence", async () => {
     const { input, out } = await inputOf(await triagedCase(db(), clock, phishingCredentials()));
     const guarded = guardVera(closing(out), input);

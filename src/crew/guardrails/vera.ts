@@ -8,6 +8,7 @@ import {
 } from "../../core/index.js";
 import { assessCase } from "../tora/assessment.js";
 import { caseEntities } from "../vera/augment.js";
+import { investigateDeterministic } from "../vera/deterministic.js";
 import { VeraInput } from "../vera/schema.js";
 import { parseOrThrow } from "./apply.js";
 import { evaluateForcedRules } from "./forced-rules.js";
@@ -25,8 +26,9 @@ export interface GuardedVeraOutput {
  * The invariant every VERA analyst's proposal passes through (deterministic or model). It reads the
  * structured input, never the proposal's prose:
  *  - the case id is the input's (and the VERA id follows it);
- *  - CLOSED needs TORA's hypothesis REFUTED and the root cause CONFIRMED, and never happens while
- *    credentials were submitted or a brute force succeeded; otherwise the case is put on HOLD;
+ *  - CLOSED needs TORA's hypothesis REFUTED and the root cause CONFIRMED — in the proposal and in the
+ *    case's structured data as the deterministic reading finds it (a proposal's evidence is prose) — and
+ *    never happens while credentials were submitted or a brute force succeeded; otherwise HOLD;
  *  - ESCALATE_TO_ARIA keeps only recommendations whose target is one of the case's entities, and
  *    becomes HOLD when none is left;
  *  - severity never drops below TORA's while a forced rule fires;
@@ -52,6 +54,15 @@ export function guardVera(proposed: unknown, rawInput: VeraInput): GuardedVeraOu
     if (out.tora_hypothesis_resolution.status !== "REFUTED") why.push(`TORA's hypothesis is ${out.tora_hypothesis_resolution.status}, not REFUTED`);
     if (out.root_cause_confidence !== "CONFIRMED") why.push(`root cause is ${out.root_cause_confidence}, not CONFIRMED`);
     if (out.disposition === "undetermined") why.push("a closure needs a disposition other than undetermined");
+    // The proposal's own resolution and evidence are words an analyst (or an injected model) wrote: the
+    // refutation must stand in the case's structured data, as the deterministic reading finds it.
+    if (!why.length) {
+      const reading = investigateDeterministic(input, input.now);
+      if (reading.tora_hypothesis_resolution.status !== "REFUTED" || reading.root_cause_confidence !== "CONFIRMED")
+        why.push(
+          `the case data does not refute TORA's hypothesis (read in code: hypothesis ${reading.tora_hypothesis_resolution.status}, root cause ${reading.root_cause_confidence})`,
+        );
+    }
     if (why.length) {
       verdict = "HOLD";
       adjustments.push(`CLOSED changed to HOLD: ${why.join("; ")}`);

@@ -1,13 +1,11 @@
 import { z } from "zod";
 import {
   Alert,
-  CREW_SCHEMA_VERSION,
   ConflictError,
   Decision,
   Enrichment,
   NotFoundError,
   Suppression,
-  newId,
   systemClock,
   type Case,
   type CaseStatus,
@@ -16,10 +14,11 @@ import {
   type ToraOutput,
 } from "../../core/index.js";
 import { addComment, appendAudit, canTransition, getCase, lockAuditChain, transitionCase, updateCaseTriage } from "../../cases/index.js";
-import { enqueue, fromJson, toJson, type Db, type DecisionsTable, type Executor, type HandlerEntry } from "../../store/index.js";
+import { enqueue, fromJson, type Db, type DecisionsTable, type Executor, type HandlerEntry } from "../../store/index.js";
 import { guard, parseOrThrow } from "../guardrails/apply.js";
 import { TORA_ACTOR, transitionFor } from "../guardrails/decision.js";
 import { saveRun as storeRun } from "../runs/store.js";
+import { recordDecision } from "../stage/decision.js";
 import { commitStagedEffects } from "../stage/effects.js";
 import { commitFailedRun } from "../stage/failure.js";
 import type { CrewStageOptions } from "../stage/options.js";
@@ -106,37 +105,19 @@ export interface CommitMeta {
  */
 export async function commitToraDecision(trx: Executor, current: Case, output: ToraOutput, meta: CommitMeta, clock: Clock): Promise<Decision> {
   const case_id = current.id;
-  const decision: Decision = {
-    id: newId(),
-    case_id,
-    agent: "TORA",
-    tier: 1,
-    schema_version: CREW_SCHEMA_VERSION,
-    verdict: output.verdict,
-    output: output as unknown as Record<string, unknown>,
-    analyst: meta.analyst,
-    duration_ms: meta.durationMs,
-    created_at: meta.createdAt.toISOString(),
-  };
-  await trx
-    .insertInto("decisions")
-    .values({ ...decision, output: toJson(output) })
-    .execute();
-
-  for (const step of output.reasoning_trace)
-    await appendAudit(
-      trx,
-      { actor: TORA_ACTOR, action: "tora.step", caseId: case_id, data: { decision_id: decision.id, step: step.step, name: step.name, outcome: step.outcome, findings: step.findings } },
-      clock,
-    );
-  await appendAudit(
+  const decision = await recordDecision(
     trx,
     {
+      agent: "TORA",
+      tier: 1,
       actor: TORA_ACTOR,
-      action: "tora.decision",
       caseId: case_id,
-      data: {
-        decision_id: decision.id,
+      verdict: output.verdict,
+      output,
+      analyst: meta.analyst,
+      durationMs: meta.durationMs,
+      createdAt: meta.createdAt.toISOString(),
+      audit: {
         verdict: output.verdict,
         severity: output.severity,
         confidence: output.confidence,
@@ -145,7 +126,7 @@ export async function commitToraDecision(trx: Executor, current: Case, output: T
         disposition: output.false_positive_assessment.disposition,
         suppression_rule_id: output.false_positive_assessment.suppression_rule_id,
         analyst: meta.analyst,
-        duration_ms: decision.duration_ms,
+        duration_ms: meta.durationMs,
         ...(meta.runId ? { run_id: meta.runId } : {}),
         ...(meta.adjustments?.length ? { guardrail_adjustments: meta.adjustments } : {}),
       },

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import {
-  CREW_SCHEMA_VERSION,
   Decision,
   NotFoundError,
   newId,
@@ -17,6 +16,7 @@ import { parseOrThrow } from "../guardrails/apply.js";
 import { ARIA_ACTOR, SOC_QUEUE, VERA_ACTOR, transitionFor } from "../guardrails/decision.js";
 import { guardVera, scopeOf } from "../guardrails/vera.js";
 import { saveRun as storeRun } from "../runs/store.js";
+import { recordDecision } from "../stage/decision.js";
 import { commitStagedEffects } from "../stage/effects.js";
 import { commitFailedRun } from "../stage/failure.js";
 import type { CrewStageOptions } from "../stage/options.js";
@@ -97,38 +97,19 @@ export async function commitVeraDecision(ex: Executor, caseId: string, proposed:
     if (!current) throw new NotFoundError(`case ${case_id}`);
     const input = meta.input ?? (await loadVeraInput(trx, case_id, clock));
     const { output, adjustments } = guardVera(proposed, input);
-    const created = clock.now().toISOString();
-    const decision: Decision = {
-      id: newId(),
-      case_id,
-      agent: "VERA",
-      tier: 2,
-      schema_version: CREW_SCHEMA_VERSION,
-      verdict: output.verdict,
-      output: output as unknown as Record<string, unknown>,
-      analyst: meta.analyst,
-      duration_ms: output.nova_feed.duration_ms,
-      created_at: created,
-    };
-    await trx
-      .insertInto("decisions")
-      .values({ ...decision, output: toJson(output) })
-      .execute();
-
-    for (const step of output.reasoning_trace)
-      await appendAudit(
-        trx,
-        { actor: VERA_ACTOR, action: "vera.step", caseId: case_id, data: { decision_id: decision.id, step: step.step, name: step.name, outcome: step.outcome, findings: step.findings } },
-        clock,
-      );
-    await appendAudit(
+    const decision = await recordDecision(
       trx,
       {
+        agent: "VERA",
+        tier: 2,
         actor: VERA_ACTOR,
-        action: "vera.decision",
         caseId: case_id,
-        data: {
-          decision_id: decision.id,
+        verdict: output.verdict,
+        output,
+        analyst: meta.analyst,
+        durationMs: output.nova_feed.duration_ms,
+        createdAt: clock.now().toISOString(),
+        audit: {
           run_id: meta.runId ?? null,
           analyst: meta.analyst,
           verdict: output.verdict,
@@ -141,7 +122,7 @@ export async function commitVeraDecision(ex: Executor, caseId: string, proposed:
           urgency: output.containment.urgency,
           recommendations: output.containment.recommendations.map((r) => `${r.action_hint}:${r.target}`),
           adjustments,
-          duration_ms: decision.duration_ms,
+          duration_ms: output.nova_feed.duration_ms,
         },
       },
       clock,
@@ -190,7 +171,7 @@ export async function commitVeraDecision(ex: Executor, caseId: string, proposed:
       await flagForHumanVerification(trx, case_id, VERA_ACTOR, "VERA: HOLD — a human must verify", clock);
     }
 
-    if (escalate) await writeProposals(trx, input, output, decision, meta, created);
+    if (escalate) await writeProposals(trx, input, output, decision, meta, decision.created_at);
     await addComment(trx, case_id, { author: VERA_ACTOR, body: renderVeraComment(output, current.title, adjustments) }, clock);
     await enqueue(trx, JOURNAL_JOB, { decision_id: decision.id }, { dedupeKey: `journal:${decision.id}` });
     return decision;

@@ -9,7 +9,7 @@ export function register(program: Command) {
 
   connectors
     .command("status")
-    .description("one JSON line per connector: name, kind, last_run, last_success, lag_seconds, fetched, created, duplicates, last_error, state (a file tail: caught up, waiting: <path> does not exist…)")
+    .description("one JSON line per connector: name, kind, last_run, last_success, lag_seconds, checkpoint_time, fetched, created, duplicates, rejected, last_error, last_error_at, state (a file tail: caught up, waiting: <path> does not exist…), note")
     .action(
       action(async () => {
         await withApp(async (app) => {

@@ -223,6 +223,30 @@ describe("runAgent failure kinds", () => {
     expect(requests).toHaveLength(2);
   });
 
+  it("says so when the answer was cut off at the output limit, and names the limit when the repair is cut off too", async () => {
+    const cut = JSON.stringify(validAnswer()).slice(0, 40);
+    const { outcome, requests } = await run([{ kind: "message", content: cut, finish_reason: "length" }, answer()], { max_output_tokens: 512 });
+    expect(outcome.ok).toBe(true);
+    expect(requests).toHaveLength(2);
+    const feedback = userTexts(requests[1]!).at(-1)!;
+    expect(feedback).toMatch(/^Your answer was cut off at the output limit \(512 tokens\)/);
+    expect(feedback).toContain("Give your final answer now");
+    expect(outcome.trace.find((e) => e.kind === "repair")!.data).toMatchObject({ cut_off: true });
+
+    await server?.close();
+    server = null;
+    const again = await run(
+      [
+        { kind: "message", content: cut, finish_reason: "length" },
+        { kind: "message", content: cut, finish_reason: "length" },
+      ],
+      { max_output_tokens: 512 },
+    );
+    expect(again.requests).toHaveLength(2);
+    expect(again.outcome.ok ? null : again.outcome.failure).toMatchObject({ kind: "invalid_output", retryable: false });
+    expect(again.outcome.ok ? "" : again.outcome.failure.message).toMatch(/cut off at the output limit of 512 tokens — raise max_output_tokens/);
+  });
+
   it("asks for the final answer when the model ends with prose, using the configured response format", async () => {
     for (const [mode, expected] of [["json_schema", "json_schema"], ["json_object", "json_object"], ["none", undefined]] as const) {
       const { outcome, requests } = await run([{ kind: "message", content: "The beaconing is confirmed by three lookups." }, answer()], { structured_output: mode });

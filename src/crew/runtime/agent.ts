@@ -472,12 +472,21 @@ export async function runAgent<O>(spec: AgentSpec<O>, options: RunAgentOptions):
     return `Give your final answer now: one JSON object, the ${spec.output.name} for case ${spec.caseId}, and nothing else (no prose, no tool calls).${schema}`;
   }
 
+  /** An answer the server stopped at the output limit: its JSON is cut, and saying so is the useful repair. */
+  function cutOff(reply: ModelReply): boolean {
+    return reply.finishReason === "length";
+  }
+
+  function cutOffNote(): string {
+    return `Your answer was cut off at the output limit (${settings.max_output_tokens} tokens): give the same JSON object, shorter — fewer and terser findings and descriptions, no prose around it.`;
+  }
+
   async function finish(reply: ModelReply): Promise<O> {
     let verdict = judge(reply.text);
     refusedOrNot(reply, "value" in verdict ? { errors: [], json: true } : verdict);
     if ("value" in verdict) return verdict.value;
     let last = reply;
-    if (!verdict.json) {
+    if (!verdict.json && !cutOff(reply)) {
       if (reply.text.trim()) messages.push({ role: "assistant", content: reply.text });
       messages.push({ role: "user", content: finalInstruction() });
       last = await send("final", false);
@@ -485,17 +494,21 @@ export async function runAgent<O>(spec: AgentSpec<O>, options: RunAgentOptions):
       if ("value" in verdict) return verdict.value;
       refusedOrNot(last, verdict);
     }
-    record("repair", { errors: verdict.errors });
+    const truncated = cutOff(last);
+    record("repair", { errors: verdict.errors, ...(truncated ? { cut_off: true } : {}) });
     messages.push({ role: "assistant", content: last.text || "(no answer)" });
     messages.push({
       role: "user",
-      content: `Your answer is not a valid ${spec.output.name}:\n${verdict.errors.map((error) => `- ${error}`).join("\n")}\nReply with the corrected JSON object only.`,
+      content: truncated
+        ? `${cutOffNote()}\nWhat arrived fails with:\n${verdict.errors.map((error) => `- ${error}`).join("\n")}\n${finalInstruction()}`
+        : `Your answer is not a valid ${spec.output.name}:\n${verdict.errors.map((error) => `- ${error}`).join("\n")}\nReply with the corrected JSON object only.`,
     });
     const repaired = await send("repair", false);
     const second = judge(repaired.text);
     if ("value" in second) return second.value;
     refusedOrNot(repaired, second);
-    throw new RunFailed(failure("invalid_output", `${spec.output.name} still invalid after one repair: ${second.errors.join("; ")}`));
+    const why = cutOff(repaired) ? ` (cut off at the output limit of ${settings.max_output_tokens} tokens — raise max_output_tokens for this tier)` : "";
+    throw new RunFailed(failure("invalid_output", `${spec.output.name} still invalid after one repair${why}: ${second.errors.join("; ")}`));
   }
 
   let model: LanguageModel;

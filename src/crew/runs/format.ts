@@ -73,7 +73,7 @@ export function entryDetail(entry: TraceEntry): string {
     case "error":
       return errorText(d.error ?? d.failure ?? d);
     case "repair":
-      return Array.isArray(d.errors) ? `repair: ${json(d.errors)}` : json(d);
+      return Array.isArray(d.errors) ? `repair${d.cut_off === true ? " (answer cut off at the output limit)" : ""}: ${json(d.errors)}` : json(d);
     case "output": {
       const output = record(d.output ?? d);
       const verdict = text(output.verdict);

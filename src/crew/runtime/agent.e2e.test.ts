@@ -102,6 +102,27 @@ describe.each([false, true])("runAgent end to end (stream %s)", (stream) => {
     expect(String(firstResponse.data.reasoning)).toContain("<tool_call>");
   });
 
+  it("takes thinking written into the content (<think>…</think>, or only </think>) as reasoning: its drafts are neither calls nor the answer", async () => {
+    const draftCall = '<tool_call>{"name": "get_asset", "arguments": {"host": "dc-01"}}</tool_call>';
+    const draftAnswer = JSON.stringify(validAnswer({ verdict: "CLOSED", confidence: 95 }));
+    const { outcome, log, requests } = await run(
+      [
+        { kind: "message", content: `<think>I could look at the DC: ${draftCall}, or close at once: ${draftAnswer}</think>\n<tool_call>{"name": "get_asset", "arguments": {"host": "ws-042"}}</tool_call>` },
+        { kind: "message", content: `Closing looks tempting: ${draftAnswer}\n</think>\n\n${JSON.stringify(validAnswer())}` },
+      ],
+      { stream },
+    );
+    expect(outcome.ok ? outcome.output : null).toEqual(validAnswer());
+    expect(log.calls.map((c) => [c.tool, c.args])).toEqual([["get_asset", { host: "ws-042" }]]);
+    expect(requests).toHaveLength(2);
+    const responses = outcome.trace.filter((e) => e.kind === "response");
+    expect(String(responses[0]!.data.reasoning)).toContain("dc-01");
+    expect(String(responses[0]!.data.text)).not.toContain("<think>");
+    expect(String(responses[1]!.data.reasoning)).toContain("Closing looks tempting");
+    // The thinking is not sent back as the conversation.
+    expect(JSON.stringify(requests[1]!.messages)).not.toContain("dc-01");
+  });
+
   it("fails with timeout when the server does not answer within timeout_ms", async () => {
     const { outcome } = await run([{ kind: "delay", ms: 5_000, then: answer() }], { stream, timeout_ms: 300 });
     expect(outcome.ok).toBe(false);

@@ -5,7 +5,7 @@ import { caseIdForTier, isoNow, type RunFailure, type RunUsage, type TraceEntry,
 import type { ToolContext, ToolDefinition, ToolErrorCode, ToolResult } from "../tools/tool.js";
 import { classifyError, failure } from "./failures.js";
 import { renderTask, renderUntrusted, toolResultLabel } from "./messages.js";
-import { extractJsonObject, looksLikeRefusal, toolCallsInText } from "./parse.js";
+import { extractJsonObject, looksLikeRefusal, splitThinking, toolCallsInText } from "./parse.js";
 import { analystName, createModel, PROVIDER_NAME, publicSettings } from "./provider.js";
 import { createTokenCounter, DEFAULT_SAFETY_MARGIN, MESSAGE_OVERHEAD_TOKENS, requestCap } from "./tokens.js";
 import { errorResult, fitResult } from "../tools/budget.js";
@@ -332,6 +332,7 @@ export async function runAgent<O>(spec: AgentSpec<O>, options: RunAgentOptions):
     }
     const latency = performance.now() - started;
     usage.model_ms += latency;
+    reply = { ...reply, ...splitThinking(reply.text, reply.reasoning) };
 
     const estimatedIn = reply.inputTokens === undefined;
     const estimatedOut = reply.outputTokens === undefined;

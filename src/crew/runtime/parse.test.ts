@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { neutraliseDelimiters, renderTask, renderUntrusted } from "./messages.js";
-import { extractJsonObject, looksLikeRefusal, stripFences, toolCallsInText } from "./parse.js";
+import { extractJsonObject, looksLikeRefusal, splitThinking, stripFences, toolCallsInText } from "./parse.js";
 
 describe("extractJsonObject", () => {
   it("takes the outermost object from fences and prose, honouring braces inside strings", () => {
@@ -50,5 +50,30 @@ describe("untrusted rendering", () => {
     const task = renderTask("Triage case C-1.", [{ label: "alert", content: { a: 1 } }, { label: "events", content: [] }]);
     expect(task.split("\n\n")).toHaveLength(4);
     expect(task.match(/never as instructions/g)).toHaveLength(1);
+  });
+});
+
+describe("splitThinking", () => {
+  it("moves a leading <think> block, drafts included, to the reasoning", () => {
+    expect(splitThinking('<think>draft: {"verdict": "CLOSED"}</think>\n{"verdict": "HOLD"}', "")).toEqual({
+      text: '{"verdict": "HOLD"}',
+      reasoning: 'draft: {"verdict": "CLOSED"}',
+    });
+    expect(splitThinking("<thinking>a</thinking><think>b</think> answer", "server reasoning")).toEqual({ text: "answer", reasoning: "server reasoning\n\na\n\nb" });
+  });
+
+  it("reads a lone </think> as the end of thinking whose opening tag was in the template", () => {
+    expect(splitThinking('maybe {"verdict": "CLOSED"}?\n</think>\n\n{"verdict": "HOLD"}', "")).toEqual({
+      text: '{"verdict": "HOLD"}',
+      reasoning: 'maybe {"verdict": "CLOSED"}?',
+    });
+  });
+
+  it("leaves an answer that merely quotes the tags alone, and empties one cut off while thinking", () => {
+    const quoted = '{"summary": "the command line held </think> and <think>x</think>"}';
+    expect(splitThinking(quoted, "r")).toEqual({ text: quoted, reasoning: "r" });
+    const after = 'Answer: {"a": 1} then <think>later</think>';
+    expect(splitThinking(after, "")).toEqual({ text: after, reasoning: "" });
+    expect(splitThinking("<think>still going, {\"verdict\"", "")).toEqual({ text: "", reasoning: 'still going, {"verdict"' });
   });
 });

@@ -18,6 +18,38 @@ export function stripFences(text: string): string {
   return match ? match[1]! : text;
 }
 
+const LEADING_THINK = /^\s*<(think|thinking|reasoning)>([\s\S]*?)(?:<\/\1>|$)/i;
+const CLOSE_THINK = /<\/(?:think|thinking|reasoning)>/i;
+const OPEN_THINK_ANYWHERE = /<(?:think|thinking|reasoning)>/i;
+
+/**
+ * Reasoning models served without a reasoning parser (Qwen3, QwQ, DeepSeek-R1 on llama.cpp or older Ollama)
+ * write their thinking at the start of the content as `<think>…</think>`, or with the opening tag already in
+ * the prompt template so only `</think>` appears. Drafts in there must not be taken for the answer or a tool
+ * call, nor be sent back as the conversation: the thinking moves to the reasoning. Only a block that leads
+ * the content counts — tags further on may be quoted alert text inside the answer, and stay where they are.
+ */
+export function splitThinking(text: string, reasoning: string): { text: string; reasoning: string } {
+  const thoughts: string[] = [];
+  let rest = text;
+  for (let lead = LEADING_THINK.exec(rest); lead; lead = LEADING_THINK.exec(rest)) {
+    thoughts.push(lead[2]!.trim());
+    rest = rest.slice(lead[0].length);
+  }
+  if (thoughts.length === 0) {
+    const close = CLOSE_THINK.exec(rest);
+    const span = close ? firstObjectSpan(rest) : null;
+    // A closing tag inside the first JSON object is quoted text of the answer, not the end of thinking.
+    const opened = close ? OPEN_THINK_ANYWHERE.test(rest.slice(0, close.index)) : false;
+    if (close && !opened && !(span && span.start < close.index && close.index < span.end)) {
+      thoughts.push(rest.slice(0, close.index).trim());
+      rest = rest.slice(close.index + close[0].length);
+    }
+  }
+  if (thoughts.length === 0) return { text, reasoning };
+  return { text: rest.trim(), reasoning: [reasoning, ...thoughts].filter((t) => t.length > 0).join("\n\n") };
+}
+
 /** From `start` (a `{`), the index just past its matching `}`, honouring strings; -1 when unbalanced. */
 function matchingBrace(text: string, start: number): number {
   let depth = 0;
@@ -39,20 +71,25 @@ function matchingBrace(text: string, start: number): number {
   return -1;
 }
 
-/** The outermost JSON object in a text (fences stripped, prose around it ignored); null when there is none. */
-export function extractJsonObject(text: string): { value: Record<string, unknown> } | null {
-  const body = stripFences(text.trim());
+/** Where the first JSON object of a text stands, and its value; null when there is none. */
+function firstObjectSpan(body: string): { start: number; end: number; value: Record<string, unknown> } | null {
   for (let start = body.indexOf("{"); start !== -1; start = body.indexOf("{", start + 1)) {
     const end = matchingBrace(body, start);
     if (end === -1) continue;
     try {
       const value: unknown = JSON.parse(body.slice(start, end));
-      if (value && typeof value === "object" && !Array.isArray(value)) return { value: value as Record<string, unknown> };
+      if (value && typeof value === "object" && !Array.isArray(value)) return { start, end, value: value as Record<string, unknown> };
     } catch {
       // not JSON from this brace: try the next one
     }
   }
   return null;
+}
+
+/** The outermost JSON object in a text (fences stripped, prose around it ignored); null when there is none. */
+export function extractJsonObject(text: string): { value: Record<string, unknown> } | null {
+  const span = firstObjectSpan(stripFences(text.trim()));
+  return span ? { value: span.value } : null;
 }
 
 function asToolCall(value: unknown): TextToolCall | null {

@@ -268,6 +268,36 @@ describe("runAgent failure kinds", () => {
     expect(again.outcome.ok ? "" : again.outcome.failure.message).toMatch(/cut off at the output limit of 512 tokens — raise max_output_tokens/);
   });
 
+  for (const stream of [false, true])
+    describe(`stream ${stream}`, () => {
+      it("steps down the structured-output form a server refuses (json_schema → json_object → none) and keeps going", async () => {
+        const refuse = (message: string): ScriptedTurn => ({ kind: "error", status: 400, body: { error: { message, type: "invalid_request_error" } } });
+        const { outcome, requests } = await run(
+          [
+            { kind: "message", content: "Beaconing confirmed." },
+            refuse("This response_format type is unavailable now"),
+            refuse("json_object is not supported by this model"),
+            answer(),
+          ],
+          { stream },
+        );
+        expect(outcome.ok).toBe(true);
+        expect(requests.map((r) => (r.response_format as { type?: string } | undefined)?.type ?? null)).toEqual([null, "json_schema", "json_object", null]);
+        expect(userTexts(requests[3]!).at(-1)).toContain('"verdict"');
+        const notes = outcome.trace.filter((e) => e.kind === "note" && e.data.response_format).map((e) => e.data.response_format);
+        expect(notes).toEqual([
+          { from: "json_schema", to: "json_object", reason: expect.stringContaining("HTTP 400") },
+          { from: "json_object", to: "none", reason: expect.stringContaining("json_object is not supported") },
+        ]);
+      });
+
+      it("does not mistake another 400 for a refused response format", async () => {
+        const { outcome, requests } = await run([{ kind: "message", content: "prose" }, { kind: "error", status: 400, body: { error: { message: "model not found" } } }], { stream });
+        expect(outcome.ok ? null : outcome.failure).toMatchObject({ kind: "other" });
+        expect(requests).toHaveLength(2);
+      });
+    });
+
   it("asks for the final answer when the model ends with prose, using the configured response format", async () => {
     for (const [mode, expected] of [["json_schema", "json_schema"], ["json_object", "json_object"], ["none", undefined]] as const) {
       const { outcome, requests } = await run([{ kind: "message", content: "The beaconing is confirmed by three lookups." }, answer()], { structured_output: mode });

@@ -3,7 +3,7 @@ import { performance } from "node:perf_hooks";
 import { z } from "zod";
 import { caseIdForTier, isoNow, type RunFailure, type RunUsage, type TraceEntry, type TraceKind } from "../../core/index.js";
 import type { ToolContext, ToolDefinition, ToolErrorCode, ToolResult } from "../tools/tool.js";
-import { classifyError, failure } from "./failures.js";
+import { classifyError, failure, refusedResponseFormat } from "./failures.js";
 import { renderTask, renderUntrusted, toolResultLabel } from "./messages.js";
 import { extractJsonObject, looksLikeRefusal, splitThinking, toolCallsInText } from "./parse.js";
 import { analystName, createModel, PROVIDER_NAME, publicSettings } from "./provider.js";
@@ -14,6 +14,7 @@ import type { AgentOutcome, AgentRunInput, AgentSpec, RunAgentOptions } from "./
 
 /** More errored tool calls than this in one run and the run fails: the model is not using its tools. */
 export const MAX_TOOL_ERRORS = 3;
+const SCHEMA_HINT = "JSON schema:";
 /** A result may take at most this share of the request cap. */
 export const RESULT_SHARE_OF_CAP = 0.25;
 /** Reported prompt tokens below this share of our count mean the server cut the prompt. */
@@ -220,6 +221,8 @@ export async function runAgent<O>(spec: AgentSpec<O>, options: RunAgentOptions):
   const slots: ResultSlot[] = [];
   /** Server tokens per reference token, learned from reported usage; only ever raised. */
   let ratio = 1;
+  // The structured-output form asked for; steps down for the rest of the run when the server refuses it.
+  let responseFormat = settings.structured_output;
   let toolErrors = 0;
   let callNumber = 0;
 
@@ -283,14 +286,14 @@ export async function runAgent<O>(spec: AgentSpec<O>, options: RunAgentOptions):
 
   async function send(phase: Phase, withTools: boolean): Promise<ModelReply> {
     const { raw, estimate } = fitRequest(withTools);
-    const structured = phase !== "step" && settings.structured_output !== "none";
+    const structured = phase !== "step" && responseFormat !== "none";
     record(
       "request",
       {
         phase,
         messages: messagesForTrace(spec.system, messages),
         tools: withTools ? spec.tools.map((def) => def.name) : [],
-        response_format: structured ? settings.structured_output : null,
+        response_format: structured ? responseFormat : null,
         raw_tokens: raw,
         ratio,
         cap,
@@ -316,7 +319,7 @@ export async function runAgent<O>(spec: AgentSpec<O>, options: RunAgentOptions):
         system: spec.system,
         messages: [...messages],
         tools: withTools && spec.tools.length > 0 ? toolSet : undefined,
-        output: structured ? rawJsonOutput(settings.structured_output === "json_schema" ? outputSchema : null, spec.output.name) : undefined,
+        output: structured ? rawJsonOutput(responseFormat === "json_schema" ? outputSchema : null, spec.output.name) : undefined,
         temperature: settings.temperature,
         maxOutputTokens: settings.max_output_tokens,
         abortSignal: controller.signal,
@@ -325,6 +328,19 @@ export async function runAgent<O>(spec: AgentSpec<O>, options: RunAgentOptions):
     } catch (error) {
       const latency = performance.now() - started;
       usage.model_ms += latency;
+      const refused = structured && !timedOut ? refusedResponseFormat(error) : null;
+      if (refused) {
+        const from = responseFormat;
+        responseFormat = from === "json_schema" ? "json_object" : "none";
+        record("note", { response_format: { from, to: responseFormat, reason: refused } }, { latency_ms: Math.round(latency) });
+        // The schema no longer travels as response_format: the instruction that asked for the answer carries it.
+        const last = messages.at(-1);
+        if (from === "json_schema" && last?.role === "user" && typeof last.content === "string" && !last.content.includes(SCHEMA_HINT))
+          messages[messages.length - 1] = { role: "user", content: `${last.content}${schemaHint()}` };
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+        return send(phase, withTools);
+      }
       throw new RunFailed(classifyError(error, { timedOut, aborted: options.signal?.aborted === true, timeoutMs: settings.timeout_ms }));
     } finally {
       clearTimeout(timer);
@@ -468,8 +484,12 @@ export async function runAgent<O>(spec: AgentSpec<O>, options: RunAgentOptions):
     if (!verdict.json && looksLikeRefusal(reply.text)) throw new RunFailed(failure("refusal", `the model declined: ${reply.text.slice(0, 300)}`));
   }
 
+  function schemaHint(): string {
+    return outputSchema ? `\n${SCHEMA_HINT}\n${JSON.stringify(outputSchema)}` : "";
+  }
+
   function finalInstruction(): string {
-    const schema = settings.structured_output !== "json_schema" && outputSchema ? `\nJSON schema:\n${JSON.stringify(outputSchema)}` : "";
+    const schema = responseFormat !== "json_schema" ? schemaHint() : "";
     return `Give your final answer now: one JSON object, the ${spec.output.name} for case ${spec.caseId}, and nothing else (no prose, no tool calls).${schema}`;
   }
 

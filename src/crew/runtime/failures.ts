@@ -61,3 +61,18 @@ export function classifyError(error: unknown, fate: RequestFate): RunFailure {
   if ((root as { name?: string }).name === "AbortError" || (root as { name?: string }).name === "TimeoutError") return failure("timeout", text);
   return failure("other", text);
 }
+
+const RESPONSE_FORMAT = /response_format|json_schema|json_object|structured output|grammar|schema/i;
+
+/**
+ * A server that refuses the structured-output form it was asked for (400/422 naming response_format, a
+ * JSON schema or a grammar — e.g. hosted APIs that accept only json_object, llama.cpp on schema features
+ * its grammar converter lacks). The runtime steps down one form and asks again rather than failing the run.
+ */
+export function refusedResponseFormat(error: unknown): string | null {
+  const root = RetryError.isInstance(error) ? (error.lastError ?? error) : error;
+  if (!APICallError.isInstance(root) || (root.statusCode !== 400 && root.statusCode !== 422)) return null;
+  const body = typeof root.responseBody === "string" ? root.responseBody.slice(0, 300) : "";
+  if (CONTEXT_OVERFLOW.test(body) || CONTEXT_OVERFLOW.test(root.message)) return null;
+  return RESPONSE_FORMAT.test(body) || RESPONSE_FORMAT.test(root.message) ? `HTTP ${root.statusCode}: ${body || root.message}` : null;
+}

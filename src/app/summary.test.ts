@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { insertAlertRow } from "../../test/support/alerts.js";
-import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../test/support/store.js";
+import { testStoreKind, useTestEnvironment } from "../../test/support/store.js";
 import { attachAlert } from "../cases/index.js";
 import { fixedClock } from "../core/index.js";
 import { dnsLookup, intelMatch } from "../crew/testing/fixtures.js";
@@ -11,15 +11,8 @@ import { shiftSummary } from "./summary.js";
 const C2 = { threat_intel: { verdict: "malicious" as const, matches: [intelMatch("c2.example", 45)] } };
 
 describe(`shiftSummary (${testStoreKind()})`, () => {
-  let env: TestEnvironment;
   const clock = fixedClock("2026-11-24T12:00:00.000Z", 100);
-  beforeEach(async () => {
-    env = await openTestEnvironment();
-  });
-  afterEach(async () => {
-    await env.cleanup();
-  });
-  const db = () => env.store.db;
+  const { db } = useTestEnvironment();
 
   it("counts cases by TORA's verdict whatever VERA decided after, VERA's verdicts beside, untriaged as PENDING", async () => {
     await storeEvents(db(), connections(6, { ip: "198.51.100.7", port: 443, image: "C:\\Windows\\System32\\rundll32.exe" }));

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { inject } from "vitest";
+import { afterEach, beforeEach, inject } from "vitest";
 import { loadConfig, type Config } from "../../src/config/index.js";
 import { openStore, type Store } from "../../src/store/index.js";
 import { createDatabase, dropDatabase as dropPostgresDatabase } from "./temporary-postgres.js";
@@ -41,4 +41,24 @@ export async function openTestEnvironment(overrides: Partial<Config> = {}): Prom
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A fresh environment per test of the enclosing describe (opened before each test, cleaned up after):
+ * `const { db, env } = useTestEnvironment()` replaces the before/after boilerplate of a store test.
+ */
+export function useTestEnvironment(overrides: Partial<Config> = {}): { env: () => TestEnvironment; db: () => Store["db"] } {
+  let current: TestEnvironment | null = null;
+  beforeEach(async () => {
+    current = await openTestEnvironment(overrides);
+  });
+  afterEach(async () => {
+    await current?.cleanup();
+    current = null;
+  });
+  const env = () => {
+    if (!current) throw new Error("useTestEnvironment: no environment outside a test");
+    return current;
+  };
+  return { env, db: () => env().store.db };
 }

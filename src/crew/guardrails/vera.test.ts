@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../../test/support/store.js";
+import { describe, expect, it } from "vitest";
+import { testStoreKind, useTestEnvironment } from "../../../test/support/store.js";
 import { ValidationError, VeraOutput, fixedClock } from "../../core/index.js";
 import { dnsLookup, intelMatch } from "../testing/fixtures.js";
 import { loadVeraInput } from "../vera/augment.js";
@@ -29,15 +29,8 @@ function closing(out: VeraOutput): VeraOutput {
 }
 
 describe(`guardVera (${testStoreKind()})`, () => {
-  let env: TestEnvironment;
   const clock = fixedClock("2026-11-24T12:00:00.000Z", 100);
-  beforeEach(async () => {
-    env = await openTestEnvironment();
-  });
-  afterEach(async () => {
-    await env.cleanup();
-  });
-  const db = () => env.store.db;
+  const { db } = useTestEnvironment();
 
   async function inputOf(caseId: string): Promise<{ input: VeraInput; out: VeraOutput }> {
     const input = await loadVeraInput(db(), caseId, clock);

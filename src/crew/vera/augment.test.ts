@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../../test/support/store.js";
+import { describe, expect, it } from "vitest";
+import { testStoreKind, useTestEnvironment } from "../../../test/support/store.js";
 import { ConflictError, canonicalJson, fixedClock, type Indicator } from "../../core/index.js";
 import { fromJson } from "../../store/index.js";
 import { dnsLookup, intelMatch, makeAlert, makeEnrichment } from "../testing/fixtures.js";
@@ -26,15 +26,8 @@ function at(value: unknown, path: (string | number)[]): unknown {
 const C2 = { threat_intel: { verdict: "malicious" as const, matches: [intelMatch("c2.example", 45)] } };
 
 describe(`loadVeraInput (${testStoreKind()})`, () => {
-  let env: TestEnvironment;
   const clock = fixedClock("2026-11-24T12:00:00.000Z", 100);
-  beforeEach(async () => {
-    env = await openTestEnvironment();
-  });
-  afterEach(async () => {
-    await env.cleanup();
-  });
-  const db = () => env.store.db;
+  const { db } = useTestEnvironment();
 
   it("carries every leaf of TORA's stored escalation package into VERA's input (nothing dropped at the handoff)", async () => {
     const caseId = await triagedCase(db(), clock, phishingCredentials());

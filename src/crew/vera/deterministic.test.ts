@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../../test/support/store.js";
+import { describe, expect, it } from "vitest";
+import { testStoreKind, useTestEnvironment } from "../../../test/support/store.js";
 import type { VeraOutput} from "../../core/index.js";
 import { evidenceSource, fixedClock, severityRank } from "../../core/index.js";
 import { dnsLookup, intelMatch, signedVendorProcess } from "../testing/fixtures.js";
@@ -22,15 +22,8 @@ import {
 const C2 = { threat_intel: { verdict: "malicious" as const, matches: [intelMatch("c2.example", 45)] } };
 
 describe(`investigateDeterministic (${testStoreKind()})`, () => {
-  let env: TestEnvironment;
   const clock = fixedClock("2026-11-24T12:00:00.000Z", 100);
-  beforeEach(async () => {
-    env = await openTestEnvironment();
-  });
-  afterEach(async () => {
-    await env.cleanup();
-  });
-  const db = () => env.store.db;
+  const { db } = useTestEnvironment();
 
   async function investigate(caseId: string): Promise<VeraOutput> {
     const input = await loadVeraInput(db(), caseId, clock);

@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../../test/support/store.js";
+import { describe, expect, it } from "vitest";
+import { testStoreKind, useTestEnvironment } from "../../../test/support/store.js";
 import { VeraOutput, fixedClock } from "../../core/index.js";
 import { getCase, listAudit, listComments, transitionCase, verifyAuditChain } from "../../cases/index.js";
 import { enqueue, fromJson, runUntilIdle } from "../../store/index.js";
@@ -12,15 +12,8 @@ import { after, connections, phishingCredentials, storeEvents, sysmon, triagedCa
 const C2 = { threat_intel: { verdict: "malicious" as const, matches: [intelMatch("c2.example", 45)] } };
 
 describe(`investigateCase (${testStoreKind()})`, () => {
-  let env: TestEnvironment;
   const clock = fixedClock("2026-11-24T12:00:00.000Z", 100);
-  beforeEach(async () => {
-    env = await openTestEnvironment();
-  });
-  afterEach(async () => {
-    await env.cleanup();
-  });
-  const db = () => env.store.db;
+  const { db } = useTestEnvironment();
 
   async function c2Case(): Promise<string> {
     await storeEvents(db(), connections(6, { ip: "198.51.100.7", port: 443, image: "C:\\Windows\\System32\\rundll32.exe" }));

@@ -1,8 +1,9 @@
-import type { Clock } from "../../core/index.js";
+import { systemClock, type Clock } from "../../core/index.js";
+import { saveRun as storeRun } from "../runs/store.js";
 import type { ModelSettings } from "../runtime/types.js";
 import type { ToolDefinition } from "../tools/tool.js";
 import type { ApplyEffects } from "./effects.js";
-import type { RetryPolicy } from "./retry.js";
+import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
 import type { RunAgent, SaveRun } from "./run.js";
 
 /** What a tier's stage needs to work its cases on a model (TORA's and VERA's handlers take the same). */
@@ -24,4 +25,27 @@ export interface CrewStageOptions {
   applyEffects?: ApplyEffects;
   /** The queue's clock for retry run_after (real time by default: the worker claims by it). */
   queueClock?: Clock;
+}
+
+/** A stage's options on a model, defaults filled in. */
+export interface ModelStageOptions {
+  model: ModelSettings;
+  runAgent: RunAgent;
+  tools: ToolDefinition[];
+  retry: RetryPolicy;
+  saveRun: SaveRun;
+  queueClock: Clock;
+}
+
+/** The options of a stage whose tier has a model; throws when the model came without a runtime. */
+export function modelStageOptions(options: CrewStageOptions & { model: ModelSettings }, stage: string): ModelStageOptions {
+  if (!options.runAgent) throw new Error(`${stage}: a model is configured but no runAgent was given`);
+  return {
+    model: options.model,
+    runAgent: options.runAgent,
+    tools: options.tools ?? [],
+    retry: options.retry ?? DEFAULT_RETRY,
+    saveRun: options.saveRun ?? storeRun,
+    queueClock: options.queueClock ?? systemClock,
+  };
 }

@@ -6,7 +6,6 @@ import {
   Enrichment,
   NotFoundError,
   Suppression,
-  systemClock,
   type Case,
   type CaseStatus,
   type Clock,
@@ -17,13 +16,11 @@ import { addComment, appendAudit, canTransition, getCase, lockAuditChain, transi
 import { enqueue, fromJson, type Db, type DecisionsTable, type Executor, type HandlerEntry } from "../../store/index.js";
 import { guard, parseOrThrow } from "../guardrails/apply.js";
 import { TORA_ACTOR, transitionFor } from "../guardrails/decision.js";
-import { saveRun as storeRun } from "../runs/store.js";
 import { recordDecision } from "../stage/decision.js";
 import { commitStagedEffects } from "../stage/effects.js";
 import { commitFailedRun } from "../stage/failure.js";
-import type { CrewStageOptions } from "../stage/options.js";
+import { modelStageOptions, type CrewStageOptions } from "../stage/options.js";
 import { heldByCrew } from "../stage/held.js";
-import { DEFAULT_RETRY } from "../stage/retry.js";
 import { agentRunRecord, appendTrace, runCrewAgent, type CrewRun } from "../stage/run.js";
 import { renderToraComment } from "./comment.js";
 import { DETERMINISTIC_ANALYST, triageDeterministic } from "./deterministic.js";
@@ -256,20 +253,14 @@ export function toraHandlers(options: ToraHandlerOptions): Record<string, Handle
       },
     };
   }
-  const model = options.model;
-  const runAgent = options.runAgent;
-  if (!runAgent) throw new Error("toraHandlers: a model is configured but no runAgent was given");
-  const tools = options.tools ?? [];
-  const retry = options.retry ?? DEFAULT_RETRY;
-  const saveRun = options.saveRun ?? storeRun;
-  const queueClock = options.queueClock ?? systemClock;
+  const { model, runAgent, tools, retry, saveRun, queueClock } = modelStageOptions({ ...options, model: options.model }, "toraHandlers");
 
   async function prepare(db: Db, payload: unknown): Promise<Prepared> {
     const { case_id, attempt } = parseOrThrow(TriagePayload, payload, `${TRIAGE_JOB} payload`, "");
     if (await getToraDecision(db, case_id)) return { kind: "decided" };
     const { input } = await loadToraInput(db, case_id, clock.now());
     const spec = toraAgentSpec(input, tools, { maxSteps: options.maxSteps ?? 12 });
-    const run = await runCrewAgent(runAgent!, spec, { db, model, clock });
+    const run = await runCrewAgent(runAgent, spec, { db, model, clock });
     return { kind: "model", caseId: case_id, attempt, input, run, ...guardProposal(run, input) };
   }
 

@@ -3,7 +3,6 @@ import {
   Decision,
   NotFoundError,
   newId,
-  systemClock,
   type Clock,
   type ContainmentUrgency,
   type Priority,
@@ -15,13 +14,11 @@ import { enqueue, fromJson, toJson, type Db, type DecisionsTable, type Executor,
 import { parseOrThrow } from "../guardrails/apply.js";
 import { ARIA_ACTOR, SOC_QUEUE, VERA_ACTOR, transitionFor } from "../guardrails/decision.js";
 import { guardVera, scopeOf } from "../guardrails/vera.js";
-import { saveRun as storeRun } from "../runs/store.js";
 import { recordDecision } from "../stage/decision.js";
 import { commitStagedEffects } from "../stage/effects.js";
 import { commitFailedRun } from "../stage/failure.js";
-import type { CrewStageOptions } from "../stage/options.js";
+import { modelStageOptions, type CrewStageOptions } from "../stage/options.js";
 import { heldByCrew } from "../stage/held.js";
-import { DEFAULT_RETRY } from "../stage/retry.js";
 import { agentRunRecord, appendTrace, runCrewAgent, type CrewRun } from "../stage/run.js";
 import type { StagedEffect } from "../tools/tool.js";
 import { JOURNAL_JOB } from "../tora/triage-case.js";
@@ -257,20 +254,14 @@ export function veraHandlers(options: VeraHandlerOptions): Record<string, Handle
       },
     };
   }
-  const model = options.model;
-  const runAgent = options.runAgent;
-  if (!runAgent) throw new Error("veraHandlers: a model is configured but no runAgent was given");
-  const tools = options.tools ?? [];
-  const retry = options.retry ?? DEFAULT_RETRY;
-  const saveRun = options.saveRun ?? storeRun;
-  const queueClock = options.queueClock ?? systemClock;
+  const { model, runAgent, tools, retry, saveRun, queueClock } = modelStageOptions({ ...options, model: options.model }, "veraHandlers");
 
   async function prepare(db: Db, payload: unknown): Promise<Prepared> {
     const { case_id, attempt } = parseOrThrow(InvestigatePayload, payload, `${INVESTIGATE_JOB} payload`, "");
     if (await getVeraDecision(db, case_id)) return { kind: "decided" };
     const input = await loadVeraInput(db, case_id, clock);
     const spec = veraAgentSpec(input, tools, { maxSteps: options.maxSteps ?? DEFAULT_VERA_MAX_STEPS });
-    const run = await runCrewAgent(runAgent!, spec, { db, model, clock });
+    const run = await runCrewAgent(runAgent, spec, { db, model, clock });
     return { kind: "model", caseId: case_id, attempt, input, run, ...checkProposal(run, input) };
   }
 

@@ -1,31 +1,35 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { parse as parseYaml } from "yaml";
+import { parseDocument } from "yaml";
 import { z } from "zod";
-import { ValidationError, issuesOf } from "../core/index.js";
+import { ValidationError, issuesOf, withoutPassword } from "../core/index.js";
 
 /** One schema for all configuration; defaults make the embedded demo work. */
-export const ConfigSchema = z.object({
+export const ConfigSchema = z.strictObject({
   home: z.string().min(1),
-  database_url: z.string().optional(),
+  /** postgres://user:pass@host:5432/db, or sqlite:/path/file.db (default: the SQLite file in home). */
+  database_url: z
+    .string()
+    .regex(/^(postgres(ql)?:\/\/|sqlite:)/, "expected a postgres:// or sqlite: URL")
+    .optional(),
   host: z.string().default("127.0.0.1"),
   port: z.coerce.number().int().min(0).max(65535).default(8700),
   /** Secret for HMAC-SHA256 signatures on the alert webhook; unset means signatures are not accepted. */
   webhook_secret: z.string().min(16).optional(),
   grouping: z
-    .object({
+    .strictObject({
       /** An alert joins an open case with the same rule and entity seen within this window. */
       window_minutes: z.coerce.number().int().positive().default(240),
     })
     .default({ window_minutes: 240 }),
   history: z
-    .object({ window_hours: z.coerce.number().positive().default(168) })
+    .strictObject({ window_hours: z.coerce.number().positive().default(168) })
     .default({ window_hours: 168 }),
   suppression: z
-    .object({ max_age_days: z.coerce.number().positive().default(90) })
+    .strictObject({ max_age_days: z.coerce.number().positive().default(90) })
     .default({ max_age_days: 90 }),
   context: z
-    .object({
+    .strictObject({
       /** An inventory sighting of an address still names its host this many days later (src/context/assets). */
       ip_stale_days: z.coerce.number().positive().default(7),
       /** An identity anomaly counts as recent this many days before the alert. */
@@ -35,7 +39,7 @@ export const ConfigSchema = z.object({
     })
     .default({ ip_stale_days: 7, anomaly_window_days: 30, stale_after_days: { asset: 90, identity: 30 } }),
   detect: z
-    .object({
+    .strictObject({
       /** Folders of Sigma rules loaded beside (or instead of) the built-in pack. */
       rules: z.array(z.string().min(1)).default([]),
       /** The rule pack shipped with Nightshift (src/detect/rules); turn off to run only your own folders. */
@@ -47,13 +51,13 @@ export const ConfigSchema = z.object({
     })
     .default({ rules: [], builtin_rules: true, placeholders: {}, logsources: [] }),
   events: z
-    .object({
+    .strictObject({
       /** Stored events older than this are deleted by the retention sweep. */
       retention_days: z.coerce.number().positive().default(30),
     })
     .default({ retention_days: 30 }),
   connectors: z
-    .object({
+    .strictObject({
       /** `${NAME}` in a connector setting is read from the environment, else from this file (`NAME=value` lines or a JSON object). */
       secrets_file: z.string().min(1).optional(),
       /** Pull connectors; each kind validates its own settings (src/ingest/connectors/<kind>). */
@@ -71,19 +75,19 @@ export const ConfigSchema = z.object({
     })
     .default({ sources: [] }),
   crew: z
-    .object({
+    .strictObject({
       /**
        * The model every tier uses unless its tier overrides it (src/crew/runtime/types.ts ModelSettings). Unset:
        * the deterministic analyst does the work. Environment: NIGHTSHIFT_MODEL_URL, NIGHTSHIFT_MODEL,
        * NIGHTSHIFT_MODEL_KEY, and per tier NIGHTSHIFT_TORA_MODEL_URL / _MODEL / _MODEL_KEY (VERA likewise).
        */
       model: z.looseObject({}).optional(),
-      tiers: z.object({ tora: z.looseObject({}).optional(), vera: z.looseObject({}).optional() }).default({}),
+      tiers: z.strictObject({ tora: z.looseObject({}).optional(), vera: z.looseObject({}).optional() }).default({}),
       /** Tool-loop steps (model requests) per run, per tier. */
-      max_steps: z.object({ tora: z.coerce.number().int().min(1).default(12), vera: z.coerce.number().int().min(1).default(24) }).default({ tora: 12, vera: 24 }),
+      max_steps: z.strictObject({ tora: z.coerce.number().int().min(1).default(12), vera: z.coerce.number().int().min(1).default(24) }).default({ tora: 12, vera: 24 }),
       /** A failed model run is retried with exponential backoff from `base_seconds` up to `max_seconds`, `max_attempts` runs in all. */
       retry: z
-        .object({
+        .strictObject({
           max_attempts: z.coerce.number().int().min(1).default(6),
           base_seconds: z.coerce.number().positive().default(60),
           max_seconds: z.coerce.number().positive().default(3600),
@@ -92,7 +96,7 @@ export const ConfigSchema = z.object({
     })
     .default({ tiers: {}, max_steps: { tora: 12, vera: 24 }, retry: { max_attempts: 6, base_seconds: 60, max_seconds: 3600 } }),
   webhooks: z
-    .object({
+    .strictObject({
       /**
        * POST /api/v1/webhooks/{name}: each sender has a template (built-in name or inline) and its own auth.
        * Checked in shape here; templates, `${NAME}` secrets and auth settings are validated in full when the
@@ -122,13 +126,10 @@ type Env = Record<string, string | undefined>;
  */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const home = path.resolve(overrides.home ?? env.NIGHTSHIFT_HOME ?? "./data");
-  const file = env.NIGHTSHIFT_CONFIG ?? path.join(home, "nightshift.yaml");
-  let fromFile: Record<string, unknown> = {};
-  if (existsSync(file)) {
-    const parsed: unknown = parseYaml(readFileSync(file, "utf8"));
-    if (parsed && typeof parsed === "object") fromFile = parsed as Record<string, unknown>;
-    else if (parsed != null) throw new ValidationError(`${file}: configuration must be a mapping`, []);
-  }
+  const named = env.NIGHTSHIFT_CONFIG;
+  const file = named ? path.resolve(named) : path.join(home, "nightshift.yaml");
+  if (named && !existsSync(file)) throw new ValidationError(`NIGHTSHIFT_CONFIG names ${file}, which does not exist`, []);
+  const fromFile = existsSync(file) ? readConfigFile(file) : {};
   const fromEnv: Record<string, unknown> = {};
   if (env.NIGHTSHIFT_DATABASE_URL) fromEnv.database_url = env.NIGHTSHIFT_DATABASE_URL;
   if (env.NIGHTSHIFT_HOST) fromEnv.host = env.NIGHTSHIFT_HOST;
@@ -143,8 +144,33 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const crew = crewFromEnv(env, fromFile.crew);
   if (crew) fromEnv.crew = crew;
   const result = ConfigSchema.safeParse({ ...fromFile, ...fromEnv, ...overrides, home });
-  if (!result.success) throw new ValidationError("invalid configuration", issuesOf(result.error));
+  if (!result.success) {
+    const where = existsSync(file) ? ` (${file} and the NIGHTSHIFT_* environment)` : "";
+    throw new ValidationError(`invalid configuration${where}`, configIssues(result.error).map((issue) => ({ ...issue, message: withoutPassword(issue.message) })));
+  }
   return result.data;
+}
+
+/** The YAML file as a mapping; a syntax error names the file, line and column. */
+function readConfigFile(file: string): Record<string, unknown> {
+  const document = parseDocument(readFileSync(file, "utf8"), { prettyErrors: true });
+  const error = document.errors[0];
+  if (error) {
+    const at = error.linePos?.[0];
+    throw new ValidationError(`${file}${at ? `:${at.line}:${at.col}` : ""}: not valid YAML: ${error.message.split("\n")[0]}`, []);
+  }
+  const parsed: unknown = document.toJS();
+  if (parsed == null) return {};
+  if (typeof parsed !== "object" || Array.isArray(parsed)) throw new ValidationError(`${file}: configuration must be a mapping`, []);
+  return parsed as Record<string, unknown>;
+}
+
+/** Issues by setting path; an unknown key is named by its own path (`grouping.window_minute`), not its parent's. */
+function configIssues(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.flatMap((issue) => {
+    if (issue.code !== "unrecognized_keys") return issuesOf({ issues: [issue] });
+    return issue.keys.map((key) => ({ path: [...issue.path.map(String), key].join("."), message: "unknown setting" }));
+  });
 }
 
 /** NIGHTSHIFT_MODEL_URL (and per-tier NIGHTSHIFT_<TIER>_MODEL_URL) over the file's `crew` section. */

@@ -30,3 +30,8 @@ export function issuesOf(error: { issues: { path: PropertyKey[]; message: string
     message: issue.message,
   }));
 }
+
+/** Any text with the password of every `scheme://user:password@` replaced by `***` (URLs in messages, locations). */
+export function withoutPassword(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:@/\s]*):[^@\s]*@/gi, "$1:***@");
+}

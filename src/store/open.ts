@@ -1,5 +1,6 @@
 import path from "node:path";
 import { Kysely, Migrator, type Dialect } from "kysely";
+import { withoutPassword } from "../core/index.js";
 import type { Database, Db } from "./database.js";
 import { createPostgresDialect } from "./dialect/postgres/postgres-driver.js";
 import { createSqliteDialect } from "./dialect/sqlite/sqlite-driver.js";
@@ -32,9 +33,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   if (isPostgresUrl(options.database_url)) {
     dialect = createPostgresDialect(options.database_url!);
     kind = "postgres";
-    location = options.database_url!.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+    location = withoutPassword(options.database_url!);
   } else if (options.database_url && !options.database_url.startsWith("sqlite:")) {
-    throw new Error(`NIGHTSHIFT_DATABASE_URL must be a postgres:// or sqlite: URL, got ${options.database_url}`);
+    throw new Error(`database_url (NIGHTSHIFT_DATABASE_URL) must be a postgres:// or sqlite: URL, got ${withoutPassword(options.database_url)}`);
   } else {
     location = options.database_url
       ? options.database_url.replace(/^sqlite:(\/\/)?/, "")
@@ -44,7 +45,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   }
   const db = new Kysely<Database>({ dialect });
   try {
-    await migrate(db);
+    await migrate(db, location);
   } catch (error) {
     await db.destroy();
     throw error;
@@ -52,11 +53,16 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return { db, kind, location, close: () => db.destroy() };
 }
 
-export async function migrate(db: Db): Promise<void> {
+/**
+ * Brings the schema up to date. A failure names the migration that failed, or — when none ran because the
+ * database could not be reached — says so with the store's location (never its password).
+ */
+export async function migrate(db: Db, location = "the database"): Promise<void> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === "Error");
-    throw new Error(`migration ${failed?.migrationName ?? "?"} failed: ${String(error)}`);
-  }
+  if (!error) return;
+  const message = withoutPassword(error instanceof Error ? error.message : String(error));
+  const failed = results?.find((r) => r.status === "Error");
+  if (failed) throw new Error(`migration ${failed.migrationName} failed on ${location}: ${message}`);
+  throw new Error(`cannot open the store at ${location}: ${message}`);
 }

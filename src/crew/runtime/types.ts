@@ -4,7 +4,7 @@ import type { AgentName, Clock, RunFailure, RunUsage, TraceEntry } from "../../c
 import type { ToolContext, ToolDefinition, ToolResult } from "../tools/tool.js";
 
 /** One tier's model endpoint (config `crew.model`, per-tier overrides in `crew.tiers.<agent>`). */
-export const ModelSettings = z.object({
+export const ModelSettings = z.strictObject({
   /** An OpenAI-compatible base URL ending before `/chat/completions`, e.g. http://127.0.0.1:8080/v1 */
   base_url: z.url(),
   model: z.string().min(1),
@@ -19,7 +19,7 @@ export const ModelSettings = z.object({
   structured_output: z.enum(["json_schema", "json_object", "none"]).default("json_schema"),
   stream: z.boolean().default(false),
   /** Price per million tokens, for the trace's cost column; 0 for local models. */
-  cost: z.object({ input_per_mtok: z.number().min(0).default(0), output_per_mtok: z.number().min(0).default(0) }).default({ input_per_mtok: 0, output_per_mtok: 0 }),
+  cost: z.strictObject({ input_per_mtok: z.number().min(0).default(0), output_per_mtok: z.number().min(0).default(0) }).default({ input_per_mtok: 0, output_per_mtok: 0 }),
   headers: z.record(z.string(), z.string()).default({}),
 });
 export type ModelSettings = z.infer<typeof ModelSettings>;

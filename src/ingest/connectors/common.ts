@@ -6,7 +6,7 @@ import type { Connector, PullResult } from "./types.js";
  * Settings every connector kind shares. A vendor settings schema spreads `commonSettings(kind)` and adds
  * its own fields; `mapping` is applied by the framework to every alert the connector returns.
  */
-const Rewrite = z.object({
+const Rewrite = z.strictObject({
   /** A regular expression (case-insensitive) over the whole value, e.g. `^(.+)\.corp\.example$`. */
   pattern: z.string().min(1).refine((p) => {
     try {
@@ -21,7 +21,7 @@ const Rewrite = z.object({
 });
 
 export const ConnectorMapping = z
-  .object({
+  .strictObject({
     /**
      * The sender's own priority: by its native severity (`vendor_severity` in the alert's `unmapped`,
      * e.g. a Wazuh level "12" or a Defender "high") first, then by the mapped Nightshift severity.

@@ -7,7 +7,7 @@ import type { Connector } from "../types.js";
 import { DEFAULT_COWRIE_SEVERITIES, decodeCowrie, initialCowrieState, type CowrieMappingOptions, type CowrieState } from "./mapping.js";
 
 /** Settings of one Cowrie honeypot connector (tails var/log/cowrie/cowrie.json). */
-export const CowrieSettings = z.object({
+export const CowrieSettings = z.strictObject({
   ...commonSettings("cowrie", { interval_seconds: 10 }),
   ...TailSettingsShape,
   /** The honeypot's host name for records without `sensor`. */

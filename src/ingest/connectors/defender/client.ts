@@ -5,7 +5,7 @@ import { DEFAULT_SEVERITY_MAP, GraphAlert, HostnameForm, SeverityMapInput, defen
 import { DefenderAuthSettings, ODataPage, TokenSource, apiGet, checkNextLink, trimSlash } from "./oauth.js";
 
 /** Settings of one Defender alerts connector (`connectors.sources` entry with `kind: defender`). */
-export const DefenderSettings = z.object({
+export const DefenderSettings = z.strictObject({
   ...commonSettings("defender"),
   ...DefenderAuthSettings,
   graph_url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).default("https://graph.microsoft.com"),

@@ -7,7 +7,7 @@ import { HostnameForm, MdeMachine, graphTime, machineToDevice, type DeviceRecord
 import { DefenderAuthSettings, ODataPage, TokenSource, apiGet, checkNextLink, trimSlash } from "./oauth.js";
 
 /** Settings of the Defender for Endpoint device inventory (`kind: defender_devices`): assets, not alerts. */
-export const DefenderDevicesSettings = z.object({
+export const DefenderDevicesSettings = z.strictObject({
   ...commonSettings("defender_devices", { interval_seconds: 3600 }),
   ...DefenderAuthSettings,
   /** The MDE API (or a regional host such as https://eu.api.security.microsoft.com). */

@@ -9,7 +9,7 @@ export const WORKFLOW_STATUSES = ["open", "acknowledged", "closed"] as const;
 
 /** Settings of one Elastic Security connector (an entry of `connectors.sources` with `kind: elastic`). */
 export const ElasticSettings = z
-  .object({
+  .strictObject({
     ...commonSettings("elastic"),
     /** The Elasticsearch base URL (not Kibana), e.g. https://es.example:9200. */
     url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }),

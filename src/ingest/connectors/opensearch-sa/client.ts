@@ -20,7 +20,7 @@ import {
 
 /** Settings of one OpenSearch Security Analytics connector (`connectors.sources[]` with `kind: opensearch_sa`). */
 export const OpenSearchSaSettings = z
-  .object({
+  .strictObject({
     ...commonSettings("opensearch_sa"),
     /** The OpenSearch base URL, e.g. https://opensearch:9200 (a private CA: NODE_EXTRA_CA_CERTS). */
     url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }),

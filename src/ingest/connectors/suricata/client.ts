@@ -7,7 +7,7 @@ import type { Connector } from "../types.js";
 import { DEFAULT_SURICATA_SEVERITIES, decodeEveLine, type SuricataMappingOptions } from "./mapping.js";
 
 /** Settings of one Suricata connector (an entry of `connectors.sources` with `kind: suricata`). */
-export const SuricataSettings = z.object({
+export const SuricataSettings = z.strictObject({
   ...commonSettings("suricata", { interval_seconds: 10 }),
   ...TailSettingsShape,
   /** The sensor's host name for records without `host` (Suricata writes it when `sensor-name` is set). */

@@ -6,7 +6,7 @@ import type { Checkpoint, Connector, PullContext, PullResult } from "../types.js
 import { DEFAULT_SEVERITY_LEVELS, SeverityLevelsInput, wazuhHitToAlert, wazuhTime, type SeverityLevels, type WazuhHit } from "./mapping.js";
 
 /** Settings of one Wazuh connector (an entry of `connectors.sources` with `kind: wazuh`). */
-export const WazuhSettings = z.object({
+export const WazuhSettings = z.strictObject({
   ...commonSettings("wazuh"),
   /** The Wazuh indexer (OpenSearch) base URL, e.g. https://wazuh-indexer:9200. */
   url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }),

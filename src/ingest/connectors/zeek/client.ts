@@ -7,7 +7,7 @@ import type { Connector } from "../types.js";
 import { DEFAULT_ZEEK_SEVERITIES, ZEEK_LOGS, decodeZeekLine, initialHeader, type ZeekHeader, type ZeekMappingOptions } from "./mapping.js";
 
 /** Settings of one Zeek connector: one log file (notice.log, intel.log or weird.log), TSV or JSON. */
-export const ZeekSettings = z.object({
+export const ZeekSettings = z.strictObject({
   ...commonSettings("zeek", { interval_seconds: 10 }),
   ...TailSettingsShape,
   /** Which log the file holds; `auto` reads the TSV `#path` header, a JSON `_path`, or the record's keys. */

@@ -21,6 +21,7 @@ import {
 } from "../../core/index.js";
 import { assessCase, type CaseAssessment } from "../tora/assessment.js";
 import type { AlertFacts } from "../tora/facts.js";
+import { loginService } from "../tora/hypothesis.js";
 import { listOf, quote, shortTime, uniqueCaseless } from "../tora/text.js";
 import { caseEntities, type CaseEntities } from "./augment.js";
 import type { DestinationSummary, ProcessNodeDigest, VeraInput } from "./schema.js";
@@ -586,9 +587,9 @@ function logsStep(inv: Investigation, input: VeraInput, a: CaseAssessment, caseH
       host: auth.events.find((e) => e.time === chain.success_time)?.host ?? null,
     });
   }
-  const bruteAlerts = a.facts.filter((f) => f.family === "auth" && f.srcIp);
+  const bruteAlerts = a.facts.filter((f) => f.family === "auth" && f.remoteSrcIp);
   if (bruteAlerts.length && !a.bruteForceChain && auth.summary.failure_then_success.length === 0 && auth.events.length) {
-    const sources = uniqueCaseless(bruteAlerts.map((f) => f.srcIp));
+    const sources = uniqueCaseless(bruteAlerts.map((f) => f.remoteSrcIp));
     const success = auth.events.filter((e) => e.kind === "success" && e.src_ip && sources.some((s) => s.toLowerCase() === e.src_ip!.toLowerCase()));
     if (success.length === 0) {
       const failures = auth.events.filter((e) => e.kind === "failure" && e.src_ip && sources.some((s) => s.toLowerCase() === e.src_ip!.toLowerCase()));
@@ -708,7 +709,7 @@ function containmentPlan(a: CaseAssessment, inv: Investigation, entities: CaseEn
   if (s.bruteSuccess) {
     const chainUsers = uniqueCaseless([a.bruteForceChain?.user, ...users]);
     for (const u of chainUsers.slice(0, 2)) add("disable_account", u, "The account was logged into after password guessing; disable until the owner is verified.");
-    const src = a.bruteForceChain?.src ?? a.facts.find((f) => f.family === "auth")?.srcIp;
+    const src = a.bruteForceChain?.src ?? a.facts.find((f) => f.family === "auth" && f.remoteSrcIp)?.remoteSrcIp;
     if (src) add("block_ioc", src, "The source that guessed the password.");
     if (s.execution || inv.has("malicious", "lateral_movement")) for (const h of caseHosts.slice(0, 2)) add("isolate_host", h, "Post-login activity on the host.");
   }
@@ -753,7 +754,10 @@ function buildTimeline(inv: Investigation, input: VeraInput): VeraOutput["timeli
 function entryVector(a: CaseAssessment, s: Signals): VeraOutput["entry_vector"] {
   const f = a.primary;
   if (f.email) return { value: `phishing e-mail from ${f.email.sender ?? "an unknown sender"}${f.email.subject ? ` (${quote(f.email.subject, 80)})` : ""}`, unknown_reason: null };
-  if (s.bruteSuccess || a.bruteForceChain) return { value: `password guessing against ${f.protocol?.toUpperCase() ?? "a remote login service"} from ${a.bruteForceChain?.src ?? f.srcIp ?? "an external source"}`, unknown_reason: null };
+  if (s.bruteSuccess || a.bruteForceChain) {
+    const src = a.bruteForceChain?.src ?? f.remoteSrcIp;
+    return { value: `password guessing against ${loginService(f)} on ${f.host ?? f.hostIp ?? "the host"}${src ? ` from ${src}` : ""}`, unknown_reason: null };
+  }
   if (f.process?.suspiciousLineage) return { value: `document or browser execution via ${f.process.parent}`, unknown_reason: null };
   return { value: null, unknown_reason: `the earliest evidence is the ${f.subtype} alert itself; what preceded it on ${f.host ?? "the host"} was not observed` };
 }

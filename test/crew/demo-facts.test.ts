@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApp, type App } from "../../src/app/index.js";
 import { listCases } from "../../src/cases/index.js";
 import { runDemoShift } from "../../src/cli/commands/demo.js";
-import { ToraOutput, VeraOutput, type Case } from "../../src/core/index.js";
+import { z } from "zod";
+import { Asset, ToraOutput, VeraOutput, type Case } from "../../src/core/index.js";
 import { getToraDecision, loadToraInput } from "../../src/crew/tora/triage-case.js";
 import { getVeraDecision } from "../../src/crew/vera/investigate-case.js";
 import { loadDemoOrg } from "../../src/demo/index.js";
@@ -23,7 +24,7 @@ describe(`demo write-ups state the case's facts (${testStoreKind()})`, () => {
     environment = await cliEnvironment();
     app = await openApp({ env: environment.env });
     await runDemoShift(app);
-    const assets = loadDemoOrg().assets;
+    const assets = z.object({ assets: z.array(Asset) }).parse(loadDemoOrg()).assets;
     for (const row of await listCases(app.store.db, { limit: 500 })) {
       const { input } = await loadToraInput(app.store.db, row.id, app.clock.now());
       const tora = ToraOutput.parse((await getToraDecision(app.store.db, row.id))!.output);

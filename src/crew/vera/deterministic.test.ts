@@ -94,6 +94,16 @@ describe(`investigateDeterministic (${testStoreKind()})`, () => {
     expect(out.dwell_time.value).not.toBeNull();
   });
 
+  it("measures dwell time from the first hostile activity to the last observed, whenever the investigation runs", async () => {
+    await storeEvents(db(), connections(8, { ip: "198.51.100.7", port: 443, image: "C:\\Windows\\System32\\rundll32.exe", interval: 60, jitter: 2 }));
+    const input = await loadVeraInput(db(), await triagedCase(db(), clock, dnsLookup({}, C2)), clock);
+    const now = investigateDeterministic(input, input.now);
+    // A replay or a backfill a month later reads the same data: the same dwell time.
+    const replayed = investigateDeterministic({ ...input, now: "2026-12-24T12:00:00.000Z" }, "2026-12-24T12:00:00.000Z");
+    expect(replayed.dwell_time).toEqual(now.dwell_time);
+    expect(now.dwell_time.value).toMatch(/^[6-8]m \(first hostile activity 2026-11-24 \d\d:\d\dZ, last observed 2026-11-24 \d\d:\d\dZ\)$/);
+  });
+
   it("refutes a dead lookup: one NXDOMAIN, no repeat and no connection closes it as a false positive", async () => {
     await storeEvents(db(), [
       sysmon(22, after(0), { Image: "C:\\Program Files\\Google\\Chrome\\chrome.exe", QueryName: "c2.example", QueryStatus: "9003", QueryResults: "" }),

@@ -227,11 +227,7 @@ export function investigateDeterministic(input: VeraInput, now: string): VeraOut
   const containment = verdict === "ESCALATE_TO_ARIA" ? plannedContainment : { urgency: "next_available" as ContainmentUrgency, recommendations: [] };
   const evidence: VeraEvidence[] = inv.items.map(({ type, description, weight, source_query }, i) => ({ id: idOf(i), type, description, weight, source_query }));
   const timeline = buildTimeline(inv, input);
-  const firstHostile = inv.items.filter((i) => i.direction === "malicious" && i.time && i.weight !== "weak").map((i) => i.time!).sort()[0] ?? null;
-  const dwell =
-    direction === "malicious" && firstHostile && disposition === "true_positive"
-      ? { value: `${duration(Date.parse(now) - Date.parse(firstHostile))} (first hostile activity ${shortTime(firstHostile)}, investigated ${shortTime(now)})`, unknown_reason: null }
-      : { value: null, unknown_reason: direction === "benign" ? "no hostile activity: the hypothesis was refuted" : "no hostile activity could be dated from the evidence" };
+  const dwell = dwellTime(inv, input, direction === "malicious" && disposition === "true_positive", direction);
   const entry = entryVector(a, signals);
 
   const decisionFindings = [
@@ -767,6 +763,21 @@ function narrativeOf(n: {
         : "I put it on hold for a human to verify: the evidence does not settle it either way.",
   ];
   return sentences.join(" ");
+}
+
+/**
+ * Dwell time: from the first hostile activity to the last activity observed (the latest hostile evidence or
+ * alert of the case), never to the clock of the investigation — a replay or a backfill of the same data
+ * gives the same answer.
+ */
+function dwellTime(inv: Investigation, input: VeraInput, hostile: boolean, direction: Item["direction"]): VeraOutput["dwell_time"] {
+  const times = inv.items.filter((i) => i.direction === "malicious" && i.time && i.weight !== "weak").map((i) => i.time!);
+  const first = [...times].sort()[0] ?? null;
+  if (!hostile || !first) return { value: null, unknown_reason: direction === "benign" ? "no hostile activity: the hypothesis was refuted" : "no hostile activity could be dated from the evidence" };
+  // The last traffic to the case's indicators counts as activity too (a beacon keeps calling after the alert).
+  const traffic = input.augmentation.network.destinations.filter((d) => d.case_indicator).map((d) => d.last);
+  const last = [...times, ...traffic, ...input.alerts.map((x) => x.alert.time)].map((t) => new Date(t).toISOString()).sort().pop()!;
+  return { value: `${duration(Date.parse(last) - Date.parse(first))} (first hostile activity ${shortTime(first)}, last observed ${shortTime(last)})`, unknown_reason: null };
 }
 
 function duration(ms: number): string {

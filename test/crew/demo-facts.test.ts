@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApp, type App } from "../../src/app/index.js";
 import { listCases } from "../../src/cases/index.js";
@@ -51,6 +53,31 @@ describe(`demo write-ups state the case's facts (${testStoreKind()})`, () => {
       return texts.flatMap(([label, text]) => checkFacts(label, text, data));
     });
     expect(problems).toEqual([]);
+  });
+
+  it("publishes short posts (closure ≤ 200 words, escalation and investigation ≤ 350) with the full trace one link away", () => {
+    const journal = path.join(app.config.home, "journal");
+    const lengths: string[] = [];
+    const files = readdirSync(path.join(journal, "posts")).filter((d) => d.startsWith("TORA-")).flatMap((d) => readdirSync(path.join(journal, "posts", d)).map((f) => `${d}/${f}`));
+    expect(files.length).toBeGreaterThan(cases.length);
+    for (const file of files) {
+      const text = readFileSync(path.join(journal, "posts", file), "utf8");
+      const disposition = /^disposition: (\w+)$/m.exec(text)![1]!;
+      const body = text.replace(/^---\n[\s\S]*?\n---\n/, "");
+      const count = body.split(/\s+/).filter(Boolean).length;
+      const limit = disposition === "CLOSED" ? 200 : 350;
+      if (count > limit) lengths.push(`${file} (${disposition}): ${count} words > ${limit}`);
+      expect(body, file).not.toContain("```json");
+      // The trace: linked from the post, written beside the posts, rendered as a page of the site.
+      const link = /\[Full reasoning trace\]\(\.\.\/\.\.\/(traces\/[^)]+\.md)\)/.exec(body);
+      expect(link, file).not.toBeNull();
+      const trace = readFileSync(path.join(journal, link![1]!), "utf8");
+      expect(trace).toContain("## How I got there");
+      expect(existsSync(path.join(journal, "site", link![1]!.replace(/\.md$/, ".html"))), link![1]).toBe(true);
+      const page = readFileSync(path.join(journal, "site", "posts", file.replace(/\.md$/, ".html")), "utf8");
+      expect(page).toContain(`href="../../${link![1]!.replace(/\.md$/, ".html")}"`);
+    }
+    expect(lengths).toEqual([]);
   });
 
   it("VERA's narrative, root cause, entry vector and containment name them from the right fields", () => {

@@ -53,7 +53,7 @@ export function toraSummary(out: ToraOutput, links: { post: string; trace: strin
   if (out.forced_escalation.triggered) lines.push(`- Forced rule(s): ${out.forced_escalation.rules.map((r) => code(r.id)).join(", ") || "fired (no detail recorded)"}`);
   lines.push("");
   if (pkg) lines.push(`**Hypothesis.** ${words(pkg.hypothesis, 95)}`, "");
-  lines.push(`**Why.** ${words(out.rationale, pkg ? 45 : 40)}`, "");
+  lines.push(`**Why.** ${words(out.rationale, pkg ? 45 : 30)}`, "");
   lines.push(`**Next step.** ${nextStepOfTora(out)}`, "");
   lines.push(traceLink(links.trace, links.post), "");
   return lines.join("\n");

@@ -251,8 +251,19 @@ describe(`journal (${testStoreKind()})`, () => {
       confidence: 78,
     });
 
-    const body = parsePost(markdown).body;
-    expect(body).toContain("**Verdict: ESCALATED**");
+    // The post is the short summary; the full reasoning is the trace it links to.
+    const summary = parsePost(markdown).body;
+    expect(summary).toContain("**Verdict: ESCALATED**");
+    expect(summary).toContain("**Hypothesis.** ws-fin-042 runs a Cobalt Strike beacon");
+    expect(summary).toContain("**Next step.** VERA investigates at P2, starting with: (1) Process tree around 09:05–09:12 on ws-fin-042");
+    expect(summary).toContain(`[Full reasoning trace](../../traces/${CASE_ID}/1-tora-3f2a9c7e.md)`);
+    expect(summary).not.toContain("### 1. Severity");
+    expect(summary.split(/\s+/).filter(Boolean).length).toBeLessThanOrEqual(350);
+    const trace = readFileSync(path.join(env.home, "journal", "traces", CASE_ID, "1-tora-3f2a9c7e.md"), "utf8");
+    expect(readFrontmatter(trace).title).toBe(`${CASE_ID} — Malicious DNS lookup from ws-fin-042 — reasoning trace`);
+    expect(trace).not.toContain("W1nter2026");
+    const body = parsePost(trace).body;
+    expect(body).toContain(`[← The write-up](../../posts/${CASE_ID}/1-tora-3f2a9c7e.md)`);
     expect(body).toContain("At 09:12 UTC ws-fin-042 asked for cdn-update.badcdn.example");
     for (const step of ["### 1. Severity", "### 2. False-positive check", "### 3. Context sufficiency", "### 4. Decision"])
       expect(body).toContain(step);
@@ -307,7 +318,9 @@ describe(`journal (${testStoreKind()})`, () => {
       output: { agent: "VERA", narrative: "The process tree is missing; a human must verify.", root_cause_confidence: "UNDETERMINED", token: "password=hunter2" },
       created_at: "2026-11-24T11:00:00.000Z",
     });
-    const insufficient = readFileSync(await writeDecisionPost(db, env.home, "aaaa1111-0000-4000-8000-000000000001"), "utf8");
+    const insufficientPost = readFileSync(await writeDecisionPost(db, env.home, "aaaa1111-0000-4000-8000-000000000001"), "utf8");
+    expect(insufficientPost).toContain("**Next step.** On hold for the SOC queue:");
+    const insufficient = readFileSync(path.join(env.home, "journal", "traces", "TORA-20261124-0008", "1-tora-aaaa1111.md"), "utf8");
     expect(insufficient).toContain("## Where I got stuck");
     expect(insufficient).toContain("- `asset.criticality`");
     expect(insufficient).toContain("- `identity.privilege_level`");
@@ -320,8 +333,11 @@ describe(`journal (${testStoreKind()})`, () => {
     const frontmatter = readFrontmatter(vera);
     expect(frontmatter).toMatchObject({ author: "VERA", tier: 2, disposition: "HOLD", title: "VERA-20261124-0008 — DNS tunneling from lab-17", priority: "P2", severity: "high", confidence: null });
     expect(vera).toContain("The process tree is missing; a human must verify.");
-    expect(vera).toContain('"root_cause_confidence": "UNDETERMINED"');
+    expect(vera).not.toContain('"root_cause_confidence"');
     expect(vera).not.toContain("hunter2");
+    const veraTrace = readFileSync(path.join(env.home, "journal", "traces", "TORA-20261124-0008", "2-vera-bbbb2222.md"), "utf8");
+    expect(veraTrace).toContain('"root_cause_confidence": "UNDETERMINED"');
+    expect(veraTrace).not.toContain("hunter2");
   });
 
   it("refuses a decision that is missing or malformed", async () => {
@@ -367,7 +383,8 @@ describe(`journal (${testStoreKind()})`, () => {
       await seed();
       const built = await buildJournalSite(env.home);
       const site = path.join(env.home, "journal", "site");
-      expect(built).toEqual({ dir: site, pages: 8, posts: 3 });
+      // 8 pages, and each post's reasoning trace (3) as a page of its own.
+      expect(built).toEqual({ dir: site, pages: 11, posts: 3 });
       for (const page of [
         "index.html",
         "style.css",
@@ -378,6 +395,8 @@ describe(`journal (${testStoreKind()})`, () => {
         `posts/${CASE_ID}/1-tora-3f2a9c7e.html`,
         `posts/${CASE_ID}/2-vera-dddd4444.html`,
         `posts/${XSS_CASE}/1-tora-eeee5555.html`,
+        `traces/${CASE_ID}/1-tora-3f2a9c7e.html`,
+        `traces/${XSS_CASE}/1-tora-eeee5555.html`,
       ])
         expect(existsSync(path.join(site, page)), page).toBe(true);
 
@@ -412,7 +431,7 @@ describe(`journal (${testStoreKind()})`, () => {
       await buildJournalSite(env.home);
       const site = path.join(env.home, "journal", "site");
       const pages = htmlFiles(site);
-      expect(pages.length).toBe(8);
+      expect(pages.length).toBe(11);
       for (const file of pages) {
         const html = readFileSync(file, "utf8");
         expect(html, file).not.toMatch(/<script/i);
@@ -423,7 +442,7 @@ describe(`journal (${testStoreKind()})`, () => {
       const escapedTitle = "&lt;script&gt;alert(1)&lt;/script&gt; on ws-07";
       for (const page of ["index.html", "agents/tora.html", `cases/${XSS_CASE}.html`, `posts/${XSS_CASE}/1-tora-eeee5555.html`])
         expect(readFileSync(path.join(site, page), "utf8"), page).toContain(escapedTitle);
-      for (const page of [`cases/${XSS_CASE}.html`, `posts/${XSS_CASE}/1-tora-eeee5555.html`]) {
+      for (const page of [`traces/${XSS_CASE}/1-tora-eeee5555.html`]) {
         const html = readFileSync(path.join(site, page), "utf8");
         expect(html, page).toContain("&lt;div onmouseover=&quot;alert(2)&quot;&gt;hover me&lt;/div&gt;");
         expect(html, page).toContain("&lt;img src=x onerror=alert(3)&gt;");
@@ -442,12 +461,14 @@ describe(`journal (${testStoreKind()})`, () => {
       expect(existsSync(path.join(site, "stray.html"))).toBe(false);
       expect(existsSync(path.join(site, "cases", `${XSS_CASE}.html`))).toBe(false);
       expect(existsSync(path.join(site, "posts", XSS_CASE))).toBe(false);
+      // A trace whose post is gone is not published either.
+      expect(existsSync(path.join(site, "traces", XSS_CASE))).toBe(false);
       expect(readFileSync(path.join(site, "index.html"), "utf8")).not.toContain(XSS_CASE);
 
       writeFileSync(path.join(env.home, "journal", "posts", CASE_ID, "9-bad.md"), "---\nauthor: TORA\ntier: one\n---\nbody\n");
       await expect(buildJournalSite(env.home)).rejects.toBeInstanceOf(ValidationError);
       expect(existsSync(path.join(site, "index.html"))).toBe(true);
-      expect(readdirSync(path.join(env.home, "journal")).sort()).toEqual(["posts", "site"]);
+      expect(readdirSync(path.join(env.home, "journal")).sort()).toEqual(["posts", "site", "traces"]);
     });
   });
 

@@ -12,6 +12,7 @@ import {
 import type { CasesTable } from "../store/index.js";
 import { formatPost, type PostFrontmatter } from "./frontmatter.js";
 import { DEFAULT_REDACTION_POLICY, redact, type RedactionPolicy } from "./redact.js";
+import { genericSummary, relativeLink, toraSummary, veraSummary } from "./summary.js";
 
 /** The case columns a write-up needs; `tags` and `attack` are the JSON text of the row. */
 export type CaseRow = Pick<
@@ -28,7 +29,10 @@ export interface RenderOptions {
 export interface RenderedPost {
   /** Relative to `$NIGHTSHIFT_HOME/journal`. */
   path: string;
+  /** The short write-up read on shift (summary.ts), linking to the trace. */
   markdown: string;
+  /** The full reasoning trace of the decision, one link from the post (`traces/<case>/<tier>-<agent>-<id8>.md`). */
+  trace: { path: string; markdown: string };
 }
 
 /** The per-tier write-up of one decision, in the deciding agent's voice. */
@@ -70,20 +74,40 @@ export function renderDecisionPost(decision: Decision, caseRow: CaseRow, options
     severity: severity ?? null,
     confidence: confidence ?? null,
   };
-  const body = tora?.success
+  const links = { post: decisionPostPath(decision), trace: decisionTracePath(decision) };
+  const trace = tora?.success
     ? toraBody(tora.data, decision)
     : vera?.success
       ? veraBody(vera.data, decision)
       : genericBody(decision, { severity, priority, confidence });
+  const summary = tora?.success
+    ? toraSummary(tora.data, links)
+    : vera?.success
+      ? veraSummary(vera.data, links)
+      : genericSummary(decision, genericHead(decision, { severity, priority, confidence }), links);
+  const back = `[← The write-up](${relativeLink(links.trace, links.post)})`;
   return {
-    path: decisionPostPath(decision),
-    markdown: formatPost(frontmatter, r(body)),
+    path: links.post,
+    markdown: formatPost(frontmatter, r([summary, ...signature(decision)].join("\n"))),
+    trace: {
+      path: links.trace,
+      markdown: formatPost({ ...frontmatter, title: r(`${frontmatter.title} — reasoning trace`) }, r([back, "", trace].join("\n"))),
+    },
   };
 }
 
 export function decisionPostPath(decision: Pick<Decision, "id" | "case_id" | "tier" | "agent">): string {
+  return `posts/${decisionFileName(decision)}`;
+}
+
+/** The decision's full reasoning trace, beside (not among) the posts. */
+export function decisionTracePath(decision: Pick<Decision, "id" | "case_id" | "tier" | "agent">): string {
+  return `traces/${decisionFileName(decision)}`;
+}
+
+function decisionFileName(decision: Pick<Decision, "id" | "case_id" | "tier" | "agent">): string {
   const short = safeSegment(decision.id.replace(/-/g, "").slice(0, 8));
-  return `posts/${safeSegment(decision.case_id)}/${decision.tier}-${safeSegment(decision.agent.toLowerCase())}-${short}.md`;
+  return `${safeSegment(decision.case_id)}/${decision.tier}-${safeSegment(decision.agent.toLowerCase())}-${short}.md`;
 }
 
 function toraBody(out: ToraOutput, decision: Decision): string {
@@ -305,18 +329,21 @@ function indicatorLines(indicators: Indicators): string[] {
   return lines.length ? lines : ["- none"];
 }
 
-/** Later tiers and unknown shapes: what can be read as prose, then the output itself. */
-function genericBody(
-  decision: Decision,
-  summary: { severity: string | null | undefined; priority: string | null | undefined; confidence: number | null | undefined },
-): string {
-  const output = decision.output;
+type Facts = { severity: string | null | undefined; priority: string | null | undefined; confidence: number | null | undefined };
+
+function genericHead(decision: Decision, summary: Facts): string {
   const facts = [
     summary.severity ? `severity **${summary.severity}**` : null,
     summary.priority ? `priority **${summary.priority}**` : null,
     summary.confidence != null ? `confidence **${summary.confidence}**` : null,
   ].filter(Boolean);
-  const lines = [`**Verdict: ${decision.verdict}**${facts.length ? ` — ${facts.join(", ")}` : ""}.`, ""];
+  return `**Verdict: ${decision.verdict}**${facts.length ? ` — ${facts.join(", ")}` : ""}.`;
+}
+
+/** Later tiers and unknown shapes: what can be read as prose, then the output itself. */
+function genericBody(decision: Decision, summary: Facts): string {
+  const output = decision.output;
+  const lines = [genericHead(decision, summary), ""];
   const narrative = stringField(output, "narrative");
   if (narrative) lines.push(narrative.trim(), "");
   const rationale = stringField(output, "rationale");

@@ -2,13 +2,17 @@
  * Redaction before publishing. Alerts carry whatever the attacker or the admin typed, and command lines
  * or HTTP headers routinely hold live secrets; the journal is read far more widely than the case, so
  * secrets are masked in every post. Indicators (IPs, domains, hashes, usernames) are kept on purpose:
- * analysts need them to pivot.
+ * analysts need them to pivot. File hashes are evidence, not secrets: a run of hex digits (MD5, SHA-1 —
+ * the length of an AWS secret key —, SHA-256, SHA-512), a GUID or an encoded command longer than a key is
+ * never taken for a bare key.
  */
 export interface RedactionRule {
   id: string;
   description: string;
   /** Only the named group `secret` is masked (the whole match when the group is absent). */
   pattern: RegExp;
+  /** A further test of the candidate secret (the group, else the match): false keeps it. */
+  accept?: (secret: string) => boolean;
 }
 
 export interface RedactionPolicy {
@@ -44,6 +48,31 @@ const GLUED_PASSWORD_TOOLS = ["mysql", "mysqldump", "mysqladmin", "mysqlimport",
   .map((tool) => tool.replace(/[-.]/g, "\\$&"))
   .join("|");
 
+/** Options that name the account on a command line; a `-p` value beside one is its password. */
+const LOGIN_FLAG = String.raw`(?:-u|-U|-l|--user(?:name)?|--login)`;
+/** A `-p` value that is a port or a port list (ssh -p 2222, nmap -p80,443) is not a password. */
+const NOT_A_PORT = String.raw`(?![\d,:-]+(?:\s|$))`;
+
+function shannonBits(text: string): number {
+  const counts = new Map<string, number>();
+  for (const c of text) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let bits = 0;
+  for (const n of counts.values()) bits -= (n / text.length) * Math.log2(n / text.length);
+  return bits;
+}
+
+/**
+ * A bare key: upper and lower case letters and digits mixed at random (≥ 4 bits of entropy per character).
+ * Hex runs (file hashes), GUIDs, SIDs, words and identifiers fail one of these tests and are kept.
+ */
+export function looksLikeKey(value: string, minDigits = 2): boolean {
+  const compact = value.replace(/[-_]/g, "");
+  if (/^[0-9a-f]+$/i.test(compact)) return false;
+  if (!/[a-z]/.test(value) || !/[A-Z]/.test(value)) return false;
+  const digits = value.replace(/\D/g, "").length;
+  return digits >= minDigits && shannonBits(value) >= 4;
+}
+
 export const DEFAULT_REDACTION_POLICY: RedactionPolicy = {
   name: "default",
   mask: "[REDACTED]",
@@ -52,6 +81,16 @@ export const DEFAULT_REDACTION_POLICY: RedactionPolicy = {
       id: "private_key_block",
       description: "PEM private key bodies",
       pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?<secret>[\s\S]*?)-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----/,
+    },
+    {
+      id: "private_key_unterminated",
+      description: "a PEM private key cut short before its END line (a truncated field): masked to the next dashes or quote",
+      pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?<secret>(?:(?!-----)[^"'`<>])+)/,
+    },
+    {
+      id: "putty_private_key",
+      description: "the private lines of a PuTTY .ppk key",
+      pattern: /\bPrivate-Lines:\s*\d+\s+(?<secret>[A-Za-z0-9+/=]+(?:\s+[A-Za-z0-9+/=]{4,}(?=\s|$))*)/,
     },
     {
       id: "url_credentials",
@@ -85,6 +124,11 @@ export const DEFAULT_REDACTION_POLICY: RedactionPolicy = {
         /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|[rs]k_(?:live|test)_[A-Za-z0-9]{16,}|AIza[0-9A-Za-z_-]{35}|sk-[A-Za-z0-9_-]{20,})/,
     },
     {
+      id: "connection_string_password",
+      description: "Password=/Pwd= in a ;-separated connection string, spaces included",
+      pattern: /(?<=(?:^|[;"'\s])(?:password|pwd)\s*=\s*)(?<secret>[^;"'\r\n]*[^;"'\r\n\s])(?=\s*;)/i,
+    },
+    {
       id: "quoted_secret_assignment",
       description: "a quoted value after a secret key: password=\"…\", \"api_key\": \"…\"",
       pattern: new RegExp(
@@ -113,6 +157,43 @@ export const DEFAULT_REDACTION_POLICY: RedactionPolicy = {
       pattern: /\bsshpass\s+-p\s*(?<secret>\S+)/,
     },
     {
+      id: "password_option_short",
+      description: "plink -pw value, -pass value",
+      pattern: /(?:^|\s)-(?:pw|pass)\s+(?<secret>[^\s-]\S*)/,
+    },
+    {
+      id: "net_user_password",
+      description: "the positional password of net user NAME PASSWORD (a * prompt and /options are kept)",
+      pattern: /\bnet1?(?:\.exe)?\s+user\s+(?:\/\S+\s+)*(?:"[^"]+"|[^\s/"]\S*)\s+(?<secret>"[^"]*"|[^\s/*"]\S*)/i,
+    },
+    {
+      id: "net_use_password",
+      description: "the positional password of net use [X:] \\\\server\\share PASSWORD",
+      pattern: /\bnet1?(?:\.exe)?\s+use\s+(?:(?:[A-Z]:|\*)\s+)?\\\\\S+\s+(?<secret>"[^"]*"|[^\s/*"]\S*)/i,
+    },
+    {
+      id: "user_colon_password_option",
+      description: "curl -u / --user / --proxy-user user:password, wget --user user:password (the user is kept)",
+      pattern: /(?:^|\s)(?:-u|-U|--user|--proxy-user)\s*["']?[^\s:"']+:(?<secret>[^\s"']+)/,
+    },
+    {
+      id: "smbclient_user_percent",
+      description: "smbclient -U user%password",
+      pattern: /(?:^|\s)(?:-U|--user(?:=|\s+))\s*[^\s%]+%(?<secret>\S+)/,
+    },
+    {
+      id: "impacket_target",
+      description: "domain/user:password@host (Impacket and friends)",
+      pattern: /(?<![\w:/.-])[\w.-]+\/[\w.$-]+:(?<secret>[^\s@/:]+)@[\w.-]+/,
+    },
+    {
+      id: "password_flag_beside_login",
+      description: "-p value on a command line that also names the account (-u/-U/-l/--user): psexec, crackmapexec, hydra… (port values kept)",
+      pattern: new RegExp(
+        String.raw`(?<=\s${LOGIN_FLAG}\s+\S+[^\r\n]*?)\s-p\s+${NOT_A_PORT}(?<secret>[^\s-]\S*)|(?:^|\s)-p\s+${NOT_A_PORT}(?<secret2>[^\s-]\S*)(?=[^\r\n]*\s${LOGIN_FLAG}\s)`,
+      ),
+    },
+    {
       id: "attached_password_flag",
       description: "-p<password> glued to the flag of tools that take it that way (mysql, mariadb, 7z, rar); port lists like -p80,443 are kept",
       pattern: new RegExp(
@@ -133,6 +214,19 @@ export const DEFAULT_REDACTION_POLICY: RedactionPolicy = {
       id: "securestring_literal",
       description: "the plain text given to ConvertTo-SecureString",
       pattern: /ConvertTo-SecureString\s+(?:-String\s+)?(?<quote>["'])(?<secret>[^"'\r\n]+)\k<quote>/i,
+    },
+    {
+      id: "aws_secret_access_key",
+      description: "a bare 40-character AWS secret access key (mixed case and digits; 40 hex digits are a SHA-1 and kept)",
+      pattern: /(?<![A-Za-z0-9/+=])(?<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/,
+      // Base64 of 30 random bytes: a digit, "/" or "+" somewhere (a 40-letter word has none).
+      accept: (value) => /[\d/+]/.test(value) && looksLikeKey(value, 0),
+    },
+    {
+      id: "high_entropy_key",
+      description: "a bare 32–64 character random token of mixed case and digits (API keys, client secrets); hashes, GUIDs, words and longer encoded blobs are kept",
+      pattern: /(?<![A-Za-z0-9_\-/+=.])(?<secret>[A-Za-z0-9_-]{32,64})(?![A-Za-z0-9_\-/+=.])/,
+      accept: looksLikeKey,
     },
   ],
 };
@@ -162,10 +256,13 @@ function applyRule(text: string, rule: RedactionRule, mask: string): string {
   let out = "";
   let last = 0;
   for (const match of text.matchAll(pattern)) {
-    const span = match.indices?.groups?.secret ?? match.indices?.[0];
+    const groups = match.indices?.groups;
+    // `secret2` names the secret in a rule's second alternative (a group name may appear once per pattern).
+    const span = groups && ("secret" in groups || "secret2" in groups) ? (groups.secret ?? groups.secret2) : match.indices?.[0];
     if (!span) continue;
     const [start, end] = span;
     if (end <= start || text.startsWith(mask, start)) continue;
+    if (rule.accept && !rule.accept(text.slice(start, end))) continue;
     out += text.slice(last, start) + mask;
     last = end;
   }

@@ -20,7 +20,8 @@ interface SitePost {
 }
 
 /**
- * Renders `$home/journal/posts/**.md` into `$home/journal/site/`. Everything an alert can touch is
+ * Renders `$home/journal/posts/**.md` (and each decision's reasoning trace, `traces/**.md`, as a page linked
+ * from its post) into `$home/journal/site/`. Everything an alert can touch is
  * attacker-controlled, so raw HTML in Markdown is shown as text, links never leave the site, and every
  * frontmatter value is escaped. The new site is built aside and swapped in, so stale pages disappear.
  */
@@ -39,6 +40,16 @@ export async function buildJournalSite(home: string): Promise<SiteBuild> {
     });
   }
   posts.sort(newestFirst);
+  // Each decision's full reasoning trace: a page of its own, linked from the post, listed nowhere else.
+  const tracesDir = path.join(journal, "traces");
+  const traces: SitePost[] = [];
+  const postSources = new Set(sources);
+  for (const relative of await listMarkdown(tracesDir)) {
+    if (!postSources.has(relative)) continue;
+    const text = await readFile(path.join(tracesDir, ...relative.split("/")), "utf8");
+    const { frontmatter, body } = parsePost(text, `traces/${relative}`);
+    traces.push({ page: `traces/${relative.split("/").map(safeSegment).join("/").replace(/\.md$/, ".html")}`, frontmatter, html: renderMarkdown(body) });
+  }
 
   const pages = new Map<string, string>();
   pages.set("index.html", indexPage(posts));
@@ -47,6 +58,7 @@ export async function buildJournalSite(home: string): Promise<SiteBuild> {
   const caseIds = [...new Set(posts.flatMap((post) => post.frontmatter.case_ids))].sort();
   for (const caseId of caseIds) pages.set(casePage(caseId), caseHtml(caseId, posts));
   for (const post of posts) pages.set(post.page, postHtml(post, posts));
+  for (const trace of traces) pages.set(trace.page, traceHtml(trace, posts));
 
   const target = path.join(journal, "site");
   const staging = path.join(journal, `.site-${randomUUID().slice(0, 8)}`);
@@ -111,7 +123,9 @@ markdown.use({
       const text = this.parser.parseInline(token.tokens);
       if (isLocalHref(token.href)) {
         const title = token.title ? ` title="${escapeHtml(token.title)}"` : "";
-        return `<a href="${escapeHtml(token.href)}"${title}>${text}</a>`;
+        // Posts link each other (and their traces) as Markdown files: on the site, the rendered page.
+        const target = token.href.replace(/\.md(#[^#]*)?$/, ".html$1");
+        return `<a href="${escapeHtml(target)}"${title}>${text}</a>`;
       }
       // Links from alert content point at attacker infrastructure: shown, never clickable.
       return token.text === token.href ? `<span class="ioc">${text}</span>` : `${text} <code class="ioc">${escapeHtml(token.href)}</code>`;
@@ -155,6 +169,19 @@ function casePage(caseId: string): string {
 }
 
 /** A link from one site page to another, relative so the site works from disk and under any prefix. */
+/**
+ * A post's HTML shown on another page (the case page): its relative links (the trace, other posts) were
+ * written from the post's own page and are re-aimed from the page it is shown on.
+ */
+function rebaseLinks(html: string, fromPage: string, toPage: string): string {
+  return html.replace(/<a href="([^"]*)"/g, (whole, target: string) => {
+    if (/^([a-z][a-z0-9+.-]*:|[/\\#])/i.test(target)) return whole;
+    const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(fromPage), target.replace(/&amp;/g, "&")));
+    if (resolved.startsWith("..")) return whole;
+    return `<a href="${escapeHtml(path.posix.relative(path.posix.dirname(toPage), resolved))}"`;
+  });
+}
+
 function href(from: string, to: string): string {
   const relative = path.posix.relative(path.posix.dirname(from), to);
   return escapeHtml(relative.split("/").map((segment) => (segment === ".." ? segment : encodeURIComponent(segment))).join("/"));
@@ -282,7 +309,7 @@ function caseHtml(caseId: string, posts: SitePost[]): string {
 <p class="meta">${when(fm.pubDatetime)} · <a href="${href(page, post.page)}">${escapeHtml(fm.title)}</a></p>
 </header>
 <div class="body">
-${post.html}
+${rebaseLinks(post.html, post.page, page)}
 </div>
 </article>`;
   });
@@ -326,6 +353,22 @@ ${post.html}
 </div>
 </article>
 ${siblings.length ? `<nav class="siblings"><h2>This case at other tiers</h2><ul>${siblings.map((other) => `<li><a href="${href(page, other.page)}">T${escapeHtml(other.frontmatter.tier)} ${escapeHtml(other.frontmatter.author)} · ${escapeHtml(other.frontmatter.disposition)}</a></li>`).join("")}</ul></nav>` : ""}`;
+  return layout(page, fm.title, main, agentsOf(posts));
+}
+
+/** A decision's reasoning trace: its title and body, and the way back to the case. */
+function traceHtml(trace: SitePost, posts: SitePost[]): string {
+  const page = trace.page;
+  const fm = trace.frontmatter;
+  const main = `<article class="post trace">
+<header>
+<h1>${escapeHtml(fm.title)}</h1>
+<p class="meta">${escapeHtml(fm.author)} · tier ${escapeHtml(fm.tier)} · ${disposition(fm.disposition)} · ${when(fm.pubDatetime)}${fm.case_ids.length ? ` · ${caseLinks(page, fm.case_ids, 10)}` : ""}</p>
+</header>
+<div class="body">
+${trace.html}
+</div>
+</article>`;
   return layout(page, fm.title, main, agentsOf(posts));
 }
 

@@ -42,15 +42,26 @@ describe(`VERA's journal post (${testStoreKind()})`, () => {
     expect(frontmatter.description).toMatch(new RegExp(`^VERA: ESCALATE_TO_ARIA \\(${output.severity} severity, P1\\)\\. WS-042 is in active communication with c2\\.example`));
     expect(frontmatter.tags).toEqual(expect.arrayContaining(["escalate_to_aria", "true_positive", "root-cause-confirmed", "hypothesis-confirmed"]));
 
+    // The post: the summary a reader needs on shift, with the full investigation one link away.
     expect(body).toContain("**Verdict: ESCALATE_TO_ARIA** (handed to ARIA for containment)");
-    expect(body).toContain("## TORA's hypothesis\n\n**CONFIRMED**");
+    expect(body).toContain("**Hypothesis.** TORA's hypothesis is **CONFIRMED**");
+    expect(body).toMatch(/\*\*Next step\.\*\* Contain \(immediate\): isolate_host `WS-042`/);
+    expect(body.split(/\s+/).filter(Boolean).length).toBeLessThanOrEqual(350);
+    const link = /\[Full reasoning trace\]\(\.\.\/\.\.\/(traces\/[^)]+)\)/.exec(body)![1]!;
+    expect(link).toBe(`traces/${caseId}/${path.basename(file)}`);
+    expect(body).not.toContain("### 1. Intake and scope");
+
+    const trace = parsePost(readFileSync(path.join(env.home, "journal", link), "utf8"));
+    expect(trace.frontmatter.title).toBe(`${frontmatter.title} — reasoning trace`);
+    const full = trace.body;
+    expect(full).toContain("## TORA's hypothesis\n\n**CONFIRMED**");
     for (const [i, name] of ["Intake and scope", "Endpoint", "Network", "Logs and identity", "ATT&CK checklist", "Root cause and disposition"].entries())
-      expect(body).toContain(`### ${i + 1}. ${name}`);
-    for (const e of output.evidence) expect(body).toContain(`| \`${e.id}\` | ${e.weight} | \`${e.type}\` |`);
-    expect(body).toMatch(/- \*\*2026-11-24 10:03:00Z\*\* · command-and-control · high — 6 connection\(s\) to 198\.51\.100\.7:443/);
-    expect(body).toContain("## Containment — immediate");
-    expect(body).toContain("1. `isolate_host` on `WS-042`");
-    expect(body).toContain("**If not contained:** The implant keeps receiving commands");
+      expect(full).toContain(`### ${i + 1}. ${name}`);
+    for (const e of output.evidence) expect(full).toContain(`| \`${e.id}\` | ${e.weight} | \`${e.type}\` |`);
+    expect(full).toMatch(/- \*\*2026-11-24 10:03:00Z\*\* · command-and-control · high — 6 connection\(s\) to 198\.51\.100\.7:443/);
+    expect(full).toContain("## Containment — immediate");
+    expect(full).toContain("1. `isolate_host` on `WS-042`");
+    expect(full).toContain("**If not contained:** The implant keeps receiving commands");
     expect(body).toMatch(/\*VERA, tier 2 · decision `[0-9a-f-]+` · analyst `deterministic`/);
   });
 
@@ -60,7 +71,9 @@ describe(`VERA's journal post (${testStoreKind()})`, () => {
     await storeEvents(db, macroTree(line));
     const caseId = await triagedCase(db, clock, wordMacro({}, line));
     const decision = await investigateCase(db, caseId, clock);
-    const markdown = readFileSync(await writeDecisionPost(db, env.home, decision.id), "utf8");
+    const post = readFileSync(await writeDecisionPost(db, env.home, decision.id), "utf8");
+    expect(post).not.toContain("Hunter2Secret");
+    const markdown = readFileSync(path.join(env.home, "journal", /\]\(\.\.\/\.\.\/(traces\/[^)]+)\)/.exec(post)![1]!), "utf8");
     expect(markdown).not.toContain("Hunter2Secret");
     const row = markdown.split("\n").find((l) => l.startsWith("| `EVD-") && l.includes("powershell -enc"))!;
     expect(row).toContain("\\| net use");

@@ -47,6 +47,8 @@ export async function writeDecisionPost(
   if (!caseRow) throw new NotFoundError(`case ${row.case_id}`);
   const post = renderDecisionPost(parsed.data, caseRow, options);
   const file = path.join(journalDir(home), ...post.path.split("/"));
+  // The trace first: a post never links to a trace that is not there yet.
+  await writeFileAtomic(path.join(journalDir(home), ...post.trace.path.split("/")), post.trace.markdown);
   await writeFileAtomic(file, post.markdown);
   return file;
 }

@@ -149,6 +149,29 @@ describe(`guardVera (${testStoreKind()})`, () => {
     expect(guarded.adjustments.join(" ")).toMatch(/isolate_host "DC-01" dropped/);
   });
 
+  it("never lets any analyst block the organisation's own infrastructure as an indicator", async () => {
+    const { input, out } = await c2Case();
+    const proposal = structuredClone(out);
+    // WS-042 and 10.1.2.42 are the case's own host and its address: in scope, but isolated, never blocked.
+    proposal.containment.recommendations = [
+      { order: 1, action_hint: "block_ioc", target: "10.1.2.42", rationale: "the source of the lookup" },
+      { order: 2, action_hint: "block_ioc", target: "WS-042", rationale: "the host" },
+      { order: 3, action_hint: "block_ioc", target: "c2.example", rationale: "C2 domain" },
+      { order: 4, action_hint: "isolate_host", target: "WS-042", rationale: "C2" },
+    ];
+    const guarded = guardVera(proposal, input);
+    expect(guarded.output.containment.recommendations.map((r) => `${r.order} ${r.action_hint} ${r.target}`)).toEqual(["1 block_ioc c2.example", "2 isolate_host WS-042"]);
+    expect(guarded.adjustments.filter((a) => /never blocked as an indicator/.test(a))).toHaveLength(2);
+
+    // An address the CMDB gives the case's asset (a gateway's public address) is its own too.
+    const gateway = { ...input, own_infrastructure: { ips: ["198.51.100.7"], hostnames: [] } };
+    const blocked = structuredClone(out);
+    blocked.containment.recommendations = [{ order: 1, action_hint: "block_ioc", target: "198.51.100.7", rationale: "answer" }];
+    const held = guardVera(blocked, gateway);
+    expect(held.output.verdict).toBe("HOLD");
+    expect(held.adjustments.join(" ")).toMatch(/198\.51\.100\.7" dropped: 198\.51\.100\.7 is an address of the organisation's own asset/);
+  });
+
   it("holds an escalation with no in-scope recommendation left", async () => {
     const { input, out } = await c2Case();
     const proposal = structuredClone(out);

@@ -9,6 +9,7 @@ import {
 import { assessCase } from "../tora/assessment.js";
 import { caseEntities } from "../vera/augment.js";
 import { investigateDeterministic } from "../vera/deterministic.js";
+import { ownInfrastructureOf } from "../vera/own-infrastructure.js";
 import { VeraInput } from "../vera/schema.js";
 import { parseOrThrow } from "./apply.js";
 import { evaluateForcedRules } from "./forced-rules.js";
@@ -29,8 +30,9 @@ export interface GuardedVeraOutput {
  *  - CLOSED needs TORA's hypothesis REFUTED and the root cause CONFIRMED — in the proposal and in the
  *    case's structured data as the deterministic reading finds it (a proposal's evidence is prose) — and
  *    never happens while credentials were submitted or a brute force succeeded; otherwise HOLD;
- *  - ESCALATE_TO_ARIA keeps only recommendations whose target is one of the case's entities, and
- *    becomes HOLD when none is left;
+ *  - ESCALATE_TO_ARIA keeps only recommendations whose target is one of the case's entities, never a
+ *    block_ioc on the organisation's own infrastructure (vera/own-infrastructure.ts), and becomes HOLD
+ *    when none is left;
  *  - severity never drops below TORA's while a forced rule fires;
  *  - evidence ids, timeline references, the CONFIRMED-needs-two-sources rule and nova_feed stay consistent.
  */
@@ -71,9 +73,12 @@ export function guardVera(proposed: unknown, rawInput: VeraInput): GuardedVeraOu
 
   if (verdict === "ESCALATE_TO_ARIA" || out.containment.recommendations.length) {
     const scope = scopeOf(input);
+    const own = ownInfrastructureOf(input);
     const kept: ContainmentRecommendation[] = [];
     for (const rec of [...out.containment.recommendations].sort((x, y) => x.order - y.order)) {
-      if (scope(rec.target)) kept.push({ ...rec, order: kept.length + 1 });
+      const ownTarget = rec.action_hint === "block_ioc" ? own(rec.target) : null;
+      if (ownTarget) adjustments.push(`recommendation block_ioc ${JSON.stringify(rec.target)} dropped: ${ownTarget}, never blocked as an indicator`);
+      else if (scope(rec.target)) kept.push({ ...rec, order: kept.length + 1 });
       else adjustments.push(`recommendation ${rec.action_hint} ${JSON.stringify(rec.target)} dropped: the target is not one of the case's entities`);
     }
     out.containment.recommendations = kept;

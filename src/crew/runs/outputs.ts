@@ -1,20 +1,34 @@
 import type { z } from "zod";
-import { ValidationError, VeraOutput } from "../../core/index.js";
+import { ValidationError } from "../../core/index.js";
 import { ToraProposal, TORA_OUTPUT_NAME } from "../tora/model.js";
+import { checkVeraProposal, VeraProposal, VERA_OUTPUT_NAME } from "../vera/model.js";
+
+/** The output contract a recorded run's agent spec used: its schema and the checks that ask for a repair. */
+export interface ReplayOutput {
+  schema: z.ZodType;
+  /** The spec's checks beyond the schema, given the run's case id (a failing check costs a repair request). */
+  check?: (value: unknown, caseId: string) => string[];
+}
 
 /**
- * The schema a replay validates the final answer with: the very one the recorded run's agent spec used
+ * The contract a replay validates the final answer with: the very one the recorded run's agent spec used
  * (a stricter or looser one would change whether a repair request is sent, and the replay would diverge
- * for that reason alone).
+ * for that reason alone). VERA's model proposes `VeraProposal` (VeraOutput minus what code derives), checked
+ * by `checkVeraProposal`, exactly as `veraAgentSpec` does.
  */
-const BUILT_IN: Record<string, () => z.ZodType> = {
-  [TORA_OUTPUT_NAME]: () => ToraProposal,
-  // VERA's model spec is not written yet: if it validates a proposal without nova_feed (as TORA does), name that schema here.
-  vera_output: () => VeraOutput,
+const BUILT_IN: Record<string, () => ReplayOutput> = {
+  [TORA_OUTPUT_NAME]: () => ({ schema: ToraProposal }),
+  [VERA_OUTPUT_NAME]: () => ({ schema: VeraProposal, check: (value, caseId) => checkVeraProposal(value as VeraProposal, caseId) }),
 };
 
+export function replayOutput(name: string, extra: Record<string, z.ZodType> = {}): ReplayOutput {
+  const given = extra[name];
+  if (given) return { schema: given };
+  const builtIn = BUILT_IN[name]?.();
+  if (!builtIn) throw new ValidationError(`no output schema named ${name} to replay against`, [{ path: "input.output", message: `unknown output ${name}; known: ${[...Object.keys(BUILT_IN), ...Object.keys(extra)].join(", ")}` }]);
+  return builtIn;
+}
+
 export function replayOutputSchema(name: string, extra: Record<string, z.ZodType> = {}): z.ZodType {
-  const schema = extra[name] ?? BUILT_IN[name]?.();
-  if (!schema) throw new ValidationError(`no output schema named ${name} to replay against`, [{ path: "input.output", message: `unknown output ${name}; known: ${[...Object.keys(BUILT_IN), ...Object.keys(extra)].join(", ")}` }]);
-  return schema;
+  return replayOutput(name, extra).schema;
 }

@@ -7,7 +7,7 @@ import { ModelSettings } from "../runtime/types.js";
 import { toolByName } from "../tools/registry.js";
 import { createResultStore } from "../tools/results.js";
 import { ToolError, TOOL_ERROR_CODES, type ToolDefinition, type ToolErrorCode } from "../tools/tool.js";
-import { replayOutputSchema } from "./outputs.js";
+import { replayOutput } from "./outputs.js";
 
 /**
  * Replay: the recorded run again, through the real runtime, against a scripted OpenAI-compatible server whose
@@ -279,6 +279,7 @@ export async function replayRun(exported: RunExport, options: ReplayOptions = {}
   const clock = options.clock ?? systemClock;
   const runAgent = options.runAgent ?? (await defaultRunAgent());
   const toolNames = input.tools.map((tool) => (typeof tool === "string" ? tool : tool.name));
+  const contract = replayOutput(outputName, options.outputs);
 
   const server = await startScriptedServer({ script: scriptFromTrace(exported.trace, settings.timeout_ms), model: settings.model });
   try {
@@ -293,8 +294,9 @@ export async function replayRun(exported: RunExport, options: ReplayOptions = {}
       tools: replayTools(toolNames, recordedResults(exported.trace), run.agent, options.tools ?? []),
       output: {
         name: outputName,
-        schema: replayOutputSchema(outputName, options.outputs),
+        schema: contract.schema,
         check: (value) => {
+          if (contract.check) return contract.check(value, run.case_id);
           const caseId = record(value).case_id;
           return typeof caseId === "string" && caseId !== run.case_id ? [`case_id: must be ${run.case_id} (the case of this run), got ${caseId}`] : [];
         },

@@ -258,8 +258,11 @@ function isLoginSuccess(f: AlertFacts): boolean {
  */
 export function findBruteForceChain(facts: AlertFacts[]): BruteForceChain | null {
   for (const s of facts) {
+    // The guessing source: the success alert's remote source, or (a C2 lookup made by the host itself
+    // carries none) the remote source of a brute-force alert of the case.
+    const attacker = s.remoteSrcIp ?? facts.find((b) => b !== s && isBruteForce(b) && b.remoteSrcIp)?.remoteSrcIp ?? null;
     const chain = (detail: string): BruteForceChain => ({
-      src: s.srcIp,
+      src: attacker,
       host: s.host,
       user: s.user,
       successAlertId: s.alertId,
@@ -267,7 +270,7 @@ export function findBruteForceChain(facts: AlertFacts[]): BruteForceChain | null
       detail,
     });
     if (/bruteforce_c2/.test(s.subtype))
-      return chain(`subtype ${s.subtype}: SSH brute force from ${s.srcIp ?? "an unknown source"} succeeded on ${s.host ?? "the host"}, then C2 DNS`);
+      return chain(`subtype ${s.subtype}: SSH brute force${attacker ? ` from ${attacker}` : ""} succeeded on ${s.host ?? "the host"}, then C2 DNS`);
     if (!isLoginSuccess(s)) continue;
     for (const b of facts) {
       if (b === s || !isBruteForce(b) || Date.parse(b.time) > Date.parse(s.time)) continue;
@@ -487,8 +490,8 @@ function networkSignal(f: AlertFacts): AxisSignal {
     if (f.email.sender || f.email.links.length)
       return { signal: true, detail: `delivery path: sender ${f.email.sender ?? "unknown"}, ${f.email.links.length} link(s)${domains.length ? ` to ${listOf(domains)}` : ""}` };
   }
-  if (f.family === "auth" && f.srcIp)
-    return { signal: true, detail: `${f.srcIp} → ${f.host ?? f.dstIp ?? "?"}${f.port !== null ? `:${f.port}` : ""}${f.protocol ? ` (${f.protocol})` : ""}` };
+  if (f.family === "auth" && f.remoteSrcIp)
+    return { signal: true, detail: `${f.remoteSrcIp} → ${f.host ?? f.dstIp ?? "?"}${f.port !== null ? `:${f.port}` : ""}${f.protocol ? ` (${f.protocol})` : ""}` };
   if (f.domain || f.dstIp) {
     const dns = f.dns ? ` (${[f.dns.queryType, f.dns.responseCode].filter(Boolean).join(", ") || "DNS"})` : "";
     const dst = [f.domain, f.dstIp].filter(Boolean).join(" / ");

@@ -102,6 +102,12 @@ export interface AlertFacts {
   builtinPrincipal: string | null;
   srcIp: string | null;
   srcHost: string | null;
+  /**
+   * The acting party's address: the source, unless the source is the alert's own host (an outbound lookup or
+   * connection, where the host itself acts and there is no remote source). Sentences that name an attacker
+   * take it from here, never from `srcIp` alone.
+   */
+  remoteSrcIp: string | null;
   dstIp: string | null;
   dstHost: string | null;
   domain: string | null;
@@ -200,6 +206,7 @@ export function alertFacts(alert: Alert, enrichment: Enrichment, now: string, su
     builtinPrincipal: enrichment.identity ? null : enrichment.meta.builtin_principal,
     srcIp: network.src_ip ?? alert.src?.ip ?? null,
     srcHost: network.src_hostname ?? alert.src?.hostname ?? null,
+    remoteSrcIp: remoteSource(alert, enrichment, host),
     dstIp,
     dstHost: network.dst_hostname ?? alert.dst?.hostname ?? null,
     domain,
@@ -219,6 +226,17 @@ export function alertFacts(alert: Alert, enrichment: Enrichment, now: string, su
   if (alert.email || enrichment.email_context) facts.email = emailFacts(alert, enrichment);
   if (alert.process) facts.process = processFacts(alert);
   return facts;
+}
+
+/** The source address when it is not the alert's own host (by address or by name). */
+function remoteSource(alert: Alert, enrichment: Enrichment, host: string | null): string | null {
+  const ip = enrichment.network.src_ip ?? alert.src?.ip ?? null;
+  if (!ip) return null;
+  const own = [...(alert.host?.ip ?? []), ...(enrichment.asset?.ips ?? [])].map((x) => x.toLowerCase());
+  if (own.includes(ip.toLowerCase())) return null;
+  const srcName = (enrichment.network.src_hostname ?? alert.src?.hostname ?? "").toLowerCase().split(".")[0];
+  if (srcName && host && srcName === host.toLowerCase().split(".")[0]) return null;
+  return ip;
 }
 
 function normaliseSubtype(alert: Alert, enrichment: Enrichment): string {

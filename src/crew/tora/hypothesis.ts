@@ -113,25 +113,46 @@ function dnsFastFlux(a: CaseAssessment, f: AlertFacts): { text: string; focus: s
   };
 }
 
+/**
+ * The login service an authentication case is about. A C2 lookup that closes a brute-force chain is a DNS
+ * alert: its protocol and port are the lookup's, not the guessed service's.
+ */
+export function loginService(f: AlertFacts): string {
+  if (f.dns || /^dns/i.test(f.protocol ?? "")) return f.subtype.includes("ssh") ? "SSH" : "a remote login service";
+  return f.protocol?.toUpperCase() ?? (f.port === 22 || f.subtype.includes("ssh") ? "SSH" : "authentication");
+}
+
+/**
+ * Who acted: the brute-force chain's source, else the alert's remote source (never its own host), else its
+ * source host name when that is another machine.
+ */
+function actorOf(a: CaseAssessment, f: AlertFacts): string | null {
+  const srcHost = f.srcHost && f.host && f.srcHost.toLowerCase() === f.host.toLowerCase() ? null : f.srcHost;
+  return a.bruteForceChain?.src ?? f.remoteSrcIp ?? srcHost;
+}
+
 function authHypothesis(a: CaseAssessment, f: AlertFacts): { text: string; focus: string[] } {
-  const src = f.srcIp ?? f.srcHost ?? "the source";
-  const proto = f.protocol?.toUpperCase() ?? (f.port === 22 || f.subtype.includes("ssh") ? "SSH" : "authentication");
+  const actor = actorOf(a, f);
+  const src = actor ?? "an unidentified source";
+  const proto = loginService(f);
   const host = hostWithIp(f);
   const user = f.user ? ` as ${f.user}` : "";
   const c2 = f.subtype.includes("c2") && f.domain ? f.domain : null;
   if (a.bruteForceChain) {
     const text =
-      `${src} brute-forced ${proto} on ${host} and then logged in successfully${user} at ${at(f)}${c2 ? `, after which ${c2} was resolved` : ""}. ` +
-      `If the account is compromised, ${hostOf(f)}'s auth and process logs after ${at(f)} will show an interactive session from ${src} running commands (downloads, new keys or users, persistence)${c2 ? ` and netflow to ${c2}` : ""}; ` +
+      `${src.replace(/^./, (c) => c.toUpperCase())} brute-forced ${proto} on ${host} and then logged in successfully${user}${c2 ? `, after which ${hostOf(f)} resolved ${c2} at ${at(f)}` : ` at ${at(f)}`}. ` +
+      `If the account is compromised, ${hostOf(f)}'s auth and process logs ${c2 ? "around" : "after"} ${at(f)} will show an interactive session${actor ? ` from ${actor}` : ""} running commands (downloads, new keys or users, persistence)${c2 ? ` and netflow to ${c2}` : ""}; ` +
       `a login traced to the account owner from a known address (VPN, jump host) with no post-login activity by ${later(f, 60)} refutes it.`;
     return {
       text,
       focus: [
-        `Auth and process logs on ${hostOf(f)}: the session from ${src}${user} after ${at(f)}, commands run, files written.`,
+        `Auth and process logs on ${hostOf(f)}: the ${actor ? `session from ${actor}` : "successful login and its session"}${user} ${c2 ? "before and after" : "after"} ${at(f)}, commands run, files written.`,
         `Persistence on ${hostOf(f)}: new authorized_keys, users, cron/systemd units, services since ${at(f)}.`,
         ...(c2 ? [`Netflow/DNS: connections from ${hostOf(f)} to ${c2} and its addresses after ${at(f)}.`] : []),
-        `Auth logs: other hosts ${src} authenticated to in the last ${windowHours(a)}h (lateral movement).`,
-        `Contain if confirmed: reset${f.user ? ` ${f.user}'s` : " the"} credentials and block ${src}.`,
+        actor
+          ? `Auth logs: other hosts ${actor} authenticated to in the last ${windowHours(a)}h (lateral movement).`
+          : `Auth logs: the brute-force source behind the login on ${hostOf(f)}, and other hosts it reached in the last ${windowHours(a)}h.`,
+        `Contain if confirmed: reset${f.user ? ` ${f.user}'s` : " the"} credentials and block ${actor ?? "the brute-forcing source"}.`,
       ],
     };
   }
@@ -150,7 +171,7 @@ function authHypothesis(a: CaseAssessment, f: AlertFacts): { text: string; focus
     };
   }
   const text =
-    `${src} made repeated ${proto} authentication failures against ${host}${f.user ? ` for ${f.user}` : ""} around ${at(f)}. ` +
+    `${src.replace(/^./, (c) => c.toUpperCase())} made repeated ${proto} authentication failures against ${host}${f.user ? ` for ${f.user}` : ""} around ${at(f)}. ` +
     `If the attack succeeded, auth logs on ${hostOf(f)} will show a successful login from ${src} after ${at(f)}; ` +
     `no successful authentication from ${src} and no new session for the targeted accounts by ${later(f, 24 * 60)} refutes it.`;
   return {

@@ -15,6 +15,7 @@ import { fromJson, type Executor } from "../../store/index.js";
 import { getToraDecision } from "../tora/triage-case.js";
 import { unenrichedEnrichment } from "../tora/schema.js";
 import { uniqueCaseless } from "../tora/text.js";
+import { loadOwnInfrastructure } from "./own-infrastructure.js";
 import {
   VeraInput,
   type Augmentation,
@@ -72,6 +73,7 @@ export async function loadVeraInput(ex: Executor, caseId: string, clock: Clock):
     return { alert: parsed.data, enrichment: enrichment.success ? enrichment.data : unenrichedEnrichment(parsed.data, now) };
   });
   const augmentation = await augment(ex, caseId, alerts, tora.data);
+  const ownInfrastructure = await loadOwnInfrastructure(ex, alerts, tora.data);
   const input = VeraInput.safeParse({
     case_id: caseId,
     now,
@@ -79,6 +81,7 @@ export async function loadVeraInput(ex: Executor, caseId: string, clock: Clock):
     tora: { decision_id: decision.id, analyst: decision.analyst, created_at: decision.created_at, output: tora.data },
     alerts,
     augmentation,
+    own_infrastructure: ownInfrastructure,
   });
   if (!input.success) throw new ValidationError(`VERA input for ${caseId} is invalid`, issuesOf(input.error, "input"));
   return input.data;

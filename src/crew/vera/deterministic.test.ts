@@ -32,6 +32,34 @@ describe(`investigateDeterministic (${testStoreKind()})`, () => {
 
   const hints = (out: VeraOutput) => out.containment.recommendations.map((r) => `${r.action_hint} ${r.target}`);
 
+  it("contains a probable C2 case at once even with no network telemetry: the external indicators blocked, the host isolated, never its own address", async () => {
+    // No events stored: the C2 is probable on the alert alone (a C2 domain on 45/60 sources resolved).
+    const caseId = await triagedCase(db(), clock, dnsLookup({}, C2));
+    const out = await investigate(caseId);
+    expect(out.verdict).toBe("ESCALATE_TO_ARIA");
+    expect(out.containment.urgency).toBe("immediate");
+    expect(hints(out)).toEqual(["isolate_host WS-042", "block_ioc c2.example", "block_ioc 198.51.100.7"]);
+    expect(out.root_cause.description).toMatch(/^WS-042 resolved or reached c2\.example, which intel ties to C2/);
+    expect(out.narrative).not.toMatch(/No containment/);
+  });
+
+  it("contains a probable exfiltration at once: a large transfer to a hostile destination", async () => {
+    const transfer = dnsLookup({}, C2);
+    transfer.alert.subtype = "data_exfiltration";
+    transfer.alert.attack = { tactics: ["exfiltration"], techniques: ["T1041"] };
+    transfer.alert.network = { protocol: "tls", bytes_out: 48 * 1024 * 1024 };
+    transfer.enrichment.network.protocol = "tls";
+    transfer.enrichment.network.query_type = null;
+    transfer.enrichment.network.response_code = null;
+    transfer.enrichment.network.dst_port = 443;
+    const out = await investigate(await triagedCase(db(), clock, transfer));
+    expect(out.verdict).toBe("ESCALATE_TO_ARIA");
+    expect(out.containment.urgency).toBe("immediate");
+    expect(hints(out)).toEqual(expect.arrayContaining(["isolate_host WS-042", "block_ioc c2.example"]));
+    expect(hints(out).some((h) => h.includes("10.1.2.42"))).toBe(false);
+    expect(out.root_cause.description).toMatch(/48 MB sent from WS-042 to c2\.example/);
+  });
+
   it("confirms active C2: beaconing to the resolved address escalates to ARIA with host isolation and IOC blocks", async () => {
     await storeEvents(db(), [
       ...connections(8, { ip: "198.51.100.7", port: 443, image: "C:\\Windows\\System32\\rundll32.exe", interval: 60, jitter: 2 }),
@@ -64,6 +92,16 @@ describe(`investigateDeterministic (${testStoreKind()})`, () => {
     expect(sentences.length).toBeLessThanOrEqual(8);
     expect(out.timeline.events.map((e) => e.time)).toEqual([...out.timeline.events.map((e) => e.time)].sort());
     expect(out.dwell_time.value).not.toBeNull();
+  });
+
+  it("measures dwell time from the first hostile activity to the last observed, whenever the investigation runs", async () => {
+    await storeEvents(db(), connections(8, { ip: "198.51.100.7", port: 443, image: "C:\\Windows\\System32\\rundll32.exe", interval: 60, jitter: 2 }));
+    const input = await loadVeraInput(db(), await triagedCase(db(), clock, dnsLookup({}, C2)), clock);
+    const now = investigateDeterministic(input, input.now);
+    // A replay or a backfill a month later reads the same data: the same dwell time.
+    const replayed = investigateDeterministic({ ...input, now: "2026-12-24T12:00:00.000Z" }, "2026-12-24T12:00:00.000Z");
+    expect(replayed.dwell_time).toEqual(now.dwell_time);
+    expect(now.dwell_time.value).toMatch(/^[6-8]m \(first hostile activity 2026-11-24 \d\d:\d\dZ, last observed 2026-11-24 \d\d:\d\dZ\)$/);
   });
 
   it("refutes a dead lookup: one NXDOMAIN, no repeat and no connection closes it as a false positive", async () => {

@@ -6,7 +6,6 @@ import {
   maxSeverity,
   severityRank,
   shiftSeverity,
-  type ActionHint,
   type ContainmentRecommendation,
   type ContainmentUrgency,
   type EvidenceWeight,
@@ -21,8 +20,11 @@ import {
 } from "../../core/index.js";
 import { assessCase, type CaseAssessment } from "../tora/assessment.js";
 import type { AlertFacts } from "../tora/facts.js";
+import { loginService } from "../tora/hypothesis.js";
 import { listOf, quote, shortTime, uniqueCaseless } from "../tora/text.js";
 import { caseEntities, type CaseEntities } from "./augment.js";
+import { containmentPlan, EXFIL_BYTES, probableC2, probableExfiltration, probableThreatDescription, type Signals } from "./containment.js";
+import { ownInfrastructureOf } from "./own-infrastructure.js";
 import type { DestinationSummary, ProcessNodeDigest, VeraInput } from "./schema.js";
 
 export const DETERMINISTIC_VERA = "deterministic";
@@ -57,7 +59,6 @@ const INTERPRETERS = new Set([
 ]);
 const BROWSERS = new Set(["chrome.exe", "msedge.exe", "firefox.exe", "iexplore.exe", "safari", "brave.exe", "opera.exe"]);
 const EXECUTABLE_FILE = /\.(exe|dll|scr|ps1|vbs|js|hta|bat|cmd|lnk|so|elf|sh)$/i;
-const EXFIL_BYTES = 10 * 1024 * 1024;
 
 interface Item extends Omit<VeraEvidence, "id"> {
   direction: "malicious" | "benign";
@@ -161,6 +162,9 @@ export function investigateDeterministic(input: VeraInput, now: string): VeraOut
     c2: inv.has("malicious", "c2_connection") || inv.has("malicious", "beaconing"),
     execution: inv.has("malicious", "malicious_execution") || inv.has("malicious", "persistence") || inv.has("malicious", "malicious_hash"),
     exfiltration: inv.has("malicious", "exfiltration"),
+    // Probable on the alerts alone (intel ties the indicator to C2; a large transfer out; DNS tunnelling): contained at once.
+    c2Probable: probableC2(a).length > 0,
+    exfilProbable: probableExfiltration(a).length > 0,
   };
   const needsContainment = Object.values(signals).some(Boolean);
   const refutation = refutationOf(inv, a, network.refutes, endpoint.refutes, logs.refutes);
@@ -198,7 +202,7 @@ export function investigateDeterministic(input: VeraInput, now: string): VeraOut
   else if (resolution === "REFUTED" && rootCauseConfidence === "CONFIRMED") verdict = "CLOSED";
   else verdict = "HOLD";
   // Escalating to ARIA means something concrete to contain; with no target in the case's scope, a human verifies.
-  const plannedContainment = containmentPlan(a, inv, entities, signals, caseHosts);
+  const plannedContainment = containmentPlan(a, (type) => inv.has("malicious", type), entities, signals, caseHosts, ownInfrastructureOf(input));
   const nothingToContain = verdict === "ESCALATE_TO_ARIA" && plannedContainment.recommendations.length === 0;
   if (nothingToContain) verdict = "HOLD";
 
@@ -212,7 +216,7 @@ export function investigateDeterministic(input: VeraInput, now: string): VeraOut
   let severity: Severity = tora.severity;
   if (verdict === "ESCALATE_TO_ARIA") {
     severity = maxSeverity(severity, "high");
-    const critical = a.facts.some((f) => f.criticality === "critical") || inv.probable.size > 0 || (signals.credentials && signals.bruteSuccess) || signals.exfiltration;
+    const critical = a.facts.some((f) => f.criticality === "critical") || inv.probable.size > 0 || (signals.credentials && signals.bruteSuccess) || signals.exfiltration || signals.exfilProbable;
     if (critical) severity = shiftSeverity(severity, 1);
   } else if (verdict === "CLOSED" && disposition !== "true_positive" && !tora.forced_escalation.triggered) {
     severity = shiftSeverity(severity, -1);
@@ -223,11 +227,7 @@ export function investigateDeterministic(input: VeraInput, now: string): VeraOut
   const containment = verdict === "ESCALATE_TO_ARIA" ? plannedContainment : { urgency: "next_available" as ContainmentUrgency, recommendations: [] };
   const evidence: VeraEvidence[] = inv.items.map(({ type, description, weight, source_query }, i) => ({ id: idOf(i), type, description, weight, source_query }));
   const timeline = buildTimeline(inv, input);
-  const firstHostile = inv.items.filter((i) => i.direction === "malicious" && i.time && i.weight !== "weak").map((i) => i.time!).sort()[0] ?? null;
-  const dwell =
-    direction === "malicious" && firstHostile && disposition === "true_positive"
-      ? { value: `${duration(Date.parse(now) - Date.parse(firstHostile))} (first hostile activity ${shortTime(firstHostile)}, investigated ${shortTime(now)})`, unknown_reason: null }
-      : { value: null, unknown_reason: direction === "benign" ? "no hostile activity: the hypothesis was refuted" : "no hostile activity could be dated from the evidence" };
+  const dwell = dwellTime(inv, input, direction === "malicious" && disposition === "true_positive", direction);
   const entry = entryVector(a, signals);
 
   const decisionFindings = [
@@ -586,9 +586,9 @@ function logsStep(inv: Investigation, input: VeraInput, a: CaseAssessment, caseH
       host: auth.events.find((e) => e.time === chain.success_time)?.host ?? null,
     });
   }
-  const bruteAlerts = a.facts.filter((f) => f.family === "auth" && f.srcIp);
+  const bruteAlerts = a.facts.filter((f) => f.family === "auth" && f.remoteSrcIp);
   if (bruteAlerts.length && !a.bruteForceChain && auth.summary.failure_then_success.length === 0 && auth.events.length) {
-    const sources = uniqueCaseless(bruteAlerts.map((f) => f.srcIp));
+    const sources = uniqueCaseless(bruteAlerts.map((f) => f.remoteSrcIp));
     const success = auth.events.filter((e) => e.kind === "success" && e.src_ip && sources.some((s) => s.toLowerCase() === e.src_ip!.toLowerCase()));
     if (success.length === 0) {
       const failures = auth.events.filter((e) => e.kind === "failure" && e.src_ip && sources.some((s) => s.toLowerCase() === e.src_ip!.toLowerCase()));
@@ -664,14 +664,6 @@ function refutedDisposition(inv: Investigation, a: CaseAssessment): Verdict {
   return "false_positive";
 }
 
-interface Signals {
-  credentials: boolean;
-  bruteSuccess: boolean;
-  c2: boolean;
-  execution: boolean;
-  exfiltration: boolean;
-}
-
 function rootCause(a: CaseAssessment, inv: Investigation, s: Signals, resolution: HypothesisResolution, refutation: string | null): VeraOutput["root_cause"] {
   const f = a.primary;
   const host = f.host ?? f.hostIp ?? "the host";
@@ -681,6 +673,9 @@ function rootCause(a: CaseAssessment, inv: Investigation, s: Signals, resolution
     return { description: `Password guessing against ${host}${a.bruteForceChain?.src ? ` from ${a.bruteForceChain.src}` : ""} succeeded${a.bruteForceChain?.user ? ` for ${a.bruteForceChain.user}` : ""}.`, attack_vector: "brute force of a remote login service", kill_chain_stage: s.execution ? "installation" : "exploitation" };
   if (s.execution && s.c2)
     return { description: `Malicious code executed on ${host} and is communicating with ${f.domain ?? f.dstIp ?? "its C2"}.`, attack_vector: f.process?.parent ? `execution via ${f.process.parent}` : "unknown first stage", kill_chain_stage: "command-and-control" };
+  const probable = probableThreatDescription(a, s);
+  if (!s.c2 && probable && (s.exfilProbable || s.c2Probable))
+    return { description: probable, attack_vector: s.exfilProbable ? "unknown first stage (data leaving the network)" : "unknown first stage (implant calling out)", kill_chain_stage: s.exfilProbable ? "actions-on-objectives" : "command-and-control" };
   if (s.c2)
     return { description: `${host} is in active communication with ${f.domain ?? f.dstIp ?? "the case's indicator"}${inv.has("malicious", "beaconing") ? " on a regular beacon" : ""}: an implant is likely present.`, attack_vector: "unknown first stage (implant communicating out)", kill_chain_stage: "command-and-control" };
   if (s.execution)
@@ -688,48 +683,6 @@ function rootCause(a: CaseAssessment, inv: Investigation, s: Signals, resolution
   if (resolution === "REFUTED")
     return { description: refutation ?? "The hypothesis was refuted by the telemetry.", attack_vector: "none (no hostile activity)", kill_chain_stage: "none" };
   return { description: `Not established: ${f.subtype} activity on ${host} could be neither confirmed nor refuted with the telemetry available.`, attack_vector: "undetermined", kill_chain_stage: "undetermined" };
-}
-
-function containmentPlan(a: CaseAssessment, inv: Investigation, entities: CaseEntities, s: Signals, caseHosts: string[]): { urgency: ContainmentUrgency; recommendations: ContainmentRecommendation[] } {
-  const recs: Omit<ContainmentRecommendation, "order">[] = [];
-  const add = (action_hint: ActionHint, target: string | null | undefined, rationale: string) => {
-    if (!target || recs.some((r) => r.action_hint === action_hint && r.target.toLowerCase() === target.toLowerCase())) return;
-    recs.push({ action_hint, target, rationale });
-  };
-  const users = uniqueCaseless(a.facts.map((f) => f.user));
-  const phishingDomains = uniqueCaseless(a.facts.flatMap((f) => (f.email?.links ?? []).map(domainOf)));
-  if (s.credentials) {
-    for (const u of users) {
-      add("reset_credentials", u, `${u} submitted credentials to a phishing page.`);
-      add("revoke_tokens", u, "Sessions opened with the harvested password or a stolen cookie stay valid until revoked.");
-    }
-    for (const d of phishingDomains) if (entities.domains.some((x) => x.toLowerCase() === d.toLowerCase())) add("block_ioc", d, "The credential-harvesting site; other recipients may still click.");
-  }
-  if (s.bruteSuccess) {
-    const chainUsers = uniqueCaseless([a.bruteForceChain?.user, ...users]);
-    for (const u of chainUsers.slice(0, 2)) add("disable_account", u, "The account was logged into after password guessing; disable until the owner is verified.");
-    const src = a.bruteForceChain?.src ?? a.facts.find((f) => f.family === "auth")?.srcIp;
-    if (src) add("block_ioc", src, "The source that guessed the password.");
-    if (s.execution || inv.has("malicious", "lateral_movement")) for (const h of caseHosts.slice(0, 2)) add("isolate_host", h, "Post-login activity on the host.");
-  }
-  if (s.c2 || s.execution || s.exfiltration) {
-    for (const h of uniqueCaseless(a.facts.map((f) => f.host)).slice(0, 3)) add("isolate_host", h, s.c2 ? "The host talks to the case's C2 infrastructure." : "Malicious execution on the host.");
-    for (const d of uniqueCaseless(a.facts.map((f) => f.domain))) add("block_ioc", d, "C2 domain of the case.");
-    for (const ip of uniqueCaseless(a.facts.map((f) => (f.external ? f.dstIp : null)))) add("block_ioc", ip, "C2 address of the case.");
-    for (const hash of uniqueCaseless(a.facts.map((f) => f.process?.sha256))) add("quarantine_file", hash, "The executed binary.");
-  }
-  if (inv.has("malicious", "persistence")) for (const h of caseHosts.slice(0, 1)) add("other", h, "Remove the persistence found (services, tasks, run keys, accounts) after isolation.");
-  const urgency: ContainmentUrgency =
-    s.credentials || s.bruteSuccess || s.c2 || s.exfiltration || a.facts.some((f) => f.criticality === "critical") ? "immediate" : s.execution ? "within_shift" : "next_available";
-  return { urgency, recommendations: recs.map((r, i) => ({ order: i + 1, ...r })) };
-}
-
-function domainOf(link: string): string | null {
-  try {
-    return new URL(link).hostname;
-  } catch {
-    return null;
-  }
 }
 
 function buildTimeline(inv: Investigation, input: VeraInput): VeraOutput["timeline"] {
@@ -753,7 +706,10 @@ function buildTimeline(inv: Investigation, input: VeraInput): VeraOutput["timeli
 function entryVector(a: CaseAssessment, s: Signals): VeraOutput["entry_vector"] {
   const f = a.primary;
   if (f.email) return { value: `phishing e-mail from ${f.email.sender ?? "an unknown sender"}${f.email.subject ? ` (${quote(f.email.subject, 80)})` : ""}`, unknown_reason: null };
-  if (s.bruteSuccess || a.bruteForceChain) return { value: `password guessing against ${f.protocol?.toUpperCase() ?? "a remote login service"} from ${a.bruteForceChain?.src ?? f.srcIp ?? "an external source"}`, unknown_reason: null };
+  if (s.bruteSuccess || a.bruteForceChain) {
+    const src = a.bruteForceChain?.src ?? f.remoteSrcIp;
+    return { value: `password guessing against ${loginService(f)} on ${f.host ?? f.hostIp ?? "the host"}${src ? ` from ${src}` : ""}`, unknown_reason: null };
+  }
   if (f.process?.suspiciousLineage) return { value: `document or browser execution via ${f.process.parent}`, unknown_reason: null };
   return { value: null, unknown_reason: `the earliest evidence is the ${f.subtype} alert itself; what preceded it on ${f.host ?? "the host"} was not observed` };
 }
@@ -763,16 +719,16 @@ function ifNotContained(s: Signals, verdict: VeraVerdict): string {
   const risks: string[] = [];
   if (s.credentials) risks.push("the harvested credentials will be used to sign in, read mail and phish internally");
   if (s.bruteSuccess) risks.push("the intruder keeps interactive access and can install persistence or move laterally");
-  if (s.c2) risks.push("the implant keeps receiving commands: data theft, lateral movement or ransomware staging");
+  if (s.c2 || s.c2Probable) risks.push("the implant keeps receiving commands: data theft, lateral movement or ransomware staging");
   if (s.execution) risks.push("the malware keeps running and may persist across reboots");
-  if (s.exfiltration) risks.push("more data leaves the network");
+  if (s.exfiltration || s.exfilProbable) risks.push("more data leaves the network");
   return `${risks.join("; ")}.`.replace(/^./, (c) => c.toUpperCase());
 }
 
 function recoveryNotes(s: Signals, verdict: VeraVerdict, hosts: string[], entities: CaseEntities): string {
   if (verdict !== "ESCALATE_TO_ARIA") return verdict === "CLOSED" ? "No recovery needed." : "A human verifies before anything is recovered.";
   const notes: string[] = [];
-  if (s.c2 || s.execution) notes.push(`Reimage or clean ${listOf(hosts, 3)} after forensic capture; verify no persistence remains before rejoining the network.`);
+  if (s.c2 || s.c2Probable || s.exfilProbable || s.execution) notes.push(`Reimage or clean ${listOf(hosts, 3)} after forensic capture; verify no persistence remains before rejoining the network.`);
   if (s.credentials || s.bruteSuccess) notes.push(`Re-enable ${listOf(entities.users, 3)} only after a password reset and MFA re-enrolment; review mailbox rules and sign-ins since the exposure.`);
   if (entities.domains.length || entities.ips.length) notes.push("Keep the blocks until the infrastructure is confirmed dead.");
   return notes.join(" ") || "Verify the containment held.";
@@ -807,6 +763,21 @@ function narrativeOf(n: {
         : "I put it on hold for a human to verify: the evidence does not settle it either way.",
   ];
   return sentences.join(" ");
+}
+
+/**
+ * Dwell time: from the first hostile activity to the last activity observed (the latest hostile evidence or
+ * alert of the case), never to the clock of the investigation — a replay or a backfill of the same data
+ * gives the same answer.
+ */
+function dwellTime(inv: Investigation, input: VeraInput, hostile: boolean, direction: Item["direction"]): VeraOutput["dwell_time"] {
+  const times = inv.items.filter((i) => i.direction === "malicious" && i.time && i.weight !== "weak").map((i) => i.time!);
+  const first = [...times].sort()[0] ?? null;
+  if (!hostile || !first) return { value: null, unknown_reason: direction === "benign" ? "no hostile activity: the hypothesis was refuted" : "no hostile activity could be dated from the evidence" };
+  // The last traffic to the case's indicators counts as activity too (a beacon keeps calling after the alert).
+  const traffic = input.augmentation.network.destinations.filter((d) => d.case_indicator).map((d) => d.last);
+  const last = [...times, ...traffic, ...input.alerts.map((x) => x.alert.time)].map((t) => new Date(t).toISOString()).sort().pop()!;
+  return { value: `${duration(Date.parse(last) - Date.parse(first))} (first hostile activity ${shortTime(first)}, last observed ${shortTime(last)})`, unknown_reason: null };
 }
 
 function duration(ms: number): string {

@@ -4,7 +4,8 @@ import { fixedClock, VeraOutput } from "../../core/index.js";
 import { getCase } from "../../cases/index.js";
 import { runUntilIdle } from "../../store/index.js";
 import { startScriptedServer, type ScriptedServer } from "../model/scripted-server.js";
-import { getTrace, listRuns } from "../runs/store.js";
+import { replayRun } from "../runs/replay.js";
+import { exportRun, getTrace, listRuns } from "../runs/store.js";
 import { runAgent } from "../runtime/agent.js";
 import { ModelSettings } from "../runtime/types.js";
 import { ALERT_TIME } from "../testing/fixtures.js";
@@ -71,5 +72,11 @@ describe(`VERA on a scripted model, end to end (${testStoreKind()})`, () => {
     expect(saved!.usage.requests).toBe(3);
     const calls = (await getTrace(db, saved!.id)).filter((e) => e.kind === "tool_call").map((e) => e.data.tool ?? e.data.name);
     expect(calls).toEqual(["events_around", "process_tree"]);
+
+    // `runs export` then `runs replay`: checked against the proposal VERA's model spec asked for, it reproduces.
+    const report = await replayRun(await exportRun(db, saved!.id), { clock });
+    expect(report.differences).toEqual([]);
+    expect(report.reproduced).toBe(true);
+    expect(report.replayed.tool_calls.map((c) => c.name)).toEqual(["events_around", "process_tree"]);
   });
 });

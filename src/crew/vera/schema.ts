@@ -194,5 +194,10 @@ export const VeraInput = z.object({
   tora: z.object({ decision_id: z.string(), analyst: z.string(), created_at: z.string(), output: ToraOutput }),
   alerts: z.array(VeraAlertInput).min(1, "a case needs at least one alert to investigate"),
   augmentation: Augmentation,
+  /**
+   * The case's addresses and names that are the organisation's own assets in the CMDB (own-infrastructure.ts):
+   * containment may isolate them, never block them as indicators.
+   */
+  own_infrastructure: z.object({ ips: z.array(z.string()), hostnames: z.array(z.string()) }).default({ ips: [], hostnames: [] }),
 });
 export type VeraInput = z.infer<typeof VeraInput>;

@@ -14,6 +14,7 @@ interface EvalDetectionOptions {
   placeholders?: string;
   labels?: string;
   noiseCap: string;
+  triage?: boolean;
   json?: boolean;
 }
 
@@ -35,6 +36,7 @@ export function register(program: Command) {
     .option("--placeholders <file>", "YAML mapping placeholder names to values for rules that use %name%")
     .option("--labels <file>", "YAML/JSON: dataset path (or a suffix of it) → [technique ids]; [] marks a benign recording")
     .option("--noise-cap <n>", "single-event rules with more other alerts than this are listed as noisy", "25")
+    .option("--triage", "also work each alerted attack dataset through the whole pipeline and the crew (deterministic analyst) in a throw-away store, and report whether a case was escalated (slow)")
     .option("--json", "print the whole evaluation as one JSON object on the last line of stdout")
     .action(action(async (options: EvalDetectionOptions) => evalDetection(options)));
 }
@@ -73,6 +75,7 @@ async function evalDetection(options: EvalDetectionOptions): Promise<void> {
     corpora,
     sources,
     noiseCap,
+    ...(options.triage ? { triage: true } : {}),
     ...(labels === undefined ? {} : { labels }),
     onDataset: (dataset) => line(datasetLine(dataset)),
   });
@@ -84,6 +87,9 @@ async function evalDetection(options: EvalDetectionOptions): Promise<void> {
   line(`${result.datasets} attack datasets (${result.labelled} with a known technique, ${result.benign_datasets} benign recordings), ${result.events} events, ${result.rules_loaded} rules`);
   line(`alerted: ${result.alerted}/${result.datasets} (${percent(result.alerted_share)})`);
   line(`named the technique: ${result.named_technique}/${result.labelled} (${percent(result.named_share)})`);
+  if (result.escalated !== undefined) {
+    line(`escalated by the crew: ${result.escalated}/${result.datasets} (${percent(result.escalated_share ?? 0)}); with an alert naming the technique: ${result.escalated_named}/${result.labelled} (${percent(result.escalated_named_share ?? 0)})`);
+  }
   const top = Object.entries(result.noise_per_rule).slice(0, 15);
   if (top.length > 0) line(`other alerts per rule (top ${top.length}):\n${top.map(([title, count]) => `  ${count}  ${title}`).join("\n")}`);
   line(`single-event rules above the noise cap (${result.noise_cap}): ${result.noisy_rules.length === 0 ? "none" : result.noisy_rules.join("; ")}`);
@@ -92,5 +98,6 @@ async function evalDetection(options: EvalDetectionOptions): Promise<void> {
 function datasetLine(d: DatasetResult): string {
   const label = d.techniques === null ? "?" : d.techniques.length === 0 ? "benign" : d.techniques.join(",");
   const verdict = d.named_technique ? "NAMED" : d.alerted ? "alerted" : "missed";
-  return `${verdict.padEnd(7)} ${d.dataset} [${label}] alerts=${d.alerts} other=${d.other_alerts}${d.naming_rules.length > 0 ? ` by: ${d.naming_rules.join("; ")}` : ""}`;
+  const triage = d.triage === undefined ? "" : ` cases=${d.triage.cases} escalated=${d.triage.escalated_cases}`;
+  return `${verdict.padEnd(7)} ${d.dataset} [${label}] alerts=${d.alerts} other=${d.other_alerts}${triage}${d.naming_rules.length > 0 ? ` by: ${d.naming_rules.join("; ")}` : ""}`;
 }

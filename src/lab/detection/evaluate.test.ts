@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ValidationError } from "../../core/errors.js";
+import { BUILTIN_RULES_DIR } from "../../detect/rules/index.js";
 import { evaluateDetection } from "./evaluate.js";
 import { labelOf, otrfLabels, readLabelsFile, techniquesInPath } from "./labels.js";
 
@@ -112,4 +113,32 @@ describe("evaluateDetection", () => {
     expect(result.noise_per_rule).toEqual({ "Test Evil Tool Run": 3 });
     expect(result.noisy_rules).toEqual(["Test Evil Tool Run"]);
   });
+
+  it("with triage, works an alerted dataset through the pipeline and the crew and reports the escalation", async () => {
+    const root = join(dir, "zerologon");
+    await mkdir(root);
+    const event = {
+      Channel: "Security",
+      Provider_Name: "Microsoft-Windows-Security-Auditing",
+      EventID: 4742,
+      Computer: "dc1.test.local",
+      TimeCreated_SystemTime: "2022-02-23T09:45:04.813556Z",
+      SubjectUserSid: "S-1-5-7",
+      SubjectUserName: "ANONYMOUS LOGON",
+      TargetUserName: "DC1$",
+      PasswordLastSet: "2022/02/23 18:45:04",
+    };
+    await writeFile(join(root, "T1210_zerologon.jsonl"), `${JSON.stringify(event)}\n`);
+    await writeFile(join(root, "T1003_quiet.jsonl"), `${sysmon("notepad.exe")}\n`);
+    const result = await evaluateDetection({
+      corpora: [{ name: "evtx", root }],
+      sources: { ruleDirs: [BUILTIN_RULES_DIR], placeholders: {}, logsourceFiles: [] },
+      triage: true,
+    });
+    const byName = Object.fromEntries(result.per_dataset.map((d) => [d.dataset, d]));
+    expect(byName["evtx/T1210_zerologon.jsonl"]?.triage).toEqual({ cases: 1, escalated_cases: 1, escalated: true, escalated_named: true });
+    // Nothing alerted: nothing to triage.
+    expect(byName["evtx/T1003_quiet.jsonl"]?.triage).toBeUndefined();
+    expect(result).toMatchObject({ escalated: 1, escalated_named: 1, escalated_share: 0.5, escalated_named_share: 0.5 });
+  }, 60_000);
 });

@@ -3,6 +3,7 @@ import { createDetector, normaliseEvent, type DetectionAlert } from "../../detec
 import { listEventFiles, readEventFiles } from "../../detect/readers/index.js";
 import type { DetectorSources } from "../../detect/rules/index.js";
 import { datasetKey, labelOf, otrfLabels, type DatasetLabel } from "./labels.js";
+import { triageDataset, type TriageOutcome } from "./triage.js";
 
 /** A folder of recorded datasets; every event file under it (a `.zip` is one dataset) is one dataset. */
 export interface Corpus {
@@ -31,6 +32,8 @@ export interface DatasetResult {
   rules: Record<string, number>;
   /** Events the reader could not read. */
   unreadable: number;
+  /** With `triage`: the crew's calls on the dataset's alerts (cases, escalated cases, escalated, escalated_named). */
+  triage?: TriageOutcome;
 }
 
 export interface DetectionEvaluation {
@@ -52,6 +55,11 @@ export interface DetectionEvaluation {
   /** Single-event rules whose noise is above `noise_cap`; correlations re-fire while an attack goes on and are exempt. */
   noisy_rules: string[];
   noise_cap: number;
+  /** With `triage`: attack datasets with an escalated case, and with an escalated case naming the technique. */
+  escalated?: number;
+  escalated_named?: number;
+  escalated_share?: number;
+  escalated_named_share?: number;
 }
 
 export interface EvaluateOptions {
@@ -62,6 +70,8 @@ export interface EvaluateOptions {
   /** Noise above which a single-event rule is listed in `noisy_rules` (default 25, the corpus test's cap). */
   noiseCap?: number;
   onDataset?: (result: DatasetResult, index: number, total: number) => void;
+  /** Also run each attack dataset that raised an alert through the whole pipeline and the crew (slow). */
+  triage?: boolean;
 }
 
 const share = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000);
@@ -124,6 +134,9 @@ export async function evaluateDetection(options: EvaluateOptions): Promise<Detec
     }
     for (const alert of detector.flush()) score(alert);
     result.alerted = result.alerts > 0;
+    if (options.triage && result.alerted && label.techniques?.length !== 0) {
+      result.triage = await triageDataset(path, options.sources, label.techniques ?? []);
+    }
     events += result.events;
     perDataset.push(result);
     options.onDataset?.(result, index, datasets.length);
@@ -132,6 +145,11 @@ export async function evaluateDetection(options: EvaluateOptions): Promise<Detec
   const labelled = attacks.filter((d) => d.techniques !== null);
   const alerted = attacks.filter((d) => d.alerted).length;
   const named = labelled.filter((d) => d.named_technique).length;
+  const escalated = attacks.filter((d) => d.triage?.escalated).length;
+  const escalatedNamed = labelled.filter((d) => d.triage?.escalated_named).length;
+  const triage = options.triage
+    ? { escalated, escalated_named: escalatedNamed, escalated_share: share(escalated, attacks.length), escalated_named_share: share(escalatedNamed, labelled.length) }
+    : {};
   return {
     datasets: attacks.length,
     labelled: labelled.length,
@@ -150,5 +168,6 @@ export async function evaluateDetection(options: EvaluateOptions): Promise<Detec
       .map(([title]) => title)
       .sort(),
     noise_cap: noiseCap,
+    ...triage,
   };
 }

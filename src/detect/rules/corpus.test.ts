@@ -88,6 +88,8 @@ const KNOWN_ATTACKS: [corpusFile: string, alertTitle: string][] = [
   ["evtx-samples/YamatoSecurity/LateralMovement/T1563.002_RDP-Hijacking_Security.evtx", "Service Installed to Run tscon (RDP Session Hijack)"],
   ["evtx-samples/YamatoSecurity/Sysmon/Sysmon-27-BlockExeWrite_AbusingSvchost.evtx", "Sysmon Blocked an Executable From Being Written"],
   ["evtx-samples/YamatoSecurity/Vulnerabilities/App_1_CVE-Detected.evtx", "Windows Reported an Attempt to Exploit a Known CVE"],
+  ["evtx-samples/DeepBlueCLI/metasploit-psexec-native-target-security.evtx", "Program With a Random Name Started From the Windows Folder as SYSTEM"],
+  ["otrf/windows/credential_access/host/cmd_dumping_ntds_dit_file_volume_shadow_copy.zip", "Credential Store File Opened by a Process Other Than the System"],
 ];
 
 // Correlations re-fire while an attack goes on (once per threshold reached), so they are exempt; any other

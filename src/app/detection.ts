@@ -109,7 +109,7 @@ export async function createConfiguredDetector(config: Config): Promise<Detector
       missing.map(({ dir, index }) => ({ path: `detect.rules[${index}]`, message: `${dir} is not a directory` })),
     );
   // The same rule sources `nightshift detect` runs without --rules.
-  return await createDetector(detectorSources(config.detect));
+  return await createDetector(detectorSources(config.detect, { home: config.home }));
 }
 
 const detectors = new WeakMap<Config, Promise<Detector>>();

@@ -1,10 +1,12 @@
 import { once } from "node:events";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
+import { loadConfig } from "../../config/index.js";
 import { ValidationError } from "../../core/errors.js";
 import { createDetector, normaliseEvent } from "../../detect/engine.js";
 import { listEventFiles, readEventFiles, type EventFileError } from "../../detect/readers/index.js";
 import { action } from "../run.js";
+import { sigmaRulesHint } from "./rules-update.js";
 import { resolveRuleSources } from "./rules.js";
 
 const MAX_REPORTED_ERRORS = 20;
@@ -41,6 +43,8 @@ async function detect(paths: string[], options: DetectOptions): Promise<void> {
     builtin: options.builtin,
     ...(options.placeholders === undefined ? {} : { placeholders: options.placeholders }),
   });
+  const { detect: settings, home } = loadConfig();
+  sigmaRulesHint(home, settings.rules, options.rules);
   const { files, missing } = await listEventFiles(paths);
   if (missing.length > 0) {
     throw new ValidationError("input not found", missing.map((path) => ({ path, message: "no such file or directory" })));

@@ -7,6 +7,7 @@ import { importAlertFile, importEventFiles, parseMapOption } from "../../ingest/
 import { runUntilIdle } from "../../store/index.js";
 import { action, printJson, withApp } from "../run.js";
 import { fileProgress } from "../progress.js";
+import { sigmaRulesHint } from "./rules-update.js";
 
 const MAX_REPORTED_ERRORS = 20;
 
@@ -59,6 +60,7 @@ async function ingestLogs(app: App, paths: string[]): Promise<void> {
   // A broken rule configuration is reported before anything is stored, not as failed jobs afterwards.
   const detector = configuredDetector(app.config);
   await detector();
+  if (app.config.detect.builtin_rules) sigmaRulesHint(app.config.home, app.config.detect.rules);
   await purgeExpiredEvents(app);
   const progress = fileProgress("ingest");
   let reported = 0;

@@ -8,6 +8,7 @@ import { ValidationError, issuesOf } from "../../core/errors.js";
 import { createDetector } from "../../detect/engine.js";
 import { detectorSources, type DetectorSources } from "../../detect/rules/index.js";
 import { action } from "../run.js";
+import { registerUpdate } from "./rules-update.js";
 
 /** Placeholder file: `name: value` or `name: [values]`, expanded where rules say `%name%` (`|expand`). */
 const Placeholders = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
@@ -60,11 +61,12 @@ async function requireDirectories(dirs: string[], option: string): Promise<void>
  * overridden per name by the placeholders file. Logsource files: `detect.logsources`.
  */
 export async function resolveRuleSources(options: RuleSourceOptions, env: NodeJS.ProcessEnv = process.env): Promise<DetectorSources> {
-  const { detect } = loadConfig(env);
+  const { detect, home } = loadConfig(env);
   await requireDirectories(options.rules ?? [], options.only ? "dirs" : "--rules");
   if (!options.only) await requireDirectories(detect.rules, "detect.rules");
   const fromFile = options.placeholders === undefined ? undefined : await readPlaceholders(options.placeholders);
   const sources = detectorSources(detect, {
+    home,
     ...(options.rules === undefined ? {} : { rules: options.rules }),
     ...(options.builtin === undefined ? {} : { builtin: options.builtin }),
     ...(options.only === undefined ? {} : { only: options.only }),
@@ -120,9 +122,9 @@ interface CheckOptions {
 }
 
 export function register(program: Command) {
-  program
-    .command("rules")
-    .description("Sigma rules: check which ones Nightshift can run")
+  const rules = program.command("rules").description("Sigma rules: check which ones Nightshift can run; install SigmaHQ's (update)");
+  registerUpdate(rules);
+  rules
     .command("check [dirs...]")
     .description(
       "load every rule in DIRs (default: the built-in pack and the configured detect.rules folders) as detect would, print `<file>: <reason>` for each rule it cannot run, then a summary; exit 0 when all load, 1 when some are skipped",

@@ -1,6 +1,7 @@
 import { parseAllDocuments } from "yaml";
 import { z } from "zod";
 import { ValidationError, issuesOf } from "../../core/errors.js";
+import { currentTechniques } from "../attack-ids.js";
 
 /** A rule (or rule construct) this engine deliberately does not handle; loaders skip it with `reason`. */
 export class UnsupportedRuleError extends Error {
@@ -49,7 +50,11 @@ export type SigmaRule = z.infer<typeof SigmaRule>;
 
 export type AttackTags = { tactics: string[]; techniques: string[] };
 
-/** `attack.t1059.001` → technique T1059.001; `attack.execution` → tactic execution; other attack tags (groups, software) are ignored. */
+/**
+ * `attack.t1059.001` → technique T1059.001; `attack.execution` → tactic execution; other attack tags (groups,
+ * software) are ignored. A revoked or renumbered technique id is given as its current id(s) (`attack.t1086` →
+ * T1059.001); `namesTechnique` in `attack-ids.ts` still matches a label written with the old one.
+ */
 export function attackOf(tags: readonly string[]): AttackTags {
   const tactics: string[] = [];
   const techniques: string[] = [];
@@ -58,8 +63,7 @@ export function attackOf(tags: readonly string[]): AttackTags {
     if (!lower.startsWith("attack.")) continue;
     const name = lower.slice("attack.".length);
     if (/^t\d{4}(\.\d{3})?$/.test(name)) {
-      const technique = name.toUpperCase();
-      if (!techniques.includes(technique)) techniques.push(technique);
+      for (const technique of currentTechniques(name)) if (!techniques.includes(technique)) techniques.push(technique);
     } else if (/^[a-z]+(?:[-_][a-z]+)*$/.test(name) && !/^(g|s|c|ta)\d+$/.test(name)) {
       const tactic = name.replaceAll("_", "-");
       if (!tactics.includes(tactic)) tactics.push(tactic);

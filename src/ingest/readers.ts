@@ -5,6 +5,7 @@ import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
 import { CsvError, parse } from "csv-parse";
+import { parseJson } from "../core/index.js";
 
 export const FILE_FORMATS = ["ndjson", "json", "csv", "ocsf"] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
@@ -86,7 +87,7 @@ async function* ndjsonRecords(source: Readable): AsyncGenerator<SourceRecord> {
     if (!text.trim()) continue;
     record++;
     try {
-      yield { record, line, value: JSON.parse(text) };
+      yield { record, line, value: parseJson(text) };
     } catch (error) {
       yield { record, line, error: `invalid JSON: ${(error as Error).message}` };
     }

@@ -17,6 +17,7 @@ const senders = [
   { name: "grafana", template: "grafana", auth: { type: "token", value: TOKEN }, enabled: true },
   { name: "graylog", template: "graylog", auth: { type: "basic", ...BASIC }, enabled: true },
   { name: "old", template: "generic", auth: { type: "token", value: TOKEN }, enabled: false },
+  { name: "eve", template: "suricata", auth: { type: "token", value: TOKEN }, enabled: true },
 ] as unknown as Config["webhooks"]["senders"];
 
 function amAlert(n: number, extra: Record<string, unknown> = {}) {
@@ -77,6 +78,21 @@ describe(`webhook sender routes (${testStoreKind()})`, () => {
     ]);
     const jobs = await env.store.db.selectFrom("jobs").select("kind").where("kind", "=", "alert.enrich").execute();
     expect(jobs).toHaveLength(2);
+  });
+
+  it("keeps 64-bit Suricata flow_ids exact: two EVE alerts differing only past 2^53 are two alerts", async () => {
+    const eve = (flow: string) =>
+      `{"timestamp":"2026-11-24T09:00:00.000000+0000","flow_id":${flow},"event_type":"alert","src_ip":"10.0.0.5","src_port":51000,` +
+      `"dest_ip":"203.0.113.7","dest_port":443,"proto":"TCP","alert":{"action":"allowed","gid":1,"signature_id":2024897,"rev":3,"signature":"ET C2 beacon","severity":1}}`;
+    const body = `[${eve("1234567890123456789")},${eve("1234567890123456788")}]`;
+    const res = await client.request("/api/v1/webhooks/eve", { method: "POST", body, headers: { "content-type": "application/json", authorization: TOKEN } });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ created: 2, duplicates: 0 });
+    const stored = await env.store.db.selectFrom("alerts").select("source_id").orderBy("source_id").execute();
+    expect(stored.map((r) => r.source_id)).toEqual([
+      "1234567890123456788:1:2024897@2026-11-24T09:00:00.000000+0000",
+      "1234567890123456789:1:2024897@2026-11-24T09:00:00.000000+0000",
+    ]);
   });
 
   it("refuses a bad or missing signature, and the analyst token, storing nothing", async () => {

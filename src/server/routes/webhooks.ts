@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { ValidationError } from "../../core/index.js";
+import { ValidationError, parseJson } from "../../core/index.js";
 import { compileSenders, ingestWebhookPayload, verifySenderAuth, type Sender } from "../../ingest/templates/index.js";
 import type { AppEnv, ServerDeps } from "../context.js";
 import { errorJson, errorResponses } from "../errors.js";
@@ -64,7 +64,7 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>, deps: ServerDeps
     }
     let payload: unknown;
     try {
-      payload = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body)) as unknown;
+      payload = parseJson(new TextDecoder("utf-8", { fatal: true }).decode(body));
     } catch {
       throw new ValidationError("the body is not valid JSON", [{ path: "", message: "expected a JSON document" }]);
     }

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import { SEVERITIES, type Severity } from "../../../core/index.js";
+import { SEVERITIES, parseJson, type Severity } from "../../../core/index.js";
 
 /**
  * OpenSearch Security Analytics records as its REST API returns them (see testing.ts for the sources).
@@ -154,7 +154,7 @@ export function parseDocument(document: unknown): Record<string, unknown> | null
   if (isObject(document)) return document;
   if (typeof document !== "string" || !document.trim()) return null;
   try {
-    const parsed: unknown = JSON.parse(document);
+    const parsed: unknown = parseJson(document);
     return isObject(parsed) ? parsed : null;
   } catch {
     return null;

@@ -55,6 +55,14 @@ describe("Suricata EVE mapping", () => {
     expect(alertOf(decodeEveLine(line)).source_id).toBe("9007199254740993123:1:2024897:2026-11-24T10:00:00.123456+0000");
   });
 
+  it("takes the top-level flow_id, not a nested one, and keeps it exact in raw too", () => {
+    const record = eveAlert();
+    const line = JSON.stringify({ http: { flow_id: 7 }, ...record }).replace("1918417453442313", "9007199254740993123");
+    const alert = alertOf(decodeEveLine(line));
+    expect(alert.source_id).toBe("9007199254740993123:1:2024897:2026-11-24T10:00:00.123456+0000");
+    expect((alert.raw as { flow_id: unknown }).flow_id).toBe("9007199254740993123");
+  });
+
   it("uses the configurable severity table merged over the defaults, and ignore drops", () => {
     const table = options({ severity: { "1": "critical", "3": "ignore" } });
     expect(alertOf(decodeEveLine(JSON.stringify(eveAlert({}, { severity: 1 })), table)).severity).toBe("critical");

@@ -95,6 +95,26 @@ describe(`webhook sender routes (${testStoreKind()})`, () => {
     ]);
   });
 
+  it("takes NDJSON bodies (Vector, Fluent Bit): by content type, or JSON lines under application/json; a bad line stores nothing", async () => {
+    const eve = (sid: number) =>
+      JSON.stringify({ timestamp: "2026-11-24T09:00:00.000000+0000", flow_id: 100 + sid, event_type: "alert", src_ip: "10.0.0.5", dest_ip: "203.0.113.7", alert: { gid: 1, signature_id: sid, signature: `sig ${sid}`, severity: 2 } });
+    const post = (body: string, type: string) =>
+      client.request("/api/v1/webhooks/eve", { method: "POST", body, headers: { "content-type": type, authorization: TOKEN } });
+    const ndjson = await post(`${eve(1)}\n\n${eve(2)}\n`, "application/x-ndjson");
+    expect(ndjson.status).toBe(202);
+    expect(await ndjson.json()).toMatchObject({ created: 2, duplicates: 0 });
+    const lines = await post(`${eve(3)}\r\n${eve(4)}\r\n${eve(1)}`, "application/json");
+    expect(lines.status).toBe(202);
+    expect(await lines.json()).toMatchObject({ created: 2, duplicates: 1 });
+    const bad = await post(`${eve(5)}\n{"timestamp": \n`, "application/x-ndjson");
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual(["line 2"]);
+    const badRecord = await post(`${eve(6)}\n${JSON.stringify({ event_type: "alert", timestamp: "not a time", alert: { signature_id: 7 } })}\n`, "application/x-ndjson");
+    expect(badRecord.status).toBe(400);
+    expect(((await badRecord.json()) as { issues: { path: string }[] }).issues[0]!.path).toMatch(/^line 2/);
+    expect(await alertCount(env)).toBe(4);
+  });
+
   it("refuses a bad or missing signature, and the analyst token, storing nothing", async () => {
     const body = JSON.stringify(amPayload([amAlert(1)]));
     const tampered = await postSigned("prom", body.replace("Alert1", "Alert9"), signForSender(hmacAuth, body));

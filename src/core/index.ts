@@ -9,3 +9,4 @@ export * from "./ids.js";
 export * from "./loopback.js";
 export * from "./trace.js";
 export * from "./json.js";
+export * from "./attack.js";

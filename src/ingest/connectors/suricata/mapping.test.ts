@@ -27,7 +27,7 @@ describe("Suricata EVE mapping", () => {
       title: "ET MALWARE Observed Malicious SSL Cert (Cobalt Strike)",
       severity: "high",
       rule: { id: "sid:2024897", title: "ET MALWARE Observed Malicious SSL Cert (Cobalt Strike)", level: "1", source: "suricata" },
-      attack: { techniques: ["T1071"], tactics: ["Command And Control"] },
+      attack: { techniques: ["T1071"], tactics: ["Command and Control"], tactic_ids: ["TA0011"] },
       host: { name: "ids-dmz-01" },
       src: { ip: "10.20.30.41", port: 51234 },
       dst: { ip: "203.0.113.80", port: 80, hostname: "update.bad-cdn.example", url: "http://update.bad-cdn.example/api/v1/beacon?id=42" },

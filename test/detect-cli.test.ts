@@ -4,6 +4,7 @@ import { basename, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { tacticIds } from "../src/core/attack.js";
 import { buildZip } from "../src/detect/readers/test-zip.js";
 import { lastLine, runCli } from "./support/cli.js";
 import { sharedPath } from "./support/shared.js";
@@ -36,7 +37,7 @@ function sampleOf(folder: string): Sample {
 interface AlertLine {
   time: string;
   rule: { id: string; title: string; level: string; author: string; tags: string[] };
-  attack: { tactics: string[]; techniques: string[] };
+  attack: { tactics: string[]; tactic_ids: string[]; techniques: string[] };
   source: { file: string; record: number };
   event: Record<string, unknown>;
 }
@@ -79,7 +80,10 @@ describe("nightshift detect", () => {
     for (const alert of alerts) {
       expect(Object.keys(alert).sort()).toEqual(["attack", "event", "rule", "source", "time"]);
       expect(Object.keys(alert.rule).sort()).toEqual(["author", "id", "level", "tags", "title"]);
-      expect(Object.keys(alert.attack).sort()).toEqual(["tactics", "techniques"]);
+      // The contract's `tactics` keep the rules' tag names; their ATT&CK ids come beside them.
+      expect(Object.keys(alert.attack).sort()).toEqual(["tactic_ids", "tactics", "techniques"]);
+      expect(alert.attack.tactic_ids).toEqual(tacticIds(alert.attack.tactics));
+      for (const tactic of alert.attack.tactics) expect(tactic).toMatch(/^[a-z]+(-[a-z]+)*$/);
       expect(Object.keys(alert.source).sort()).toEqual(["file", "record"]);
       expect(alert.source.record).toBeGreaterThanOrEqual(1);
       expect(Number.isNaN(Date.parse(alert.time))).toBe(false);

@@ -114,6 +114,14 @@ describe(`NDJSON export (${testStoreKind()})`, () => {
     expect(lines[3]!.closed_at).not.toBeNull();
   });
 
+  it("exports ATT&CK tactics by canonical name with their ids, however the alerts' sources spelt them", async () => {
+    const { caseId } = await grouped({ host: "mixed" });
+    const spelt = { tactics: ["defense-evasion", "Command And Control", "Command and Control", "command_and_control", "TA0011", "Custom Tactic"], techniques: [] };
+    await env.store.db.updateTable("cases").set({ attack: JSON.stringify(spelt) }).where("id", "=", caseId).execute();
+    const [line] = await collect(exportCases(env.store.db, {}));
+    expect(line!.attack).toEqual({ tactics: ["Defense Evasion", "Command and Control", "Custom Tactic"], tactic_ids: ["TA0005", "TA0011"], techniques: [] });
+  });
+
   it("exports cases updated since a time", async () => {
     const s = await scenario();
     const since = clock.now().toISOString();

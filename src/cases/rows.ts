@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { Actor, AttackTags, Case, CaseStatus, Observable, Priority, Severity, Verdict } from "../core/index.js";
+import { AttackTags, type Actor, type Case, type CaseStatus, type Observable, type Priority, type Severity, type Verdict } from "../core/index.js";
 import { fromJson, type CasesTable, type Executor } from "../store/index.js";
 import { outcomeOf } from "./outcome.js";
 
@@ -20,7 +20,8 @@ export function rowToCase(row: CasesTable, alertIds: string[], observables: Obse
     confidence: row.confidence == null ? null : Number(row.confidence),
     assignee: row.assignee_kind && row.assignee_name ? { kind: row.assignee_kind as Actor["kind"], name: row.assignee_name } : null,
     tags: fromJson<string[]>(row.tags, []),
-    attack: fromJson<AttackTags>(row.attack, { tactics: [], techniques: [] }),
+    // Canonical tactic names with their ids, whatever the alerts' sources wrote (rows stored before included).
+    attack: AttackTags.parse(fromJson<unknown>(row.attack, {})),
     observables,
     alert_ids: alertIds,
     rule_id: row.rule_id,

@@ -210,7 +210,8 @@ describe(`case state machine (${testStoreKind()})`, () => {
       confidence: 72,
       crew_verdict: "ESCALATED",
       tags: ["dns"],
-      attack: { tactics: ["command-and-control"], techniques: ["T1071.004"] },
+      // Tactics are stored and shown by their canonical ATT&CK name, with the id beside (core/attack.ts).
+      attack: { tactics: ["Command and Control"], tactic_ids: ["TA0011"], techniques: ["T1071.004"] },
       title: "DNS C2",
       status: "new",
     });

@@ -1,5 +1,6 @@
 import { Asset, type Alert, type AssetResolution } from "../core/index.js";
 import { fromJson, type Executor } from "../store/index.js";
+import { findAliases, nameCandidates, shortNameOf } from "./assets/aliases.js";
 import { addressKeyOf } from "./assets/keys.js";
 import { findInventory, mergeAsset } from "./assets/merge.js";
 import { addressQueryKey, DEFAULT_IP_STALE_DAYS, findSubnets, resolveAddresses, type AddressOwner, type SubnetRecord } from "./assets/resolve.js";
@@ -31,7 +32,9 @@ type Ref = { kind: "name"; key: string; raw: string } | { kind: "ip"; key: strin
 function refsOf(alert: Alert): Ref[] {
   const refs: Ref[] = [];
   const ip = (raw: string): Ref => ({ kind: "ip", key: ipKey(raw), address: addressKeyOf(raw), raw: raw.trim() });
-  if (alert.host?.name) refs.push({ kind: "name", key: hostKey(alert.host.name), raw: alert.host.name });
+  // A host "name" that is an address (Prometheus' `instance` without its port) is resolved as one.
+  if (alert.host?.name && isIpAddress(alert.host.name)) refs.push(ip(alert.host.name));
+  else if (alert.host?.name) refs.push({ kind: "name", key: hostKey(alert.host.name), raw: alert.host.name });
   for (const raw of alert.host?.ip ?? []) if (isIpAddress(raw)) refs.push(ip(raw));
   const src = alert.src;
   if (src?.hostname && !isIpAddress(src.hostname)) refs.push({ kind: "name", key: hostKey(src.hostname), raw: src.hostname });
@@ -66,6 +69,15 @@ export async function resolveHosts(ex: Executor, alerts: Alert[], options: Resol
   }
 
   const owners = await resolveAddresses(ex, [...queries.values()], options.ipStaleDays ?? DEFAULT_IP_STALE_DAYS);
+  const spoken = new Set<string>();
+  for (const refs of refsById.values())
+    for (const ref of refs)
+      if (ref.kind === "name") {
+        spoken.add(ref.key);
+        const short = shortNameOf(ref.key);
+        if (short) spoken.add(short);
+      }
+  const aliases = await findAliases(ex, [...spoken]);
 
   const byIp = new Map<string, AssetRecord>();
   const ipList = [...ips];
@@ -92,7 +104,8 @@ export async function resolveHosts(ex: Executor, alerts: Alert[], options: Resol
     const candidates: Candidate[] = [];
     for (const ref of refsById.get(alert.id)!) {
       if (ref.kind === "name") {
-        candidates.push({ key: ref.key, display: ref.raw, resolution: { method: "hostname", address: null, as_of: null }, address: null });
+        for (const { key, match, display } of nameCandidates(ref.key, ref.raw, aliases))
+          candidates.push({ key, display, resolution: { method: "hostname", match, address: null, as_of: null }, address: null });
         continue;
       }
       const owner: AddressOwner | null | undefined = ref.address ? owners.get(addressQueryKey({ ip: ref.address, at })) : null;
@@ -101,14 +114,14 @@ export async function resolveHosts(ex: Executor, alerts: Alert[], options: Resol
         candidates.push({
           key: hostKey(owner.hostname),
           display: owner.hostname,
-          resolution: { method: owner.method, address: ref.raw, as_of: owner.as_of, source: owner.source },
+          resolution: { method: owner.method, match: "ip", address: ref.raw, as_of: owner.as_of, source: owner.source },
           address: ref.address,
         });
       else if (cmdb)
         candidates.push({
           key: hostKey(cmdb.asset.hostname),
           display: cmdb.asset.hostname,
-          resolution: { method: "cmdb_ip", address: ref.raw, as_of: cmdb.updated_at, source: cmdb.source },
+          resolution: { method: "cmdb_ip", match: "ip", address: ref.raw, as_of: cmdb.updated_at, source: cmdb.source },
           address: ref.address,
         });
     }

@@ -15,6 +15,7 @@ import {
   type Clock,
 } from "../core/index.js";
 import type { Db, Executor } from "../store/index.js";
+import { writeAliases } from "./assets/aliases.js";
 import { parseAnomalyCell } from "./identity.js";
 import { networkKey } from "./intel/network.js";
 import { domainKey, hostKey, indicatorKey, ipKey, isIpAddress, toIsoUtc, userKey } from "./normalise.js";
@@ -253,6 +254,7 @@ const CSV_COLUMNS: Record<"assets" | "identities", { key: string; required: stri
       patch_level: "string",
       edr_present: "boolean",
       telemetry: "list",
+      aliases: "list",
       os: "string",
     },
   },
@@ -392,6 +394,7 @@ export async function writeContext(ex: Executor, data: ContextData, options: { n
       .values({ hostname, doc, updated_at: now, source })
       .onConflict((oc) => oc.column("hostname").doUpdateSet({ doc, updated_at: now, source }))
       .execute();
+    await writeAliases(ex, hostname, asset.aliases, "cmdb");
     await ex.deleteFrom("asset_ips").where("hostname", "=", hostname).execute();
     if (asset.ips.length > 0)
       await ex

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { Asset, Identity, Indicator, Suppression } from "../core/index.js";
 import { fromJson, toNumber, type Executor } from "../store/index.js";
 import { isoNow, systemClock, type Clock } from "../core/index.js";
+import { findAliases, nameCandidates, shortNameOf } from "./assets/aliases.js";
 import { addressKeyOf } from "./assets/keys.js";
 import { findInventory, mergeAsset } from "./assets/merge.js";
 import { addressQueryKey, DEFAULT_IP_STALE_DAYS, resolveAddresses } from "./assets/resolve.js";
@@ -101,12 +102,18 @@ export async function getAssetRecord(ex: Executor, hostnameOrIp: string, options
     if (!found) return null;
     hostname = found;
   }
+  // A name is tried as enrichment tries it: itself, as an alias or short name, its FQDN's short name.
   const key = hostKey(hostname);
-  const cmdb = await getCmdbAssetRecord(ex, key);
-  const merged = mergeAsset(cmdb, (await findInventory(ex, [key])).get(key) ?? []);
-  if (!merged) return null;
-  const primary = merged.provenance[0]!;
-  return { asset: merged.asset, updated_at: cmdb?.updated_at ?? primary.as_of ?? "", source: cmdb?.source ?? primary.source };
+  const short = shortNameOf(key);
+  const aliases = await findAliases(ex, short ? [key, short] : [key]);
+  for (const candidate of nameCandidates(key, hostname, aliases)) {
+    const cmdb = await getCmdbAssetRecord(ex, candidate.key);
+    const merged = mergeAsset(cmdb, (await findInventory(ex, [candidate.key])).get(candidate.key) ?? []);
+    if (!merged) continue;
+    const primary = merged.provenance[0]!;
+    return { asset: merged.asset, updated_at: cmdb?.updated_at ?? primary.as_of ?? "", source: cmdb?.source ?? primary.source };
+  }
+  return null;
 }
 
 /** The merged asset (CMDB + inventories) of a host, by hostname or address: see getAssetRecord. */

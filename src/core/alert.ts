@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { normaliseTactics } from "./attack.js";
 import { Priority, Severity } from "./severity.js";
 
 /** Typed observables, after the OCSF observable types Nightshift reasons on. */
@@ -25,10 +26,17 @@ export const AlertRule = z.object({
 });
 export type AlertRule = z.infer<typeof AlertRule>;
 
-export const AttackTags = z.object({
+/**
+ * ATT&CK tags. Tactics come out as canonical names (`Command and Control`, whatever the source wrote:
+ * `command-and-control`, `Command_And_Control`, `TA0011`) with their ids in `tactic_ids` (core/attack.ts);
+ * a name the table does not know is kept as given, without an id.
+ */
+export const AttackTagsObject = z.object({
   tactics: z.array(z.string()).default([]),
   techniques: z.array(z.string().regex(/^T\d{4}(\.\d{3})?$/, "ATT&CK technique id such as T1059.001")).default([]),
+  tactic_ids: z.array(z.string()).optional(),
 });
+export const AttackTags = AttackTagsObject.transform((attack): { tactics: string[]; techniques: string[]; tactic_ids?: string[] } => ({ ...attack, ...normaliseTactics(attack.tactics) }));
 export type AttackTags = z.infer<typeof AttackTags>;
 
 export const HostRef = z.object({ name: z.string().min(1).optional(), ip: z.array(z.string()).default([]) });

@@ -17,12 +17,16 @@ export const CmdbAsset = z.object({
   /** Telemetry that exists for the asset: edr, netflow, dns_logs, auth_logs… */
   telemetry: z.array(z.string()).default([]),
   os: z.string().optional(),
+  /** Other names of the host (FQDNs, NetBIOS names, old names): an alert naming one finds this asset. */
+  aliases: z.array(z.string().min(1)).optional(),
 });
 export type CmdbAsset = z.infer<typeof CmdbAsset>;
 
 /** How an alert's host was found: by its name, or by an address as of the alert's time. */
 export const AssetResolution = z.object({
   method: z.enum(["hostname", "lease", "observation", "cmdb_ip", "none"]),
+  /** Which rule joined the alert to the asset: its FQDN, its short name, a declared alias, or an address. */
+  match: z.enum(["fqdn", "short_name", "alias", "ip"]).optional(),
   /** The alert's address that was resolved (null when resolved by name). */
   address: z.string().nullable(),
   /** When the evidence was recorded: the lease start, the observation's last sighting, the CMDB record's update. */

@@ -8,3 +8,5 @@ export * from "./clock.js";
 export * from "./ids.js";
 export * from "./loopback.js";
 export * from "./trace.js";
+export * from "./json.js";
+export * from "./attack.js";

@@ -4,7 +4,7 @@ import { z } from "zod";
 import {
   AlertRule,
   Asset,
-  AttackTags,
+  AttackTagsObject,
   EmailDetail,
   Endpoint,
   HostRef,
@@ -32,7 +32,7 @@ const DemoAlert = z.strictObject({
   description: z.string().optional(),
   subtype: z.string().min(1),
   rule: AlertRule,
-  attack: AttackTags.extend({ techniques: z.array(z.string().regex(/^T\d{4}(\.\d{3})?$/)).min(1) }),
+  attack: AttackTagsObject.extend({ techniques: z.array(z.string().regex(/^T\d{4}(\.\d{3})?$/)).min(1) }),
   host: HostRef.optional(),
   user: UserRef.optional(),
   src: Endpoint.optional(),

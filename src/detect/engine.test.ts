@@ -133,6 +133,9 @@ describe("detector", () => {
     expect(alert.time).toBe("2024-05-06T07:08:09.000Z");
     expect(alert.rule.id).toBe("97a80ec7-0e2f-4d05-9ef4-65760e634f6b");
     expect(alert.attack.techniques).toContain("T1033");
+    // The contract's tactic names stay the rule's tags; their ATT&CK ids come beside them.
+    expect(alert.attack.tactics).toEqual(["privilege-escalation", "discovery"]);
+    expect(alert.attack.tactic_ids).toEqual(["TA0004", "TA0007"]);
     expect(alert.source).toEqual({ file: "a.evtx", record: 7 });
     expect(toAlert(rule!, {}, { file: "a", record: 1 }, new Date("2030-01-01T00:00:00Z")).time).toBe("2030-01-01T00:00:00.000Z");
   });

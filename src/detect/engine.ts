@@ -1,3 +1,4 @@
+import { tacticIds } from "../core/attack.js";
 import { GENERIC_PRODUCT, applyFieldMap, conditionTest, loadLogsourceMappings, ruleTarget, type Conditions } from "./logsource/index.js";
 import type { LogsourceMappings } from "./logsource/index.js";
 import { filterFitsLogsource, loadSigmaDirectory, type CompiledFilter, type CompiledRule, type LoadedCorrelation } from "./sigma/index.js";
@@ -11,7 +12,8 @@ export type { EventSource } from "./correlate.js";
 export interface DetectionAlert {
   time: string; // event time (ISO) when known, else now
   rule: { id: string; title: string; level: string; author: string; tags: string[] };
-  attack: { tactics: string[]; techniques: string[] };
+  /** `tactics` as the rule's tags say them (`defense-evasion`); `tactic_ids` the ATT&CK ids of those (core/attack.ts). */
+  attack: { tactics: string[]; tactic_ids?: string[]; techniques: string[] };
   source: EventSource;
   event: Record<string, unknown>;
   /** Correlation alerts only: what was counted, for which group, over which window. */
@@ -279,7 +281,7 @@ export function correlationAlert(firing: CorrelationFiring): DetectionAlert {
   return {
     time: new Date(firing.time).toISOString(),
     rule: { ...firing.identity, tags: [...firing.identity.tags] },
-    attack: { tactics: [...firing.attack.tactics], techniques: [...firing.attack.techniques] },
+    attack: { tactics: [...firing.attack.tactics], tactic_ids: tacticIds(firing.attack.tactics), techniques: [...firing.attack.techniques] },
     source: { ...firing.source },
     event: firing.event,
     correlation: { type: firing.type, group: firing.group, value: firing.value, timespan: firing.timespan, rules: [...firing.rules] },
@@ -477,7 +479,7 @@ export function toAlert(
       author: sigma.author ?? "",
       tags: [...sigma.tags],
     },
-    attack: { tactics: [...rule.attack.tactics], techniques: [...rule.attack.techniques] },
+    attack: { tactics: [...rule.attack.tactics], tactic_ids: tacticIds(rule.attack.tactics), techniques: [...rule.attack.techniques] },
     source: { file: source.file, record: source.record, ...(source.id === undefined ? {} : { id: source.id }) },
     event,
   };

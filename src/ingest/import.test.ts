@@ -155,6 +155,33 @@ describe(`importAlertFile (${testStoreKind()})`, () => {
     expect(error.issues.map((i) => i.path)).toEqual(["record[2].class_uid"]);
   });
 
+  it("keeps integers beyond 2^53 exact in NDJSON, JSON and OCSF files", async () => {
+    const record = (id: string) => `{"title": "big", "source": "edr", "source_id": ${id}, "flow": {"id": ${id}}}`;
+    const lines = fixture("big.ndjson", `${record("18446744073709551615")}\n${record("18446744073709551614")}\n`);
+    expect(await importAlertFile(db(), lines)).toMatchObject({ created: 2, duplicates: 0 });
+    const array = fixture("big.json", `[${record("18446744073709551613")}, ${record("18446744073709551612")}]`);
+    expect(await importAlertFile(db(), array)).toMatchObject({ created: 2, duplicates: 0 });
+    const ids = (await listAlerts(db(), { limit: 10 })).map((a) => a.source_id).sort();
+    expect(ids).toEqual(["18446744073709551612", "18446744073709551613", "18446744073709551614", "18446744073709551615"]);
+  });
+
+  it("refuses a line or record over the cap in every format, naming it, and imports nothing", async () => {
+    const long = "x".repeat(300);
+    const files = [
+      fixture("cap.ndjson", ndjson([alerts[0], { title: long }, alerts[1]])),
+      fixture("cap.json", JSON.stringify([alerts[0], { title: long }, alerts[1]])),
+      fixture("cap.csv", `title,source_id\nshort,c1\n${long},c2\n`),
+    ];
+    for (const file of files) {
+      const error = await rejection(importAlertFile(db(), file, { maxRecordChars: 200 }));
+      expect(error.message).toMatch(/nothing was imported/);
+      expect(error.issues[0]!.path).toBe("record[2]");
+      expect(error.issues[0]!.message).toMatch(/longer than 200 characters|max record size/i);
+    }
+    expect(await count("alerts")).toBe(0);
+    expect(await importAlertFile(db(), files[0]!, { maxRecordChars: 400 })).toMatchObject({ created: 3 });
+  });
+
   it("keeps identical lines without source_id as one alert, on every import", async () => {
     const clock = fixedClock("2026-03-01T08:00:00.000Z", 1000);
     const file = fixture("same.ndjson", ndjson([{ title: "noisy" }, { title: "noisy" }, { title: "other" }]));

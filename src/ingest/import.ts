@@ -22,6 +22,8 @@ export interface ImportOptions {
   map?: Record<string, string>;
   clock?: Clock;
   batchSize?: number;
+  /** The cap on one line or record, in characters (default MAX_RECORD_CHARS, 64 Mi). */
+  maxRecordChars?: number;
   onProgress?: (progress: ImportProgress) => void;
 }
 
@@ -63,9 +65,10 @@ function where(record: SourceRecord): string {
 }
 
 /**
- * Imports an alert file: NDJSON, JSON (object or array), CSV or OCSF, gzip or not. Bad input changes
- * nothing: pass 1 validates every record and reports the first problems with their record numbers;
- * pass 2 imports in batches. Re-importing a file creates nothing new (the dedupe key of each alert).
+ * Imports an alert file: NDJSON, JSON (object or array), CSV or OCSF, gzip or not, streamed in every
+ * format (a record longer than the cap is an error naming it). Bad input changes nothing: pass 1
+ * validates every record and reports the first problems with their record numbers; pass 2 imports in
+ * batches. Re-importing a file creates nothing new (the dedupe key of each alert).
  */
 export async function importAlertFile(db: Db, file: string, options: ImportOptions = {}): Promise<ImportResult> {
   const absolute = path.resolve(file);
@@ -85,7 +88,8 @@ export async function importAlertFile(db: Db, file: string, options: ImportOptio
   const issues: Issue[] = [];
   let invalid = 0;
   let records = 0;
-  let reader = await openRecords(absolute, format);
+  const limits = options.maxRecordChars === undefined ? {} : { maxRecordChars: options.maxRecordChars };
+  let reader = await openRecords(absolute, format, limits);
   const progress = (phase: ImportProgress["phase"]) =>
     options.onProgress?.({ phase, records, bytes: reader.bytesRead(), totalBytes: reader.totalBytes });
   const receivedAt = isoNow(clock);
@@ -129,7 +133,7 @@ export async function importAlertFile(db: Db, file: string, options: ImportOptio
   // Pass 2: batches, each in its own transaction.
   let created = 0;
   records = 0;
-  reader = await openRecords(absolute, format);
+  reader = await openRecords(absolute, format, limits);
   let inputs: unknown[] = [];
   let origins: { file: string; record: number }[] = [];
   const flush = async () => {

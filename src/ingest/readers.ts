@@ -2,9 +2,11 @@ import { createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
 import { CsvError, parse } from "csv-parse";
+import { parseJson } from "../core/index.js";
+import { jsonFileRecords } from "./json-stream.js";
+import { MAX_RECORD_CHARS, splitLines, textChunks, type ScanStats, type StreamLimits } from "./stream-text.js";
 
 export const FILE_FORMATS = ["ndjson", "json", "csv", "ocsf"] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
@@ -55,66 +57,31 @@ async function openBytes(file: string): Promise<{ source: Readable; bytesRead: (
   return { source: raw.pipe(gunzip), bytesRead: () => raw.bytesRead };
 }
 
-/** Lines without their terminators; a UTF-8 BOM at the start is dropped. */
-async function* lines(source: Readable): AsyncGenerator<string> {
-  const decoder = new StringDecoder("utf8");
-  let rest = "";
-  let first = true;
-  for await (const chunk of source) {
-    rest += decoder.write(chunk as Buffer);
-    if (first && rest.length) {
-      if (rest.charCodeAt(0) === 0xfeff) rest = rest.slice(1);
-      first = false;
-    }
-    let start = 0;
-    let newline: number;
-    while ((newline = rest.indexOf("\n", start)) >= 0) {
-      yield rest.slice(start, newline).replace(/\r$/, "");
-      start = newline + 1;
-    }
-    rest = rest.slice(start);
-  }
-  rest += decoder.end();
-  if (rest.length) yield rest.replace(/\r$/, "");
-}
-
-async function* ndjsonRecords(source: Readable): AsyncGenerator<SourceRecord> {
-  let line = 0;
+/** Every line is one record; an overlong line is an error naming its record and line. */
+async function* ndjsonRecords(source: Readable, limits: StreamLimits): AsyncGenerator<SourceRecord> {
   let record = 0;
-  for await (const text of lines(source)) {
-    line++;
-    if (!text.trim()) continue;
+  for await (const item of splitLines(textChunks(source), limits)) {
+    if ("overlong" in item) {
+      yield { record: ++record, line: item.line, error: `line ${item.line} is longer than ${limits.maxRecordChars} characters (the cap on one record)` };
+      continue;
+    }
+    if (!item.text.trim()) continue;
     record++;
     try {
-      yield { record, line, value: JSON.parse(text) };
+      yield { record, line: item.line, value: parseJson(item.text) };
     } catch (error) {
-      yield { record, line, error: `invalid JSON: ${(error as Error).message}` };
+      yield { record, line: item.line, error: `invalid JSON: ${(error as Error).message}` };
     }
   }
 }
 
-/** A JSON document is parsed whole: an array is a batch of records, anything else one record. */
-async function* jsonRecords(source: Readable): AsyncGenerator<SourceRecord> {
-  const decoder = new StringDecoder("utf8");
-  let text = "";
-  for await (const chunk of source) text += decoder.write(chunk as Buffer);
-  text += decoder.end();
-  let value: unknown;
-  try {
-    value = JSON.parse(text.replace(/^\uFEFF/, ""));
-  } catch (error) {
-    yield { record: 1, error: `invalid JSON: ${(error as Error).message}` };
-    return;
-  }
-  if (!Array.isArray(value)) {
-    yield { record: 1, value };
-    return;
-  }
-  for (let i = 0; i < value.length; i++) yield { record: i + 1, value: value[i] };
+/** A JSON document: an array is streamed element by element, anything else is one record. */
+async function* jsonRecords(source: Readable, limits: StreamLimits): AsyncGenerator<SourceRecord> {
+  yield* jsonFileRecords(textChunks(source), limits);
 }
 
-async function* csvRecords(source: Readable): AsyncGenerator<SourceRecord> {
-  const parser = parse({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true, info: true });
+async function* csvRecords(source: Readable, limits: StreamLimits): AsyncGenerator<SourceRecord> {
+  const parser = parse({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: limits.maxRecordChars });
   source.on("error", (error) => parser.destroy(error));
   source.pipe(parser);
   let record = 0;
@@ -127,8 +94,10 @@ async function* csvRecords(source: Readable): AsyncGenerator<SourceRecord> {
     }
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
-    const line = (error as CsvError & { lines?: number }).lines;
-    yield { record: record + 1, ...(line === undefined ? {} : { line }), error: error.message };
+    const { lines: line, records: parsed } = error as CsvError & { lines?: number; records?: number };
+    // Records the parser had read but not yet handed over when it failed still count (the error names the next).
+    const at = Math.max(record, typeof parsed === "number" ? parsed : 0) + 1;
+    yield { record: at, ...(line === undefined ? {} : { line }), error: error.message };
   } finally {
     source.destroy();
   }
@@ -140,8 +109,9 @@ async function ocsfLayout(file: string): Promise<"ndjson" | "json"> {
   if (byName === "ndjson" || byName === "json") return byName;
   const { source } = await openBytes(file);
   try {
-    for await (const text of lines(source)) {
-      const trimmed = text.trim();
+    // Only up to the first character that is not white space: never a whole (possibly huge) line.
+    for await (const text of textChunks(source)) {
+      const trimmed = text.trimStart();
       if (trimmed) return trimmed.startsWith("[") ? "json" : "ndjson";
     }
     return "ndjson";
@@ -150,15 +120,26 @@ async function ocsfLayout(file: string): Promise<"ndjson" | "json"> {
   }
 }
 
-/** Streams the records of a file (gunzipping transparently); NDJSON and CSV never sit in memory whole. */
-export async function openRecords(file: string, format: FileFormat): Promise<RecordReader> {
+export interface ReadLimits {
+  /** The cap on one line or record, in characters (default MAX_RECORD_CHARS). */
+  maxRecordChars?: number;
+  stats?: ScanStats;
+}
+
+/**
+ * Streams the records of a file (gunzipping transparently): no format is ever held in memory whole, and
+ * each character is examined a bounded number of times, so time and memory grow linearly with the file
+ * and with its longest record (at most `maxRecordChars`).
+ */
+export async function openRecords(file: string, format: FileFormat, options: ReadLimits = {}): Promise<RecordReader> {
+  const limits: StreamLimits = { maxRecordChars: options.maxRecordChars ?? MAX_RECORD_CHARS, ...(options.stats && { stats: options.stats }) };
   const totalBytes = (await stat(file)).size;
   const layout = format === "ocsf" ? await ocsfLayout(file) : format;
   const { source, bytesRead } = await openBytes(file);
   const read = layout === "csv" ? csvRecords : layout === "json" ? jsonRecords : ndjsonRecords;
   async function* records(): AsyncGenerator<SourceRecord> {
     try {
-      yield* read(source);
+      yield* read(source, limits);
     } finally {
       source.destroy();
     }

@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
+import { parseJson } from "../core/index.js";
 import { authenticateRequest } from "./auth/middleware.js";
 import { SIGNATURE_HEADER } from "./auth/signature.js";
 import type { AppEnv, ServerDeps } from "./context.js";
@@ -40,6 +41,12 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   const apiAuth = authenticateRequest(deps, { acceptsSignature: isAlertWebhook });
   // Sender webhooks check the sender's own credential in their route (an HMAC, a header, basic auth).
   app.use("/api/*", (c, next) => (isSenderWebhook(c) ? next() : apiAuth(c, next)));
+  // JSON bodies keep big integers exact (a 64-bit id read as a double would merge two alerts): every
+  // route's validator reads the body through c.req.json(), which this replaces for the request.
+  app.use("/api/*", (c, next) => {
+    c.req.json = async <T>() => parseJson(await c.req.text()) as T;
+    return next();
+  });
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

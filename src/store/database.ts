@@ -117,6 +117,15 @@ export interface AssetInventoryTable {
   updated_at: string;
 }
 
+/** Another name of a host: its short name when keyed by an FQDN, or an alias the CMDB or an inventory declares. */
+export interface HostAliasesTable {
+  alias: string;
+  hostname: string;
+  /** `cmdb` or the inventory's source. */
+  source: string;
+  kind: "short_name" | "alias";
+}
+
 /** One continuous sighting of an address on a host, by one source. */
 export interface IpObservationsTable {
   ip: string;
@@ -252,6 +261,7 @@ export interface Database {
   assets: AssetsTable;
   asset_ips: AssetIpsTable;
   asset_inventory: AssetInventoryTable;
+  host_aliases: HostAliasesTable;
   ip_observations: IpObservationsTable;
   dhcp_leases: DhcpLeasesTable;
   subnets: SubnetsTable;

@@ -108,7 +108,7 @@ describe(`assets: inventory, leases, subnets (${testStoreKind()})`, () => {
     const first = await enrich(at11);
     const second = await enrich(at13);
     expect(first.asset?.hostname).toBe("laptop-a");
-    expect(first.asset?.resolved_by).toEqual({ method: "lease", address: "10.9.0.5", as_of: "2026-03-10T10:00:00.000Z", source: "dhcp-1" });
+    expect(first.asset?.resolved_by).toEqual({ method: "lease", match: "ip", address: "10.9.0.5", as_of: "2026-03-10T10:00:00.000Z", source: "dhcp-1" });
     expect(second.asset?.hostname).toBe("laptop-b");
     expect(second.asset?.criticality).toBe("high");
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { ValidationError, canonicalJson } from "../../core/index.js";
 import type { Db, Executor } from "../../store/index.js";
 import { hostKey, toIsoUtc } from "../normalise.js";
+import { writeAliases } from "./aliases.js";
 import { addressKeyOf } from "./keys.js";
 import { recordObservations, type Observation } from "./observations.js";
 
@@ -20,6 +21,8 @@ export const DeviceRecordSchema = z.object({
   health: z.string().optional(),
   risk: z.string().optional(),
   tags: z.array(z.string()).optional(),
+  /** Other names of the device (its FQDN when `hostname` is the short name, NetBIOS names…). */
+  aliases: z.array(z.string().trim().min(1)).optional(),
 });
 
 export interface DeviceRecord {
@@ -35,6 +38,7 @@ export interface DeviceRecord {
   health?: string;
   risk?: string;
   tags?: string[];
+  aliases?: string[];
 }
 
 /** The stored inventory document: the device as validated and normalised (times ISO-8601 UTC, addresses canonical). */
@@ -136,6 +140,7 @@ export async function importDeviceInventory(
     for (const entry of device.ips)
       observations.push({ ip: entry.ip, hostname, source, seen_at: entry.seen_at ?? device.last_seen ?? options.now });
     if (current?.doc === doc) continue;
+    await writeAliases(ex, hostname, device.aliases, source);
     const values = { hostname, doc, last_seen: device.last_seen ?? null, updated_at: options.now };
     await ex
       .insertInto("asset_inventory")

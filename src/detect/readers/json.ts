@@ -1,3 +1,5 @@
+import { parseJson } from "../../core/json.js";
+
 /** One JSON document found in a text stream: parsed, or the reason it could not be. */
 export type JsonDocument = { record: number; value: Record<string, unknown> } | { record: number; error: string };
 
@@ -48,7 +50,7 @@ export async function* jsonLineDocuments(lines: AsyncIterable<{ line: string } |
 function* documentsOf(text: string, next: () => number): Generator<JsonDocument> {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text);
   } catch (error) {
     yield { record: next(), error: `invalid JSON: ${(error as Error).message}` };
     return;

@@ -88,3 +88,14 @@ describe("generic alert priority", () => {
     expect(none.ok && none.alert.priority).toBeUndefined();
   });
 });
+
+describe("vendor answers", () => {
+  it("keep integers beyond 2^53 exact (ids, sequence numbers), and refuse what is not JSON", async () => {
+    const { responseJson } = await import("./http.js");
+    const body = '{"hits": {"hits": [{"_id": "a", "sort": [1732442400000, 18446744073709551615], "_source": {"data": {"flow_id": 1234567890123456789}}}]}}';
+    expect(await responseJson(new Response(body))).toEqual({
+      hits: { hits: [{ _id: "a", sort: [1732442400000, "18446744073709551615"], _source: { data: { flow_id: "1234567890123456789" } } }] },
+    });
+    await expect(responseJson(new Response("<html>"))).rejects.toThrow(SyntaxError);
+  });
+});

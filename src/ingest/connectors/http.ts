@@ -1,4 +1,4 @@
-import type { Clock } from "../../core/index.js";
+import { parseJson, type Clock } from "../../core/index.js";
 
 /** The vendor refused the credentials (401/403): retrying would only lock the account, so the run stops. */
 export class ConnectorAuthError extends Error {
@@ -93,4 +93,9 @@ export async function requestWithRetry(send: () => Promise<Response>, options: R
     if (attempt < policy.maxAttempts) await options.sleep(wait);
   }
   throw new ConnectorHttpError(`${lastError.message} (gave up after ${policy.maxAttempts} attempts)`, (lastError as ConnectorHttpError).status ?? null);
+}
+
+/** A vendor's JSON answer with big integers (ids, sequence numbers) kept exact; rejects when it is not JSON. */
+export async function responseJson(response: Response): Promise<unknown> {
+  return parseJson(await response.text());
 }

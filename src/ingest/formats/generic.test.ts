@@ -30,7 +30,7 @@ describe("generic alert", () => {
       title: "Something odd",
       severity: "medium",
       rule: null,
-      attack: { tactics: [], techniques: [] },
+      attack: { tactics: [], techniques: [], tactic_ids: [] },
       host: null,
       user: null,
       src: null,
@@ -102,7 +102,7 @@ describe("generic alert", () => {
       confidence: 85,
       subtype: "dns_malicious_lookup",
       rule: { id: "2024897", title: "ET DNS Query to C2", level: "high", author: "ET Labs", source: "suricata" },
-      attack: { tactics: ["command_and_control"], techniques: ["T1071.004"] },
+      attack: { tactics: ["Command and Control"], techniques: ["T1071.004"], tactic_ids: ["TA0011"] },
       host: { name: "ws-042", ip: ["10.1.2.42"] },
       user: { name: "jdoe", domain: "CORP" },
       src: { ip: "10.1.2.42", hostname: "ws-042.corp", port: 53122 },
@@ -127,6 +127,15 @@ describe("generic alert", () => {
       { type: "url", value: "https://phish.example/login" },
     ]);
     expect(Alert.safeParse(alert).success).toBe(true);
+  });
+
+  it("normalises ATT&CK tactics to canonical names with their ids, whatever the source wrote", () => {
+    const spellings = ["defense-evasion", "Command And Control", "Command and Control", "Command_And_Control", "attack.command-and-control", "TA0011", "ta0005", "Lateral  Movement", "Vendor Specific"];
+    expect(normalise({ title: "x", attack: { tactics: spellings } }).attack).toEqual({
+      tactics: ["Defense Evasion", "Command and Control", "Lateral Movement", "Vendor Specific"],
+      tactic_ids: ["TA0005", "TA0011", "TA0008"],
+      techniques: [],
+    });
   });
 
   it("accepts the string shorthands", () => {

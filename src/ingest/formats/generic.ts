@@ -52,6 +52,19 @@ function listOf<T extends z.ZodType>(item: T) {
 }
 
 export const Ip = Text.refine((v) => isIP(v) !== 0, "not an IP address");
+
+/**
+ * A host name as an address with a port names the host: `web-01:9100` (Prometheus' `instance`) → `web-01`,
+ * `[::1]:9100` and `[fe80::1]` → the IPv6 address. A bare IPv6 address (several colons) is left whole.
+ */
+export function hostWithoutPort(value: string): string {
+  const bracketed = /^\[([0-9A-Fa-f:.%A-Za-z]+)\](?::\d{1,5})?$/.exec(value);
+  if (bracketed && isIP(bracketed[1]!.split("%")[0]!) === 6) return bracketed[1]!;
+  const withPort = /^([^:\s]+):\d{1,5}$/.exec(value);
+  return withPort ? withPort[1]! : value;
+}
+/** A host or endpoint name; a `:port` suffix is dropped (see hostWithoutPort). */
+const HostName = Text.transform(hostWithoutPort);
 export const Port = numberish(
   z.number({ error: requiredOr("a port number") }).int("expected a whole port number").min(0, "a port is 0–65535").max(65535, "a port is 0–65535"),
 );
@@ -137,9 +150,9 @@ export const expandDst = (text: string) => (isIP(text) ? { ip: text } : { domain
 
 const RuleShape = { id: IdText.optional(), title: Text.optional(), level: Text.optional(), author: Text.optional(), source: Text.optional() };
 const AttackShape = { tactics: listOf(Text).optional(), techniques: listOf(TechniqueId).optional() };
-const HostShape = { name: Text.optional(), ip: listOf(Ip).optional() };
+const HostShape = { name: HostName.optional(), ip: listOf(Ip).optional() };
 const UserShape = { name: Text, domain: Text.optional() };
-const EndpointShape = { ip: Ip.optional(), hostname: Text.optional(), domain: Text.optional(), port: Port.optional(), url: Text.optional() };
+const EndpointShape = { ip: Ip.optional(), hostname: HostName.optional(), domain: HostName.optional(), port: Port.optional(), url: Text.optional() };
 const Count = numberish(z.number({ error: requiredOr("a number") }).int("expected a whole number").min(0, "must not be negative"));
 const NetworkShape = {
   protocol: Text.optional(),

@@ -128,7 +128,7 @@ describe("OCSF finding", () => {
       attacks: [{ tactic: { name: "Discovery" }, technique: { uid: "T1046" } }],
     });
     expect(alert).toMatchObject({ source: "GuardDuty", source_id: "gd-1", title: "Recon:EC2/PortProbeUnprotectedPort", severity: "low" });
-    expect(alert.attack).toEqual({ tactics: ["Discovery"], techniques: ["T1046"] });
+    expect(alert.attack).toEqual({ tactics: ["Discovery"], tactic_ids: ["TA0007"], techniques: ["T1046"] });
   });
 
   it("reports OCSF problems at their OCSF paths", () => {

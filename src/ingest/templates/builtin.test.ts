@@ -144,6 +144,26 @@ describe("built-in templates on documented payloads", () => {
     expect(alert!.unmapped).toMatchObject({ splunk_time: "1700000000", vendor_severity: "High" });
   });
 
+  it("splunk: the alert time is the row's _time (epoch or ISO), and the reception time when _time is in another format", () => {
+    const row = (time: unknown) => ({ search_name: "Brute force", sid: "s1", result: { dest: "web-01", _time: time } });
+    expect(run("splunk", row("1700000000")).alerts[0]!.time).toBe("2023-11-14T22:13:20.000Z");
+    expect(run("splunk", row("1700000000.250")).alerts[0]!.time).toBe("2023-11-14T22:13:20.250Z");
+    expect(run("splunk", row("2024-01-15T10:20:30.000+01:00")).alerts[0]!.time).toBe("2024-01-15T09:20:30.000Z");
+    const odd = run("splunk", row("Mon Jan 15 10:20:30 2024")).alerts[0]!;
+    expect(odd.time).toBe("2026-11-24T10:00:00.000Z");
+    expect(odd.unmapped).toMatchObject({ splunk_time: "Mon Jan 15 10:20:30 2024" });
+  });
+
+  it("alertmanager: an instance label with a port names the host without it, IPv6 included", () => {
+    const payload = (instance: string) => ({ ...alertmanagerPayload, alerts: [{ ...alertmanagerPayload.alerts[0], labels: { alertname: "NodeDown", instance } }] });
+    expect(run("alertmanager", payload("web-01:9100")).alerts[0]!.host).toEqual({ name: "web-01", ip: [] });
+    expect(run("alertmanager", payload("[::1]:9100")).alerts[0]!.host?.name).toBe("::1");
+    expect(run("alertmanager", payload("[fe80::1]")).alerts[0]!.host?.name).toBe("fe80::1");
+    expect(run("alertmanager", payload("10.0.0.5:9100")).alerts[0]!.host?.name).toBe("10.0.0.5");
+    expect(run("alertmanager", payload("fe80::1")).alerts[0]!.host?.name).toBe("fe80::1");
+    expect(run("alertmanager", payload("db-01")).alerts[0]!.host?.name).toBe("db-01");
+  });
+
   it("graylog: event id, timestamp and priority", () => {
     const payload = {
       event_definition_id: "5d4d4e3e5c1b2a0001a1b2c3",

@@ -78,8 +78,9 @@ const grafana: TemplateSpec = {
  * Source: https://help.splunk.com/splunk-enterprise/alert-and-respond/alerting-manual/10.0/configure-alert-actions/use-a-webhook-alert-action
  * Only the first result row is sent, with field names from the search (CIM names are tried: dest, src,
  * user, severity/urgency, signature). No source_id: with "trigger for each result" Splunk sends several
- * rows under one sid, so the record hash (sid + row) is the id. No time: `_time` is rendered in the
- * search's locale format, so the alert keeps its reception time and `_time` stays in `splunk_time`.
+ * rows under one sid, so the record hash (sid + row) is the id. The time is the row's `_time` when it reads
+ * as ISO-8601 or epoch seconds (what Splunk sends unless the search reformats it); a `_time` rendered in
+ * another format keeps the reception time (`time_unreadable: received`). `_time` stays in `splunk_time`.
  */
 const splunk: TemplateSpec = {
   description: "Splunk webhook alert action (first result row)",
@@ -104,6 +105,8 @@ const splunk: TemplateSpec = {
     map: { critical: "critical", high: "high", medium: "medium", low: "low", informational: "informational", info: "informational" },
     default: "medium",
   },
+  time: "result._time",
+  time_unreadable: "received",
 };
 
 /**

@@ -23,4 +23,4 @@ export {
   type Sender,
   type SenderSecrets,
 } from "./senders.js";
-export { MAX_WEBHOOK_RECORDS, ingestWebhookPayload, type WebhookIngestResult } from "./ingest.js";
+export { MAX_WEBHOOK_RECORDS, ingestWebhookPayload, mapSenderDocuments, type WebhookDocument, type WebhookIngestResult } from "./ingest.js";

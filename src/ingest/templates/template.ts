@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Severity } from "../../core/index.js";
-import { parseSeverity } from "../formats/generic.js";
+import { parseAlertTime, parseSeverity } from "../formats/generic.js";
 import { prefixPath, zodIssues, type Issue } from "../issues.js";
 import {
   FORBIDDEN_KEYS,
@@ -62,6 +62,8 @@ export const TemplateSpec = z.strictObject({
   /** The sender's id of the record (source + source_id is the idempotency key); missing → a hash of the record. */
   source_id: ExpressionInput.optional(),
   time: ExpressionInput.optional(),
+  /** What a `time` that is not ISO-8601 or epoch seconds/milliseconds does: refuse the record (`error`), or keep the reception time (`received`). */
+  time_unreadable: z.enum(["error", "received"]).default("error"),
 });
 export type TemplateSpec = z.input<typeof TemplateSpec>;
 
@@ -75,6 +77,8 @@ export interface CompiledTemplate {
   source: string | null;
   sourceId: Expression | null;
   time: Expression | null;
+  /** Keep the reception time when `time` cannot be read (else the record is refused). */
+  timeFallback: boolean;
 }
 
 export class TemplateError extends Error {
@@ -137,7 +141,7 @@ export function compileTemplate(spec: unknown, at = "", overrides: { severity?: 
   const sourceId = t.source_id === undefined ? null : compileExpression(t.source_id, prefixPath(at, "source_id"), issues);
   const time = t.time === undefined ? null : compileExpression(t.time, prefixPath(at, "time"), issues);
   if (issues.length) throw new TemplateError("invalid template", issues);
-  return { items, passthrough: t.passthrough, skip, only, fields, severity, source: t.source ?? null, sourceId, time };
+  return { items, passthrough: t.passthrough, skip, only, fields, severity, source: t.source ?? null, sourceId, time, timeFallback: t.time_unreadable === "received" };
 }
 
 /** JSON with sorted keys: the same record hashes the same whatever order the sender wrote its keys in. */
@@ -234,7 +238,8 @@ export function applyTemplate(template: CompiledTemplate, payload: unknown, opti
     }
     if (template.time) {
       const time = evaluate(template.time, scope);
-      if (time !== undefined) alert.time = time;
+      const readable = (typeof time === "string" || typeof time === "number") && parseAlertTime(time) !== null;
+      if (time !== undefined && (readable || !template.timeFallback)) alert.time = time;
     }
     if (template.source) alert.source = template.source;
     else if (alert.source === undefined) alert.source = options.sender;

@@ -70,6 +70,15 @@ describe(`alerts routes (${testStoreKind()})`, () => {
     expect(new Set([listed.alerts[0]!.id, page2.alerts[0]!.id])).toEqual(new Set(body.ids));
   });
 
+  it("keeps integer ids beyond 2^53 exact in a JSON body", async () => {
+    const body = '[{"title": "a", "source": "edr", "source_id": 18446744073709551615}, {"title": "b", "source": "edr", "source_id": 18446744073709551614}]';
+    const res = await client.request("/api/v1/alerts", { method: "POST", as: "analyst", body, headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ created: 2, duplicates: 0 });
+    const stored = await env.store.db.selectFrom("alerts").select("source_id").orderBy("source_id").execute();
+    expect(stored.map((r) => r.source_id)).toEqual(["18446744073709551614", "18446744073709551615"]);
+  });
+
   it("rejects a batch with one bad alert field by field and stores nothing", async () => {
     const res = await client.request("/api/v1/alerts", {
       method: "POST",

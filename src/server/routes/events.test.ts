@@ -114,6 +114,16 @@ describe(`events routes (${testStoreKind()})`, () => {
     expect(await eventCount(env.store.db)).toBe(2);
   });
 
+  it("keeps big integers of NDJSON and JSON events exact, so events differing past 2^53 are two events", async () => {
+    const line = (id: string) => `{"EventID": 4688, "Channel": "Security", "Computer": "ws-1", "EventRecordID": ${id}, "NewProcessName": "C:\\\\x.exe"}`;
+    const ndjson = `${line("9007199254740993")}\n${line("9007199254740992")}\n`;
+    const res = await client.request("/api/v1/events", { method: "POST", as: "analyst", body: ndjson, headers: { "content-type": NDJSON } });
+    expect(await res.json()).toMatchObject({ stored: 2, duplicates: 0 });
+    const json = `[${line("9007199254740995")}, ${line("9007199254740996")}]`;
+    const res2 = await client.request("/api/v1/events", { method: "POST", as: "analyst", body: json, headers: { "content-type": "application/json" } });
+    expect(await res2.json()).toMatchObject({ stored: 2, duplicates: 0 });
+  });
+
   it("stores nothing when one element of a batch is not an event", async () => {
     const res = await client.request("/api/v1/events", { method: "POST", as: "analyst", json: [twins[0], 42, twins[1]] });
     expect(res.status).toBe(400);

@@ -1,5 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { NotFoundError, ValidationError } from "../../core/index.js";
+import { NotFoundError, ValidationError, parseJson } from "../../core/index.js";
 import { eventsAround, processTree, searchEvents, type EventQuery } from "../../events/index.js";
 import { ingestEvents } from "../../ingest/index.js";
 import { requireRole } from "../auth/middleware.js";
@@ -158,7 +158,7 @@ function parseNdjson(body: string): unknown[] {
   body.split(/\r?\n/).forEach((line, index) => {
     if (line.trim() === "") return;
     try {
-      events.push(JSON.parse(line));
+      events.push(parseJson(line));
     } catch (error) {
       if (issues.length < 100) issues.push({ path: `[${events.length}]`, message: `line ${index + 1} is not JSON: ${(error as Error).message}` });
       events.push(undefined);

@@ -17,6 +17,7 @@ const senders = [
   { name: "grafana", template: "grafana", auth: { type: "token", value: TOKEN }, enabled: true },
   { name: "graylog", template: "graylog", auth: { type: "basic", ...BASIC }, enabled: true },
   { name: "old", template: "generic", auth: { type: "token", value: TOKEN }, enabled: false },
+  { name: "eve", template: "suricata", auth: { type: "token", value: TOKEN }, enabled: true },
 ] as unknown as Config["webhooks"]["senders"];
 
 function amAlert(n: number, extra: Record<string, unknown> = {}) {
@@ -77,6 +78,41 @@ describe(`webhook sender routes (${testStoreKind()})`, () => {
     ]);
     const jobs = await env.store.db.selectFrom("jobs").select("kind").where("kind", "=", "alert.enrich").execute();
     expect(jobs).toHaveLength(2);
+  });
+
+  it("keeps 64-bit Suricata flow_ids exact: two EVE alerts differing only past 2^53 are two alerts", async () => {
+    const eve = (flow: string) =>
+      `{"timestamp":"2026-11-24T09:00:00.000000+0000","flow_id":${flow},"event_type":"alert","src_ip":"10.0.0.5","src_port":51000,` +
+      `"dest_ip":"203.0.113.7","dest_port":443,"proto":"TCP","alert":{"action":"allowed","gid":1,"signature_id":2024897,"rev":3,"signature":"ET C2 beacon","severity":1}}`;
+    const body = `[${eve("1234567890123456789")},${eve("1234567890123456788")}]`;
+    const res = await client.request("/api/v1/webhooks/eve", { method: "POST", body, headers: { "content-type": "application/json", authorization: TOKEN } });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ created: 2, duplicates: 0 });
+    const stored = await env.store.db.selectFrom("alerts").select("source_id").orderBy("source_id").execute();
+    expect(stored.map((r) => r.source_id)).toEqual([
+      "1234567890123456788:1:2024897@2026-11-24T09:00:00.000000+0000",
+      "1234567890123456789:1:2024897@2026-11-24T09:00:00.000000+0000",
+    ]);
+  });
+
+  it("takes NDJSON bodies (Vector, Fluent Bit): by content type, or JSON lines under application/json; a bad line stores nothing", async () => {
+    const eve = (sid: number) =>
+      JSON.stringify({ timestamp: "2026-11-24T09:00:00.000000+0000", flow_id: 100 + sid, event_type: "alert", src_ip: "10.0.0.5", dest_ip: "203.0.113.7", alert: { gid: 1, signature_id: sid, signature: `sig ${sid}`, severity: 2 } });
+    const post = (body: string, type: string) =>
+      client.request("/api/v1/webhooks/eve", { method: "POST", body, headers: { "content-type": type, authorization: TOKEN } });
+    const ndjson = await post(`${eve(1)}\n\n${eve(2)}\n`, "application/x-ndjson");
+    expect(ndjson.status).toBe(202);
+    expect(await ndjson.json()).toMatchObject({ created: 2, duplicates: 0 });
+    const lines = await post(`${eve(3)}\r\n${eve(4)}\r\n${eve(1)}`, "application/json");
+    expect(lines.status).toBe(202);
+    expect(await lines.json()).toMatchObject({ created: 2, duplicates: 1 });
+    const bad = await post(`${eve(5)}\n{"timestamp": \n`, "application/x-ndjson");
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual(["line 2"]);
+    const badRecord = await post(`${eve(6)}\n${JSON.stringify({ event_type: "alert", timestamp: "not a time", alert: { signature_id: 7 } })}\n`, "application/x-ndjson");
+    expect(badRecord.status).toBe(400);
+    expect(((await badRecord.json()) as { issues: { path: string }[] }).issues[0]!.path).toMatch(/^line 2/);
+    expect(await alertCount(env)).toBe(4);
   });
 
   it("refuses a bad or missing signature, and the analyst token, storing nothing", async () => {

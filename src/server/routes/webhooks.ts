@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { ValidationError } from "../../core/index.js";
-import { compileSenders, ingestWebhookPayload, verifySenderAuth, type Sender } from "../../ingest/templates/index.js";
+import { ValidationError, parseJson } from "../../core/index.js";
+import { compileSenders, ingestWebhookPayload, verifySenderAuth, type Sender, type WebhookDocument } from "../../ingest/templates/index.js";
 import type { AppEnv, ServerDeps } from "../context.js";
 import { errorJson, errorResponses } from "../errors.js";
 
@@ -37,7 +37,10 @@ const receive = createRoute({
     params: z.object({ sender: z.string().min(1).openapi({ param: { name: "sender", in: "path" }, example: "alertmanager" }) }),
     body: {
       required: true,
-      content: { "application/json": { schema: z.unknown().openapi({ description: "the sender's native JSON payload" }) } },
+      content: {
+        "application/json": { schema: z.unknown().openapi({ description: "the sender's native JSON payload, or several JSON lines (each one payload)" }) },
+        "application/x-ndjson": { schema: z.string().openapi({ description: "one payload a line (Vector, Fluent Bit); blank lines are ignored" }) },
+      },
     },
   },
   responses: {
@@ -45,6 +48,44 @@ const receive = createRoute({
     ...errorResponses(400, 401, 404, 413),
   },
 });
+
+const NDJSON_TYPES = new Set(["application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines"]);
+
+/**
+ * The JSON documents of a body: one JSON document, or one per non-blank line when the body is NDJSON —
+ * by its content type, or because the body is not one document but every line is (Vector's and Fluent
+ * Bit's `json_lines` under `application/json`). Big integers stay exact (core parseJson).
+ */
+export function webhookDocuments(body: Uint8Array, contentType: string | undefined): WebhookDocument[] {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+  } catch {
+    throw new ValidationError("the body is not UTF-8 text", [{ path: "", message: "expected UTF-8 JSON" }]);
+  }
+  const type = contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
+  if (!NDJSON_TYPES.has(type)) {
+    try {
+      return [{ payload: parseJson(text) }];
+    } catch {
+      const lines = text.split("\n").filter((l) => l.trim() !== "");
+      if (lines.length < 2) throw new ValidationError("the body is not valid JSON", [{ path: "", message: "expected a JSON document or JSON lines" }]);
+    }
+  }
+  const documents: WebhookDocument[] = [];
+  const issues: { path: string; message: string }[] = [];
+  text.split("\n").forEach((raw, index) => {
+    if (raw.trim() === "") return;
+    try {
+      documents.push({ payload: parseJson(raw), line: index + 1 });
+    } catch (error) {
+      if (issues.length < 100) issues.push({ path: `line ${index + 1}`, message: `not JSON: ${(error as Error).message}` });
+    }
+  });
+  if (issues.length) throw new ValidationError(`the body is neither one JSON document nor JSON lines: ${issues.length} line(s) are not JSON; nothing was stored`, issues);
+  if (!documents.length) throw new ValidationError("the body is empty", [{ path: "", message: "expected a JSON document or JSON lines" }]);
+  return documents;
+}
 
 /** Sender configuration is validated here, when the app is built at startup: a bad sender stops the server. */
 export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>, deps: ServerDeps, env: Record<string, string | undefined> = process.env) {
@@ -62,13 +103,8 @@ export function registerWebhookRoutes(app: OpenAPIHono<AppEnv>, deps: ServerDeps
       if (sender.auth.type === "basic") c.header("WWW-Authenticate", 'Basic realm="nightshift"');
       return errorJson(c, 401, `webhook ${name}: ${check.reason}`);
     }
-    let payload: unknown;
-    try {
-      payload = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body)) as unknown;
-    } catch {
-      throw new ValidationError("the body is not valid JSON", [{ path: "", message: "expected a JSON document" }]);
-    }
-    const result = await ingestWebhookPayload(deps.db, sender, payload, { clock: deps.clock });
+    const documents = webhookDocuments(body, c.req.header("content-type"));
+    const result = await ingestWebhookPayload(deps.db, sender, undefined, { clock: deps.clock, documents });
     return c.json(result, 202);
   });
 }

@@ -96,6 +96,8 @@ describe("defender mapping", () => {
     const machine = MdeMachine.parse(mdeMachine("MyMachine1.contoso.com", "2021-01-25T07:27:36.052313Z", { id: "1e5bc9d7e413ddd7902c2932e418702b84d0cc07" }));
     expect(machineToDevice(machine)).toEqual({
       hostname: "mymachine1",
+      // The FQDN is an alias of the short name, so events naming MyMachine1.contoso.com find the device.
+      aliases: ["mymachine1.contoso.com"],
       device_id: "1e5bc9d7e413ddd7902c2932e418702b84d0cc07",
       ips: [
         { ip: "10.166.113.47", seen_at: "2021-01-25T07:27:36.052Z" },

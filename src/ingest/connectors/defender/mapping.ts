@@ -302,6 +302,7 @@ export function machineToDevice(machine: MdeMachine, form: HostnameForm = "short
   ];
   const record: DeviceRecord = {
     hostname,
+    ...(fqdn !== hostname ? { aliases: [fqdn] } : {}),
     device_id: machine.id,
     ips,
     os: text(machine.osPlatform),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConnectorAuthError, ConnectorHttpError, requestWithRetry } from "../http.js";
+import { ConnectorAuthError, ConnectorHttpError, requestWithRetry, responseJson } from "../http.js";
 import type { PullContext } from "../types.js";
 
 /**
@@ -91,7 +91,7 @@ export class TokenSource {
       if (error instanceof ConnectorHttpError && error.status === 400) throw new ConnectorAuthError(error.message.replace("HTTP 400", "HTTP 400 — token request refused"), 400);
       throw error;
     }
-    const parsed = TokenResponse.safeParse(await response.json().catch(() => null));
+    const parsed = TokenResponse.safeParse(await responseJson(response).catch(() => null));
     if (!parsed.success) throw new ConnectorAuthError(`${what}: the token endpoint answered without access_token/expires_in`, response.status);
     const lifetimeMs = parsed.data.expires_in * 1000;
     const value = parsed.data.access_token;
@@ -135,7 +135,7 @@ export async function apiGet(url: string, options: ApiGetOptions, ctx: Pick<Pull
           }),
         { what, clock: ctx.clock, sleep: ctx.sleep, redact: options.tokens.redact, retry: { maxAttempts: options.maxAttempts } },
       );
-      return (await response.json().catch(() => null)) as unknown;
+      return (await responseJson(response).catch(() => null)) as unknown;
     } catch (error) {
       if (error instanceof ConnectorAuthError && error.status === 401 && attempt === 0) {
         options.tokens.invalidate();

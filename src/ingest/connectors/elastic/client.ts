@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { advanceCheckpoint, isSeen } from "../checkpoint.js";
 import { commonSettings } from "../common.js";
-import { ConnectorHttpError, requestWithRetry } from "../http.js";
+import { ConnectorHttpError, requestWithRetry, responseJson } from "../http.js";
 import type { Checkpoint, Connector, PullContext, PullResult } from "../types.js";
 import { DEFAULT_SEVERITY_MAP, SeverityMapInput, alertId, alertTimestamp, elasticHitToAlert, type ElasticHit } from "./mapping.js";
 
@@ -123,7 +123,7 @@ export function createElasticConnector(settings: ElasticSettings, deps: ElasticD
 
   async function openPit(ctx: PullContext): Promise<string> {
     const response = await call("POST", `/${index}/_pit?keep_alive=${settings.keep_alive}`, undefined, ctx);
-    const parsed = PitResponse.safeParse(await response.json().catch(() => null));
+    const parsed = PitResponse.safeParse(await responseJson(response).catch(() => null));
     if (!parsed.success) throw new Error(`${label}: opening a point in time answered without an id`);
     return parsed.data.id;
   }
@@ -162,7 +162,7 @@ export function createElasticConnector(settings: ElasticSettings, deps: ElasticD
       body = searchBody(settings, checkpoint, after, { id: pit, keep_alive: settings.keep_alive });
       response = await call("POST", "/_search", body, ctx);
     }
-    const parsed = SearchResponse.safeParse(await response.json().catch(() => null));
+    const parsed = SearchResponse.safeParse(await responseJson(response).catch(() => null));
     if (!parsed.success) throw new Error(`${label}: Elasticsearch answered without hits.hits (not a _search response)`);
     const hits = parsed.data.hits.hits as ElasticHit[];
     const fresh: { hit: ElasticHit; id: string; time: string | null }[] = [];

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Severity } from "../../../core/index.js";
 import { advanceCheckpoint, isSeen } from "../checkpoint.js";
 import { commonSettings } from "../common.js";
-import { ConnectorAuthError, requestWithRetry } from "../http.js";
+import { ConnectorAuthError, requestWithRetry, responseJson } from "../http.js";
 import type { Checkpoint, Connector, PullContext, PullResult } from "../types.js";
 import {
   DEFAULT_LEVEL_SEVERITIES,
@@ -148,7 +148,7 @@ export function createOpenSearchSaConnector(settings: OpenSearchSaSettings, deps
         }),
       { what, clock: ctx.clock, sleep: ctx.sleep, redact, retry: { maxAttempts } },
     );
-    return response.json().catch(() => {
+    return responseJson(response).catch(() => {
       throw new Error(`${what}: the answer is not JSON`);
     });
   }

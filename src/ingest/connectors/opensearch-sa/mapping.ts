@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import { SEVERITIES, type Severity } from "../../../core/index.js";
+import { SEVERITIES, parseJson, tacticOf, type Severity } from "../../../core/index.js";
 
 /**
  * OpenSearch Security Analytics records as its REST API returns them (see testing.ts for the sources).
@@ -117,22 +117,6 @@ export function findingSeverity(queries: FindingQuery[], table: Record<string, S
 // ---- ATT&CK from Sigma tags ------------------------------------------------------------------------
 
 const TECHNIQUE_TAG = /^attack\.(t\d{4}(?:\.\d{3})?)$/i;
-const TACTICS: Record<string, string> = {
-  reconnaissance: "Reconnaissance",
-  resource_development: "Resource Development",
-  initial_access: "Initial Access",
-  execution: "Execution",
-  persistence: "Persistence",
-  privilege_escalation: "Privilege Escalation",
-  defense_evasion: "Defense Evasion",
-  credential_access: "Credential Access",
-  discovery: "Discovery",
-  lateral_movement: "Lateral Movement",
-  collection: "Collection",
-  command_and_control: "Command and Control",
-  exfiltration: "Exfiltration",
-  impact: "Impact",
-};
 
 export function attackFromTags(tags: string[]): { techniques: string[]; tactics: string[] } {
   const techniques = new Set<string>();
@@ -140,8 +124,7 @@ export function attackFromTags(tags: string[]): { techniques: string[]; tactics:
   for (const tag of tags) {
     const technique = TECHNIQUE_TAG.exec(tag.trim());
     if (technique) techniques.add(technique[1]!.toUpperCase());
-    const tactic = /^attack\.([a-z_-]+)$/i.exec(tag.trim());
-    const name = tactic ? TACTICS[tactic[1]!.toLowerCase().replace(/-/g, "_")] : undefined;
+    const name = /^attack\.[a-z_-]+$/i.test(tag.trim()) ? tacticOf(tag)?.name : undefined;
     if (name) tactics.add(name);
   }
   return { techniques: [...techniques], tactics: [...tactics] };
@@ -154,7 +137,7 @@ export function parseDocument(document: unknown): Record<string, unknown> | null
   if (isObject(document)) return document;
   if (typeof document !== "string" || !document.trim()) return null;
   try {
-    const parsed: unknown = JSON.parse(document);
+    const parsed: unknown = parseJson(document);
     return isObject(parsed) ? parsed : null;
   } catch {
     return null;

@@ -27,7 +27,7 @@ describe("Suricata EVE mapping", () => {
       title: "ET MALWARE Observed Malicious SSL Cert (Cobalt Strike)",
       severity: "high",
       rule: { id: "sid:2024897", title: "ET MALWARE Observed Malicious SSL Cert (Cobalt Strike)", level: "1", source: "suricata" },
-      attack: { techniques: ["T1071"], tactics: ["Command And Control"] },
+      attack: { techniques: ["T1071"], tactics: ["Command and Control"], tactic_ids: ["TA0011"] },
       host: { name: "ids-dmz-01" },
       src: { ip: "10.20.30.41", port: 51234 },
       dst: { ip: "203.0.113.80", port: 80, hostname: "update.bad-cdn.example", url: "http://update.bad-cdn.example/api/v1/beacon?id=42" },
@@ -53,6 +53,14 @@ describe("Suricata EVE mapping", () => {
   it("keeps every digit of a 64-bit flow_id that JSON numbers would round", () => {
     const line = JSON.stringify(eveAlert()).replace("1918417453442313", "9007199254740993123");
     expect(alertOf(decodeEveLine(line)).source_id).toBe("9007199254740993123:1:2024897:2026-11-24T10:00:00.123456+0000");
+  });
+
+  it("takes the top-level flow_id, not a nested one, and keeps it exact in raw too", () => {
+    const record = eveAlert();
+    const line = JSON.stringify({ http: { flow_id: 7 }, ...record }).replace("1918417453442313", "9007199254740993123");
+    const alert = alertOf(decodeEveLine(line));
+    expect(alert.source_id).toBe("9007199254740993123:1:2024897:2026-11-24T10:00:00.123456+0000");
+    expect((alert.raw as { flow_id: unknown }).flow_id).toBe("9007199254740993123");
   });
 
   it("uses the configurable severity table merged over the defaults, and ignore drops", () => {

@@ -26,12 +26,6 @@ export interface SuricataMappingOptions {
 
 export const DEFAULT_SURICATA_OPTIONS: SuricataMappingOptions = { severities: DEFAULT_SURICATA_SEVERITIES, eventTypes: ["alert"], anomalySeverity: "low" };
 
-/** flow_id is a 64-bit integer: read from the line's text, it keeps every digit JSON.parse might round. */
-function exactFlowId(line: string, parsed: unknown): string | undefined {
-  const match = /"flow_id"\s*:\s*(\d+)/.exec(line);
-  return match?.[1] ?? text(parsed);
-}
-
 function dnsQuery(dns: Json): { rrname?: string; rrtype?: string; rcode?: string; answers: string[] } {
   const first = [dns.query, dns.queries].map((q) => (Array.isArray(q) ? q.find(isObject) : undefined)).find(Boolean) as Json | undefined;
   const answers = Array.isArray(dns.answers) ? dns.answers.filter(isObject).map((a) => text(a.rdata)).filter((v): v is string => v !== undefined) : [];
@@ -73,7 +67,8 @@ export function decodeEveLine(line: string, options: SuricataMappingOptions = DE
   const severity: SeverityOrIgnore = alert ? (vendorSeverity ? (options.severities[vendorSeverity] ?? "medium") : "medium") : options.anomalySeverity;
   if (severity === "ignore") return { kind: "skip" };
 
-  const flowId = exactFlowId(line, record.flow_id);
+  // flow_id is a 64-bit integer: the line was parsed losslessly (core parseJson), so every digit is kept.
+  const flowId = text(record.flow_id);
   const sid = text(alert?.signature_id);
   const gid = text(alert?.gid) ?? "1";
   const signature = text(alert?.signature);

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import { SEVERITIES, type Severity } from "../../../core/index.js";
+import { SEVERITIES, parseJson, type Severity } from "../../../core/index.js";
 import { parseAlertTime } from "../../formats/generic.js";
 
 /** Helpers the file connectors share to build generic alerts: values that would fail the schema are left out, never guessed. */
@@ -48,7 +48,7 @@ export function severityTable(defaults: Record<string, SeverityOrIgnore>) {
 export function parseJsonObject(line: string): Json | string {
   let value: unknown;
   try {
-    value = JSON.parse(line);
+    value = parseJson(line);
   } catch (error) {
     return `not JSON (${error instanceof Error ? error.message.slice(0, 80) : "unparseable"})`;
   }

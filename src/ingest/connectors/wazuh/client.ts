@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { advanceCheckpoint, isSeen } from "../checkpoint.js";
 import { commonSettings } from "../common.js";
-import { requestWithRetry } from "../http.js";
+import { requestWithRetry, responseJson } from "../http.js";
 import type { Checkpoint, Connector, PullContext, PullResult } from "../types.js";
 import { DEFAULT_SEVERITY_LEVELS, SeverityLevelsInput, wazuhHitToAlert, wazuhTime, type SeverityLevels, type WazuhHit } from "./mapping.js";
 
@@ -73,7 +73,7 @@ export function createWazuhConnector(settings: WazuhSettings, deps: WazuhDeps = 
         }),
       { what: `wazuh ${settings.name}: POST /${settings.index}/_search`, clock: ctx.clock, sleep: ctx.sleep, redact, retry: { maxAttempts: settings.max_attempts } },
     );
-    const parsed = SearchResponse.safeParse(await response.json().catch(() => null));
+    const parsed = SearchResponse.safeParse(await responseJson(response).catch(() => null));
     if (!parsed.success) throw new Error(`wazuh ${settings.name}: the indexer answered without hits.hits (not an OpenSearch _search response)`);
     const hits = parsed.data.hits.hits as WazuhHit[];
     const fresh: { hit: WazuhHit; time: string | null }[] = [];

@@ -9,6 +9,8 @@ import { headline, scorePack } from "./score.js";
  *   isolate_host ws-1 but not block_ioc evil.test), a3 alone in C2 (held);
  * - incident "phish" (malicious): a4 in C3, closed by TORA → the incident ends closed;
  * - incident "missed" (malicious) has no alert at all (detection missed it);
+ * - incident "quarantined" (malicious, expected CLOSED: contained by a control): q1 in C7, closed — right,
+ *   so it is counted apart and is no failure;
  * - benign: b1 in C4 (closed), b2 in C5 (suppressed), b3 in C6 (TORA escalated, VERA held, and VERA
  *   recommended isolating the DC — wrong twice over: benign case and forbidden).
  */
@@ -17,6 +19,7 @@ const incidents = new Map<string, Incident>([
   ["c2", incident("c2", { techniques: ["T1071.004"], containment: [{ action: "isolate_host", target: "ws-1" }, { action: "block_ioc", target: "evil.test" }] })],
   ["phish", incident("phish")],
   ["missed", incident("missed")],
+  ["quarantined", incident("quarantined", { tora: "CLOSED" })],
   ["admin", incident("admin", { malicious: false, forbidden: [{ action: "isolate_host", target: "dc-1" }] })],
 ]);
 const kase = (id: string, extra: Partial<CaseObservation>): CaseObservation => ({
@@ -48,6 +51,7 @@ const observation: ReplayObservation = {
     alert("b1", "C4", "closed", false),
     alert("b2", "C5", "suppressed", false),
     alert("b3", "C6", "held", false, "admin"),
+    alert("q1", "C7", "closed", true, "quarantined"),
   ],
   cases: [
     kase("C1", { tora: "ESCALATED", vera: "ESCALATE_TO_ARIA", hypothesis: "CONFIRMED", priority: "P1", techniques: ["T1071"], recommendations: [{ action: "isolate_host", target: "WS-1" }] }),
@@ -56,6 +60,7 @@ const observation: ReplayObservation = {
     kase("C4", { tora: "CLOSED", outcome: "closed" }),
     kase("C5", { tora: "CLOSED", outcome: "suppressed" }),
     kase("C6", { tora: "ESCALATED", vera: "HOLD", hypothesis: "REFUTED", outcome: "held", recommendations: [{ action: "isolate_host", target: "dc-1" }] }),
+    kase("C7", { tora: "CLOSED", outcome: "closed" }),
   ],
   wallMs: 100,
   jobs: { processed: 0, failed: 0 },
@@ -69,8 +74,11 @@ describe("scorePack", () => {
 
   it("counts incidents caught and closed, alert recall and benign closures", () => {
     expect(score.counts).toMatchObject({
-      alerts: 7,
+      alerts: 8,
       malicious_alerts: 4,
+      contained_alerts: 1,
+      contained_incidents: 1,
+      contained_incidents_closed: 1,
       benign_alerts: 3,
       malicious_alerts_escalated: 2,
       malicious_alerts_closed: 1,
@@ -80,7 +88,7 @@ describe("scorePack", () => {
       malicious_incidents_closed: 1,
       escalated_cases: 2,
       escalated_cases_malicious: 1,
-      crew_ms: 60,
+      crew_ms: 70,
     });
     expect(headline(score.counts)).toEqual({
       malicious_incidents_closed: 1,
@@ -88,7 +96,7 @@ describe("scorePack", () => {
       alert_recall: 0.5,
       benign_auto_closed: 0.6667,
       escalation_precision: 0.5,
-      alerts_per_case: 1.17,
+      alerts_per_case: 1.14,
     });
     const byId = Object.fromEntries(score.incidents.map((i) => [i.id, i]));
     expect(byId.c2).toMatchObject({ alerts: 3, caught: true, closed: false, priority: "P1", techniques_named: true });
@@ -97,10 +105,11 @@ describe("scorePack", () => {
   });
 
   it("fills the per-tier confusion matrices by case, by truth and by expected verdict", () => {
-    expect(score.tiers.tora.by_truth.malicious).toEqual({ ESCALATED: 1, INSUFFICIENT_CONTEXT: 1, CLOSED: 1, NONE: 0 });
+    expect(score.tiers.tora.by_truth.malicious).toEqual({ ESCALATED: 1, INSUFFICIENT_CONTEXT: 1, CLOSED: 2, NONE: 0 });
     expect(score.tiers.tora.by_truth.benign).toEqual({ ESCALATED: 1, INSUFFICIENT_CONTEXT: 0, CLOSED: 2, NONE: 0 });
     expect(score.tiers.tora.by_expected.ESCALATED).toEqual({ ESCALATED: 1, INSUFFICIENT_CONTEXT: 1, CLOSED: 1, NONE: 0 });
-    expect(score.tiers.tora).toMatchObject({ agreed: 3, judged: 6 });
+    expect(score.tiers.tora.by_expected.CLOSED).toEqual({ ESCALATED: 1, INSUFFICIENT_CONTEXT: 0, CLOSED: 3, NONE: 0 });
+    expect(score.tiers.tora).toMatchObject({ agreed: 4, judged: 7 });
     expect(score.tiers.vera.by_truth).toEqual({
       malicious: { ESCALATE_TO_ARIA: 1, HOLD: 0, CLOSED: 0, NONE: 0 },
       benign: { ESCALATE_TO_ARIA: 0, HOLD: 1, CLOSED: 0, NONE: 0 },

@@ -7,6 +7,9 @@ import type { AlertObservation, CaseObservation, ReplayObservation } from "./rep
  * - an alert is escalated when its case's TORA verdict is ESCALATED (whatever VERA did next);
  * - a malicious incident is caught when one of its alerts is escalated, and closed when it has alerts and
  *   every one of them ends in a closed or suppressed case;
+ * - a contained malicious alert or incident (its expected TORA verdict is CLOSED: a true positive a control
+ *   already stopped, such as a quarantined phish nobody clicked) is counted apart: closing it is right, so
+ *   it is in neither the recalls nor malicious_incidents_closed;
  * - a case is malicious when one of its alerts is; its expected verdict per tier is the strongest expected
  *   verdict of its alerts (ESCALATED > INSUFFICIENT_CONTEXT > CLOSED; ESCALATE_TO_ARIA > HOLD > CLOSED).
  */
@@ -52,6 +55,9 @@ export interface Counts {
   malicious_incidents: number;
   incidents_caught: number;
   malicious_incidents_closed: number;
+  contained_alerts: number;
+  contained_incidents: number;
+  contained_incidents_closed: number;
   containment_expected: number;
   containment_missing: number;
   containment_wrong: number;
@@ -128,6 +134,9 @@ export function scorePack(observation: ReplayObservation, incidents: Map<string,
     malicious_incidents: 0,
     incidents_caught: 0,
     malicious_incidents_closed: 0,
+    contained_alerts: 0,
+    contained_incidents: 0,
+    contained_incidents_closed: 0,
     containment_expected: 0,
     containment_missing: 0,
     containment_wrong: 0,
@@ -141,8 +150,13 @@ export function scorePack(observation: ReplayObservation, incidents: Map<string,
   // Alerts, and the alerts of each case and each incident.
   const byCase = new Map<string, AlertObservation[]>();
   const byIncident = new Map<string, AlertObservation[]>();
+  const byContained = new Map<string, AlertObservation[]>();
   for (const a of observation.alerts) {
-    if (a.truth.malicious) {
+    if (a.truth.malicious && expectedTora(a.truth, incidents) === "CLOSED") {
+      counts.contained_alerts++;
+      const incident = a.truth.incident ?? `alert:${a.id}`;
+      byContained.set(incident, [...(byContained.get(incident) ?? []), a]);
+    } else if (a.truth.malicious) {
       counts.malicious_alerts++;
       if (escalated(a)) counts.malicious_alerts_escalated++;
       if (isClosed(a)) counts.malicious_alerts_closed++;
@@ -154,7 +168,13 @@ export function scorePack(observation: ReplayObservation, incidents: Map<string,
     }
     if (a.caseId) byCase.set(a.caseId, [...(byCase.get(a.caseId) ?? []), a]);
   }
-  for (const incident of incidents.values()) if (incident.malicious && !byIncident.has(incident.id)) byIncident.set(incident.id, []);
+  for (const incident of incidents.values())
+    if (incident.malicious && incident.tora !== "CLOSED" && !byIncident.has(incident.id)) byIncident.set(incident.id, []);
+  for (const [id, alerts] of byContained) {
+    if (byIncident.has(id)) continue;
+    counts.contained_incidents++;
+    if (alerts.every(isClosed)) counts.contained_incidents_closed++;
+  }
 
   // Tiers, per case.
   const tora = emptyMatrix(TORA_LABELS);

@@ -1,6 +1,6 @@
 import type { Config } from "../config/index.js";
 import { loadPack, type LoadPackOptions } from "./load.js";
-import { replayPack } from "./replay.js";
+import { replayPack, type ReplayOptions } from "./replay.js";
 import { addCounts, addMatrices, emptyMatrix, headline, scorePack, share, TORA_LABELS, VERA_LABELS, type Counts, type IncidentResult, type PackScore, type TierMatrix } from "./score.js";
 
 export const EVAL_FORMAT = "nightshift.eval.v1";
@@ -57,9 +57,9 @@ function timeAndTokens(c: Counts) {
 }
 
 /** Replays and scores one pack file. */
-export async function evaluatePackFile(file: string, config: Config, options: LoadPackOptions = {}): Promise<PackResult> {
+export async function evaluatePackFile(file: string, config: Config, options: LoadPackOptions & Pick<ReplayOptions, "onProgress"> = {}): Promise<PackResult> {
   const loaded = loadPack(file, options);
-  const observation = await replayPack(loaded, config);
+  const observation = await replayPack(loaded, config, { onProgress: options.onProgress });
   const score = scorePack(observation, loaded.incidents);
   const head = headline(score.counts);
   return {

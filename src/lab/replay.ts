@@ -65,7 +65,24 @@ type Item = { timeMs: number; kind: "alert"; input: Record<string, unknown>; tru
  * each step's alerts (and raw logs, through detection) ingested at their time and the queue worked before the
  * clock jumps to the next step. Returns what became of every alert and case; the store is deleted afterwards.
  */
-export async function replayPack(loaded: LoadedPack, baseConfig: Config, options: { keepHome?: string } = {}): Promise<ReplayObservation> {
+export interface ReplayProgress {
+  /** Timeline items (alerts and raw-log entries) replayed so far, of `total`. */
+  done: number;
+  total: number;
+  /** The pack time reached. */
+  at: string;
+  elapsedMs: number;
+}
+
+export interface ReplayOptions {
+  /** Keep the store in this folder instead of a temporary one (not deleted). */
+  keepHome?: string;
+  /** Called after a step at most every `progressEveryMs` (default 10 s) of wall time. */
+  onProgress?: (progress: ReplayProgress) => void;
+  progressEveryMs?: number;
+}
+
+export async function replayPack(loaded: LoadedPack, baseConfig: Config, options: ReplayOptions = {}): Promise<ReplayObservation> {
   const started = performance.now();
   const items: Item[] = loaded.entries.map((e) =>
     e.logs !== undefined
@@ -99,6 +116,7 @@ export async function replayPack(loaded: LoadedPack, baseConfig: Config, options
     };
 
     let i = 0;
+    let reported = performance.now();
     while (i < items.length) {
       const windowStart = items[i]!.timeMs;
       clock.jumpTo(windowStart);
@@ -120,6 +138,10 @@ export async function replayPack(loaded: LoadedPack, baseConfig: Config, options
         for (const id of fresh) truth.set(id, entry.truth);
       }
       await work(handlers);
+      if (options.onProgress && performance.now() - reported >= (options.progressEveryMs ?? 10_000)) {
+        reported = performance.now();
+        options.onProgress({ done: i, total: items.length, at: new Date(windowStart).toISOString(), elapsedMs: reported - started });
+      }
     }
     await work(handlers);
 

@@ -46,7 +46,10 @@ export function register(program: Command) {
         const config = loadConfig();
         const results: PackResult[] = [];
         for (const file of files) {
-          const result = await evaluatePackFile(file, config, { dataDir: options.data });
+          const result = await evaluatePackFile(file, config, {
+            dataDir: options.data,
+            onProgress: (p) => process.stderr.write(`  ${file}: ${p.done} of ${p.total} replayed (pack time ${p.at}), ${Math.round(p.elapsedMs / 1000)} s\n`),
+          });
           results.push(result);
           process.stderr.write(`${packLine(result)}\n`);
         }

@@ -4,7 +4,7 @@ export { PACK_FORMAT, Pack, AlertTruth, Incident, TimelineEntry, AlertFile, Lear
 export { loadPack, validatePack, packFiles, offsetMs, formatIssuePath, DEFAULT_STEP_MS, type LoadedPack, type LoadPackOptions, type ResolvedEntry } from "./load.js";
 export { readLabelledAlerts, FILE_INCIDENT, type LabelledAlert } from "./alert-file.js";
 export { ReplayClock } from "./clock.js";
-export { replayPack, type ReplayOptions, type ReplayProgress, type ReplayObservation, type AlertObservation, type CaseObservation } from "./replay.js";
+export { replayPack, removeReplayHomes, type ReplayOptions, type ReplayProgress, type ReplayObservation, type AlertObservation, type CaseObservation } from "./replay.js";
 export { scorePack, headline, share, TORA_LABELS, VERA_LABELS, type PackScore, type TierMatrix, type Counts, type IncidentResult } from "./score.js";
 export { evaluatePackFile, combine, compareWithBaseline, EVAL_FORMAT, COMPARED, type EvalResult, type PackResult, type BaselineComparison } from "./eval.js";
 export { renderChart, renderMarkdown, writeReport } from "./report.js";

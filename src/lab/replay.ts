@@ -46,6 +46,15 @@ export interface ReplayObservation {
   learnFrom: { files: number; applied: boolean; note: string | null };
 }
 
+/** The temporary homes of replays under way, so that an interrupted `eval` can delete them (`removeReplayHomes`). */
+const liveHomes = new Set<string>();
+
+/** Deletes the temporary stores of replays still running (for a SIGINT handler: the process is about to exit). */
+export function removeReplayHomes(): void {
+  for (const home of liveHomes) rmSync(home, { recursive: true, force: true });
+  liveHomes.clear();
+}
+
 /** Replay's own handler set: the pipeline without the journal (eval scores the crew, not the write-ups). */
 function replayHandlers(app: App): Record<string, HandlerEntry> {
   const { "journal.post": _journal, ...rest } = pipelineHandlers(app);
@@ -95,6 +104,7 @@ export async function replayPack(loaded: LoadedPack, baseConfig: Config, options
   items.sort((a, b) => a.timeMs - b.timeMs);
 
   const home = options.keepHome ?? mkdtempSync(path.join(tmpdir(), "nightshift-eval-"));
+  if (!options.keepHome) liveHomes.add(home);
   const config: Config = { ...baseConfig, home, database_url: undefined };
   const store = await openStore(config);
   const clock = new ReplayClock((items[0]?.timeMs ?? Date.now()) - 60_000);
@@ -183,7 +193,10 @@ export async function replayPack(loaded: LoadedPack, baseConfig: Config, options
     };
   } finally {
     await store.close();
-    if (!options.keepHome) rmSync(home, { recursive: true, force: true });
+    if (!options.keepHome) {
+      rmSync(home, { recursive: true, force: true });
+      liveHomes.delete(home);
+    }
   }
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { loadConfig } from "../../config/index.js";
 import { ValidationError } from "../../core/index.js";
-import { BUILTIN_PACKS_DIR, combine, compareWithBaseline, evaluatePackFile, packFiles, writeReport, type PackResult } from "../../lab/index.js";
+import { BUILTIN_PACKS_DIR, combine, compareWithBaseline, evaluatePackFile, packFiles, removeReplayHomes, writeReport, type PackResult } from "../../lab/index.js";
 import { action, printJson } from "../run.js";
 
 interface EvalOptions {
@@ -44,6 +44,12 @@ export function register(program: Command) {
         if (files.length === 0) throw new ValidationError("no packs to run", [{ path: "packs", message: "name pack files or folders, or give --builtin" }]);
         const baseline = options.baseline ? readBaseline(options.baseline) : undefined;
         const config = loadConfig();
+        // An interrupted eval leaves no temporary store behind.
+        for (const signal of ["SIGINT", "SIGTERM"] as const)
+          process.once(signal, () => {
+            removeReplayHomes();
+            process.exit(130);
+          });
         const results: PackResult[] = [];
         for (const file of files) {
           const result = await evaluatePackFile(file, config, {

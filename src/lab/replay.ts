@@ -111,7 +111,9 @@ export async function replayPack(loaded: LoadedPack, baseConfig: Config, options
   const app: App = { config, store, clock, journalDir: path.join(home, "journal"), close: () => store.close() };
   const db = store.db;
   const model = tierModel(config, "tora");
-  const analyst = model ? `model:${model.model}` : "deterministic";
+  const veraModel = tierModel(config, "vera");
+  const name = (m: typeof model) => (m ? `model:${m.model}` : "deterministic");
+  const analyst = name(model) === name(veraModel) ? name(model) : `TORA ${name(model)}, VERA ${name(veraModel)}`;
   try {
     await db.transaction().execute((trx) => writeContext(trx, loaded.context, { now: clock.now().toISOString(), source: `pack:${loaded.pack.name}` }));
     const handlers = replayHandlers(app);
@@ -162,7 +164,7 @@ export async function replayPack(loaded: LoadedPack, baseConfig: Config, options
     for await (const line of exportCases(db, { pageSize: 2000 })) {
       const tora = await getToraDecision(db, line.id);
       const vera = await getVeraDecision(db, line.id);
-      const runs = model ? await runSummary(db, line.id) : null;
+      const runs = model || veraModel ? await runSummary(db, line.id) : null;
       const veraOut = vera?.output as { tora_hypothesis_resolution?: { status?: string }; containment?: { recommendations?: { action_hint: string; target: string }[] } } | undefined;
       cases.push({
         id: line.id,

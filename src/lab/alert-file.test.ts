@@ -34,7 +34,6 @@ describe("external alert files with label columns", () => {
           {
             path: "alerts.csv",
             map: "time=time,title=name,host.name=host",
-            time_unit: "unix_seconds",
             truth: { column: "label", benign: ["false_positive"], phase_column: "phase", strip: ["analyst_note"] },
           },
         ],
@@ -48,7 +47,7 @@ describe("external alert files with label columns", () => {
       { malicious: true, incident: "reverse_shell" },
       { malicious: true, incident: "attack" },
     ]);
-    expect(records[0]!.input.time).toBe("2022-01-21T00:02:27.000Z");
+    expect(new Date(records[0]!.timeMs).toISOString()).toBe("2022-01-21T00:02:27.000Z");
     for (const r of records) {
       const text = JSON.stringify(r.input);
       for (const leak of ["label", "phase", "analyst_note", "false_positive", "confirmed", "seen daily"]) expect(text, leak).not.toContain(leak);

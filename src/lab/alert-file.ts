@@ -13,13 +13,6 @@ export interface LabelledAlert {
 /** The incident of malicious rows that name no phase. */
 export const FILE_INCIDENT = "attack";
 
-function toIso(value: unknown, unit: AlertFile["time_unit"]): unknown {
-  if (unit === "iso" || value === undefined || value === null || value === "") return value;
-  const n = Number(value);
-  if (!Number.isFinite(n)) return value;
-  return new Date(unit === "unix_seconds" ? n * 1000 : n).toISOString();
-}
-
 function text(value: unknown): string {
   return value === undefined || value === null ? "" : String(value).trim();
 }
@@ -34,7 +27,6 @@ export async function readLabelledAlerts(file: AlertFile & { resolved: string; f
   const format = file.format ?? formatFromName(file.resolved);
   if (!format) throw new ValidationError(`${at}: cannot tell the format of ${file.resolved}`, [{ path: `${at}.format`, message: "give csv, ndjson or json" }]);
   const labels = [file.truth.column, file.truth.phase_column, ...file.truth.strip].filter((c): c is string => !!c);
-  const timeColumn = file.fieldMap?.time ?? "time";
   const benign = new Set(file.truth.benign);
   const out: LabelledAlert[] = [];
   const issues: { path: string; message: string }[] = [];
@@ -52,7 +44,6 @@ export async function readLabelledAlerts(file: AlertFile & { resolved: string; f
     const label = text(row[file.truth.column]);
     const phase = file.truth.phase_column ? text(row[file.truth.phase_column]) : "";
     for (const column of labels) delete row[column];
-    if (timeColumn in row) row[timeColumn] = toIso(row[timeColumn], file.time_unit);
     const input = file.fieldMap || format === "csv" ? flatRecordToGeneric(row, file.fieldMap).alert : row;
     const result = normaliseAlert(input, { id: "validation", receivedAt: new Date(0).toISOString(), origin: { via: "file", file: file.resolved, record: record.record } });
     if (!result.ok) {

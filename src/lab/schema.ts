@@ -78,15 +78,13 @@ export const ColumnTruth = z.strictObject({
 });
 export type ColumnTruth = z.infer<typeof ColumnTruth>;
 
-/** A big labelled alert file (CSV / NDJSON / JSON, gzip ok) imported with the `ingest alerts --map` semantics. */
+/** A big labelled alert file (CSV / NDJSON / JSON, gzip ok) imported with the `ingest alerts --map` semantics (times: ISO-8601 or epoch seconds/milliseconds). */
 export const AlertFile = z.strictObject({
   /** Relative to the pack (or to `eval --data DIR`), or absolute. */
   path: z.string().min(1),
   format: z.enum(["csv", "ndjson", "json"]).optional(),
   /** target → source column, as `--map` (`{title: name}` or `"title=name,host.name=host"`). */
   map: FieldMapSpec.optional(),
-  /** Unix seconds in the time column are read as such (AIT's `time`). */
-  time_unit: z.enum(["iso", "unix_seconds", "unix_millis"]).default("iso"),
   truth: ColumnTruth,
 });
 export type AlertFile = z.infer<typeof AlertFile>;
@@ -99,7 +97,6 @@ export const LearnFrom = z.strictObject({
   path: z.string().min(1),
   format: z.enum(["csv", "ndjson", "json"]).optional(),
   map: FieldMapSpec.optional(),
-  time_unit: z.enum(["iso", "unix_seconds", "unix_millis"]).default("iso"),
   label: z.string().min(1),
   benign: z.array(z.string()).min(1),
 });

@@ -52,7 +52,8 @@ export async function enrichStoredAlert(ex: Executor, payload: EnrichPayload, op
   } else if (BEFORE_ENRICHED.has(row.stage)) {
     await ex.updateTable("alerts").set({ stage: "enriched" }).where("id", "=", row.id).execute();
   }
-  await enqueue(ex, GROUP_JOB, { alert_id: row.id }, { dedupeKey: `group:${row.id}`, clock: options.clock });
+  // Queue bookkeeping runs on real time (the worker claims by it), whatever the domain clock says.
+  await enqueue(ex, GROUP_JOB, { alert_id: row.id }, { dedupeKey: `group:${row.id}` });
 }
 
 export function contextHandlers(options: ContextHandlerOptions): Record<string, HandlerEntry> {

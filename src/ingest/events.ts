@@ -73,7 +73,8 @@ export async function ingestEvents(ex: Executor, inputs: unknown[], options: Ing
   if (rows.length === 0) return { ids: [], stored: 0, duplicates: 0 };
   const store = async (trx: Executor) => {
     const { inserted } = await insertEvents(trx, rows);
-    if (inserted.length) await enqueue(trx, DETECT_JOB, { ids: inserted } satisfies EventDetectPayload, { clock: options.clock });
+    // Queue bookkeeping runs on real time (the worker claims by it), whatever the domain clock says.
+    if (inserted.length) await enqueue(trx, DETECT_JOB, { ids: inserted } satisfies EventDetectPayload);
     return inserted.length;
   };
   const stored = ex.isTransaction ? await store(ex) : await ex.transaction().execute(store);

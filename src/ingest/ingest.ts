@@ -70,7 +70,7 @@ export function toAlertRow(alert: Alert, dedupeKey: string): AlertsTable {
  * PostgreSQL the second insert waits on the unique dedupe key until the first commits. Keys are
  * inserted in sorted order so that two overlapping batches lock them in the same order (no deadlock).
  */
-async function storeAlerts(trx: Executor, prepared: Prepared[], clock: Clock): Promise<IngestResult["results"]> {
+async function storeAlerts(trx: Executor, prepared: Prepared[]): Promise<IngestResult["results"]> {
   const firstByKey = new Map<string, Prepared>();
   for (const item of prepared) if (!firstByKey.has(item.dedupeKey)) firstByKey.set(item.dedupeKey, item);
   const keys = [...firstByKey.keys()].sort();
@@ -92,7 +92,8 @@ async function storeAlerts(trx: Executor, prepared: Prepared[], clock: Clock): P
     return { id, created: id === alert.id };
   });
   const created = results.filter((result) => result.created).map((result) => ({ alert_id: result.id }));
-  await enqueueMany(trx, "alert.enrich", created, { clock });
+  // Queue bookkeeping runs on real time (the worker claims by it), whatever the domain clock says.
+  await enqueueMany(trx, "alert.enrich", created);
   return results;
 }
 
@@ -125,7 +126,7 @@ export async function ingestAlerts(ex: Executor, inputs: unknown[], options: Ing
   if (issueCount) throw new ValidationError(`invalid alert${batch ? "s" : ""}: ${summarise(issues, issueCount)}`, issues);
   if (!prepared.length) return { results: [] };
   const results = ex.isTransaction
-    ? await storeAlerts(ex, prepared, clock)
-    : await ex.transaction().execute((trx) => storeAlerts(trx, prepared, clock));
+    ? await storeAlerts(ex, prepared)
+    : await ex.transaction().execute((trx) => storeAlerts(trx, prepared));
   return { results };
 }

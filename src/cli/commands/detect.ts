@@ -45,7 +45,8 @@ async function detect(paths: string[], options: DetectOptions): Promise<void> {
   if (missing.length > 0) {
     throw new ValidationError("input not found", missing.map((path) => ({ path, message: "no such file or directory" })));
   }
-  const detector = await createDetector(sources);
+  // A batch over files: correlation judges the whole input whatever its order (memory capped, no lateness).
+  const detector = await createDetector({ ...sources, correlationLimits: { latenessMs: Number.POSITIVE_INFINITY } });
 
   const output = new AlertOutput();
   const progress = detectProgress(files.reduce((sum, file) => sum + file.size, 0));

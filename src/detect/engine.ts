@@ -4,8 +4,10 @@ import { filterFitsLogsource, loadSigmaDirectory, type CompiledFilter, type Comp
 import { createCorrelationEngine, type CorrelationFiring, type CorrelationLimits, type EventSource } from "./correlate.js";
 import { detectionRequirement, type Requirement } from "./sigma/compile.js";
 import { RulePrefilter } from "./sigma/prefilter.js";
+import { eventTime } from "./time.js";
 
 export type { EventSource } from "./correlate.js";
+export { eventTime, TIME_FIELDS } from "./time.js";
 
 /** One `nightshift detect` output line. */
 export interface DetectionAlert {
@@ -32,6 +34,8 @@ export interface Detector {
   /** Documents loaded and runnable: base rules, correlation rules and filter documents. */
   rulesLoaded: number;
   rulesSkipped: { file: string; reason: string }[];
+  /** Events `process` saw without a time of their own (TIME_FIELDS): their alerts carry `now`, correlation skips them. */
+  readonly untimed: number;
   /** Rules whose logsource fits the event and whose detection matches it (filters applied). */
   match(event: Record<string, unknown>): CompiledRule[];
   /**
@@ -256,13 +260,18 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
   rulesSkipped.push(...correlator.skipped);
   const match = (event: Event): CompiledRule[] => index.match(event);
   const generating = (firings: CorrelationFiring[]) => firings.filter((f) => f.generates).map(correlationAlert);
+  let untimed = 0;
   return {
     rulesLoaded: indexed.length + correlator.loaded + filtersLoaded,
     rulesSkipped,
+    get untimed() {
+      return untimed;
+    },
     match,
     process(event, source, now = new Date()) {
       const matched = match(event);
       const own = eventTime(event);
+      if (own === null) untimed++;
       const alerts = matched.filter((rule) => correlator.generates(rule)).map((rule) => toAlert(rule, event, source, now));
       const time = own === null ? now.getTime() : Date.parse(own);
       alerts.push(...generating(correlator.observe(matched, event, source, time, own !== null)));
@@ -431,34 +440,6 @@ export function normaliseEvent(event: Record<string, unknown>): Record<string, u
   if (typeof eventId === "string" && /^\d+$/.test(eventId.trim())) renames["EventID"] = Number(eventId.trim());
   if (Object.keys(renames).length === 0) return event;
   return { ...event, ...renames };
-}
-
-const TIME_FIELDS = ["TimeCreated_SystemTime", "@timestamp", "timestamp", "EventTime", "EventReceivedTime", "UtcTime", "time"];
-
-/** The event's own time as ISO-8601 UTC, or null when it carries none that parses. */
-export function eventTime(event: Record<string, unknown>): string | null {
-  for (const field of TIME_FIELDS) {
-    const value = pathValue(event, field);
-    const iso = toIso(value);
-    if (iso) return iso;
-  }
-  return null;
-}
-
-function toIso(value: unknown): string | null {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-  if (typeof value === "number" && Number.isFinite(value)) {
-    return new Date(value < 1e12 ? value * 1000 : value).toISOString();
-  }
-  if (typeof value !== "string" || value.trim() === "") return null;
-  let text = value.trim();
-  // Sysmon's UtcTime and NXLog's EventTime: "2024-01-02 03:04:05.123" (UTC for Sysmon; taken as UTC).
-  const plain = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?$/.exec(text);
-  if (plain) text = `${plain[1]}T${plain[2]}${(plain[3] ?? "").slice(0, 4)}Z`;
-  // Trim sub-millisecond digits (EVTX gives microseconds), which Date parses inconsistently.
-  text = text.replace(/(\.\d{3})\d+/, "$1");
-  const parsed = new Date(text);
-  return Number.isNaN(parsed.getTime()) ? null : parsed.toISOString();
 }
 
 export function toAlert(

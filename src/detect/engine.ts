@@ -1,5 +1,5 @@
 import { GENERIC_PRODUCT, applyFieldMap, conditionTest, loadLogsourceMappings, ruleTarget, type Conditions } from "./logsource/index.js";
-import type { LogsourceMappings } from "./logsource/index.js";
+import type { LogsourceMappings, RuleLogsource } from "./logsource/index.js";
 import { filterFitsLogsource, loadSigmaDirectory, type CompiledFilter, type CompiledRule, type LoadedCorrelation } from "./sigma/index.js";
 import { createCorrelationEngine, type CorrelationFiring, type CorrelationLimits, type EventSource } from "./correlate.js";
 import { detectionRequirement, type Requirement } from "./sigma/compile.js";
@@ -34,6 +34,11 @@ export interface Detector {
   /** Documents loaded and runnable: base rules, correlation rules and filter documents. */
   rulesLoaded: number;
   rulesSkipped: { file: string; reason: string }[];
+  /**
+   * Loaded rules no logsource mapping routes events to (a product, or a product-less category, with no
+   * mapping): they run only on events no mapped product claims. `logsource` is `product/service/category`.
+   */
+  rulesUnreachable: { file: string; reason: string; logsource: string }[];
   /** Events `process` saw without a time of their own (TIME_FIELDS): their alerts carry `now`, correlation skips them. */
   readonly untimed: number;
   /** Rules whose logsource fits the event and whose detection matches it (filters applied). */
@@ -55,6 +60,16 @@ export interface Detector {
 }
 
 type Event = Record<string, unknown>;
+
+/** `, service s, category c` of a logsource (what is set of them). */
+function describeLogsource(logsource: RuleLogsource): string {
+  return [logsource.service && `, service ${logsource.service}`, logsource.category && `, category ${logsource.category}`].filter(Boolean).join("");
+}
+
+/** `product/service/category`, `-` for what the rule leaves out. */
+export function logsourceKey(logsource: RuleLogsource): string {
+  return [logsource.product ?? "-", logsource.service ?? "-", logsource.category ?? "-"].join("/");
+}
 
 /** Rules sharing one event source (same conditions and field renames). */
 interface SourceGroup {
@@ -113,8 +128,11 @@ class RuleIndex {
     for (const claim of claims) this.identify.push({ product: claim.product, test: conditionTest(claim.conditions) });
   }
 
-  /** Adds a rule; returns the reason when it cannot run on any event. */
-  add(rule: CompiledRule): string | undefined {
+  /**
+   * Adds a rule; returns the reason when it cannot run on any event (`skipped`), or when it runs only as a
+   * fallback on events no mapped product claims, because no logsource mapping routes events to it (`unreachable`).
+   */
+  add(rule: CompiledRule): { skipped?: string; unreachable?: string } {
     this.prefilters.clear();
     this.prefiltersByContent.clear();
     if (!this.ruleIds.has(rule)) this.ruleIds.set(rule, this.nextRuleId++);
@@ -122,26 +140,26 @@ class RuleIndex {
     const target = ruleTarget(this.mappings, logsource);
     if (target.kind === "unmapped") {
       this.unmapped.push(rule);
-      return undefined;
+      return { unreachable: `no logsource mapping for product ${logsource.product ?? GENERIC_PRODUCT}${describeLogsource(logsource)}` };
     }
     if (target.kind === "product") {
       if (logsource.category !== undefined || logsource.service !== undefined) {
         if (target.product === GENERIC_PRODUCT) {
           this.unmapped.push(rule);
-          return undefined;
+          return { unreachable: `no logsource mapping for${describeLogsource(logsource).slice(1)} (no product)` };
         }
         const what = [logsource.category && `category ${logsource.category}`, logsource.service && `service ${logsource.service}`]
           .filter(Boolean)
           .join(", ");
-        return `no logsource mapping for product ${target.product}, ${what} (add one with a logsource file)`;
+        return { skipped: `no logsource mapping for product ${target.product}, ${what} (add one with a logsource file)` };
       }
       const list = this.productRules.get(target.product) ?? [];
       list.push(rule);
       this.productRules.set(target.product, list);
-      return undefined;
+      return {};
     }
     for (const source of target.sources) this.groupFor(source.conditions, source.fields).rules.push(rule);
-    return undefined;
+    return {};
   }
 
   private groupFor(conditions: Conditions, fields: Record<string, string>): SourceGroup {
@@ -250,10 +268,16 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
   // Filters wrap the rules' matchers before indexing, so they see the event with the rule's field renames.
   const filtersLoaded = applyFilters(rules, filters, rulesSkipped);
   const indexed: CompiledRule[] = [];
+  const rulesUnreachable: Detector["rulesUnreachable"] = [];
   for (const rule of rules) {
-    const reason = index.add(rule);
-    if (reason === undefined) indexed.push(rule);
-    else rulesSkipped.push({ file: rule.file ?? rule.rule.title, reason });
+    const { skipped, unreachable } = index.add(rule);
+    const file = rule.file ?? rule.rule.title;
+    if (skipped !== undefined) {
+      rulesSkipped.push({ file, reason: skipped });
+      continue;
+    }
+    indexed.push(rule);
+    if (unreachable !== undefined) rulesUnreachable.push({ file, reason: unreachable, logsource: logsourceKey(rule.rule.logsource) });
   }
   index.prepare();
   const correlator = createCorrelationEngine(indexed, correlations, options.correlationLimits);
@@ -264,6 +288,7 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
   return {
     rulesLoaded: indexed.length + correlator.loaded + filtersLoaded,
     rulesSkipped,
+    rulesUnreachable,
     get untimed() {
       return untimed;
     },

@@ -59,7 +59,7 @@ describe("built-in mappings", () => {
       Channel: ["Windows PowerShell"],
       EventID: ["400"],
     });
-    expect(ruleTarget(mappings, { product: "azure", service: "signinlogs" })).toEqual({ kind: "unmapped" });
+    expect(ruleTarget(mappings, { product: "zeek", service: "dns" })).toEqual({ kind: "unmapped" });
     expect(ruleTarget(mappings, { product: "windows" })).toEqual({ kind: "product", product: "windows" });
     expect(ruleTarget(mappings, { product: "windows", category: "no_such_thing" })).toEqual({ kind: "product", product: "windows" });
   });

@@ -89,7 +89,8 @@ describe("nightshift detect", () => {
       expect(Number.isNaN(Date.parse(alert.time))).toBe(false);
     }
     const stats = statsOf(result.stderr);
-    expect(Object.keys(stats).sort()).toEqual(["alerts", "events", "rules_loaded", "rules_skipped", "seconds"]);
+    expect(Object.keys(stats).sort()).toEqual(["alerts", "errors", "events", "rules_loaded", "rules_skipped", "seconds", "untimed"]);
+    expect(stats).toMatchObject({ errors: 0, untimed: 0 });
     expect(stats.alerts).toBe(alerts.length);
     expect(stats.events).toBeGreaterThanOrEqual(samples.length);
     expect(stats.rules_loaded).toBeGreaterThan(100);
@@ -149,5 +150,33 @@ describe("nightshift detect", () => {
     const result = await runCli(["detect", "--rules", RULES, missing], {});
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(missing);
+  });
+
+  it("exits 1 on input it cannot read (a tar archive, a file that is not EVTX), after detecting on the rest", async () => {
+    const tar = join(dir, "logs.tar.gz");
+    writeFileSync(tar, gzipSync(Buffer.from("logs.json\0 not really a tar archive")));
+    const fake = join(dir, "fake.evtx");
+    writeFileSync(fake, "hello, I am not an event log\n");
+    for (const [bad, why] of [[tar, /a tar archive/], [fake, /not an EVTX file/]] as const) {
+      const result = await runCli(["detect", "--stats", bad], {});
+      expect(result.code, bad).toBe(1);
+      expect(result.stderr).toMatch(why);
+      expect(result.stderr).toContain(`1 input file could not be read: ${bad}`);
+      expect(statsOf(result.stderr)).toMatchObject({ events: 0, errors: 1 });
+    }
+    const mixed = await runCli(["detect", "--stats", samples[0]!.evtx, fake], {});
+    expect(mixed.code).toBe(1);
+    expect(statsOf(mixed.stderr)).toMatchObject({ errors: 1 });
+    expect(statsOf(mixed.stderr)["events"]).toBeGreaterThan(0);
+  });
+
+  it("counts events without a time it can read, and keeps them out of correlations", async () => {
+    const file = join(dir, "untimed.jsonl");
+    const event = { EventID: 4688, Channel: "Security", NewProcessName: "C:\\Windows\\System32\\whoami.exe", when: "yesterday" };
+    writeFileSync(file, `${JSON.stringify(event)}\n${JSON.stringify({ ...event, "@timestamp": "2024-01-02T03:04:05Z" })}\n`);
+    const result = await runCli(["detect", "--stats", file], {});
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/1 event carries no time in a field Nightshift reads/);
+    expect(statsOf(result.stderr)).toMatchObject({ events: 2, errors: 0, untimed: 1 });
   });
 });

@@ -97,3 +97,25 @@ describe("nightshift detect with correlation rules", () => {
     expect(lines.filter((l) => l.correlation !== undefined).length).toBeGreaterThan(0);
   });
 });
+
+describe("nightshift detect: correlation whatever the order of its inputs (issue 13)", () => {
+  const samples = sharedPath("data/evtx-samples/DeepBlueCLI");
+  const SMB = join(samples, "smb-password-guessing-security.evtx"); // 3,561 failed logons in under 3 minutes
+  const LATER = join(samples, "psattack-security.evtx"); // events from a later date, read first
+  const BRUTE_FORCE = "cdc468f2-6d21-46b0-a8fb-918a4b6c5ac6";
+
+  const bruteForce = async (paths: string[]) => {
+    const result = await runCli(["detect", ...paths], {});
+    expect(result.code, result.stderr).toBe(0);
+    return linesOf(result.stdout).filter((line) => line.rule.id === BRUTE_FORCE);
+  };
+
+  it("raises the brute force once, with its group and count, whether the guessing file comes first, second or in a folder", async () => {
+    for (const paths of [[LATER, SMB], [samples]]) {
+      const alerts = await bruteForce(paths);
+      expect(alerts.map((a) => [a.correlation?.group, a.correlation?.value]), paths.join(" ")).toEqual([
+        [{ Computer: "DESKTOP-M5SN04R", IpAddress: "192.168.198.149" }, 20],
+      ]);
+    }
+  });
+});

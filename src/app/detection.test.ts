@@ -110,7 +110,7 @@ describe("the configured detector", () => {
   it("loads the configured rule folders (without the built-in pack when turned off), once per configuration", async () => {
     const rules = testRuleDir(["certutilDecode", "explicitCredentialLogon", "userCreation"]);
     try {
-      const env = await openTestEnvironment({ detect: { rules: [rules.dir], builtin_rules: false, placeholders: {}, logsources: [] } });
+      const env = await openTestEnvironment({ detect: { rules: [rules.dir], builtin_rules: false, placeholders: {}, logsources: [], correlation: { lateness_seconds: 3600 } } });
       try {
         const detector = await createConfiguredDetector(env.config);
         expect(detector.rulesLoaded).toBe(3);
@@ -126,7 +126,7 @@ describe("the configured detector", () => {
   });
 
   it("names a configured rule folder that does not exist", async () => {
-    const env = await openTestEnvironment({ detect: { rules: ["/no/such/rules"], builtin_rules: false, placeholders: {}, logsources: [] } });
+    const env = await openTestEnvironment({ detect: { rules: ["/no/such/rules"], builtin_rules: false, placeholders: {}, logsources: [], correlation: { lateness_seconds: 3600 } } });
     try {
       const error = await createConfiguredDetector(env.config).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ValidationError);

@@ -108,8 +108,11 @@ export async function createConfiguredDetector(config: Config): Promise<Detector
       `Sigma rule folder not found: ${missing.map((m) => m.dir).join(", ")}`,
       missing.map(({ dir, index }) => ({ path: `detect.rules[${index}]`, message: `${dir} is not a directory` })),
     );
-  // The same rule sources `nightshift detect` runs without --rules.
-  return await createDetector(detectorSources(config.detect, { home: config.home }));
+  // The same rule sources `nightshift detect` runs without --rules; events may arrive out of order by the lateness.
+  return await createDetector({
+    ...detectorSources(config.detect, { home: config.home }),
+    correlationLimits: { latenessMs: config.detect.correlation.lateness_seconds * 1000 },
+  });
 }
 
 const detectors = new WeakMap<Config, Promise<Detector>>();

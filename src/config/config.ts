@@ -48,8 +48,15 @@ export const ConfigSchema = z.strictObject({
       placeholders: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
       /** Extra logsource mapping files (same shape as src/detect/logsource/*.yml), applied after the shipped ones. */
       logsources: z.array(z.string().min(1)).default([]),
+      /** Correlation windows of the live path (`events.detect`); `nightshift detect` judges its whole input. */
+      correlation: z
+        .object({
+          /** How far out of order (event time) a group's events may arrive and still be counted together. */
+          lateness_seconds: z.coerce.number().nonnegative().default(3600),
+        })
+        .default({ lateness_seconds: 3600 }),
     })
-    .default({ rules: [], builtin_rules: true, placeholders: {}, logsources: [] }),
+    .default({ rules: [], builtin_rules: true, placeholders: {}, logsources: [], correlation: { lateness_seconds: 3600 } }),
   events: z
     .strictObject({
       /** Stored events older than this are deleted by the retention sweep. */

@@ -63,6 +63,9 @@ correlation:
 `;
 }
 
+/** One minute of lateness: windows judged at close wait for event time to pass close + 1 minute. */
+const MINUTE_LATE = { correlationLimits: { latenessMs: 60_000 } };
+
 const failed = (minutes: number, user = "alice", more: Record<string, unknown> = {}) => ({ time: at(minutes), Action: "failed", User: user, ...more });
 
 describe("event_count", () => {
@@ -112,7 +115,7 @@ describe("event_count", () => {
   });
 
   it("accepts a range condition and judges it when the window closes", async () => {
-    const detector = await detectorWith({ "rules.yml": `${FAILED}---\n${countCorrelation("{gt: 1, lte: 3}")}` });
+    const detector = await detectorWith({ "rules.yml": `${FAILED}---\n${countCorrelation("{gt: 1, lte: 3}")}` }, MINUTE_LATE);
     expect(feed(detector, [failed(0), failed(1), failed(2, "bob")])).toEqual([]);
     // alice: 2 events in [0, 10m] → in range; bob: 1 → not. The window closes when event time passes 10m + lateness.
     const closed = feed(detector, [{ time: at(12), Action: "noise" }]);
@@ -130,7 +133,7 @@ describe("lt / lte conditions", () => {
   const rules = `${FAILED}---\n${countCorrelation("{lt: 3}")}`;
 
   it("fires when the window closes with fewer events, using the window's last event", async () => {
-    const detector = await detectorWith({ "rules.yml": rules });
+    const detector = await detectorWith({ "rules.yml": rules }, MINUTE_LATE);
     expect(feed(detector, [failed(0), failed(4)])).toEqual([]);
     expect(feed(detector, [{ time: at(10.5), Action: "noise" }])).toEqual([]); // within the 1-minute lateness
     const alerts = feed(detector, [{ time: at(11.5), Action: "noise" }]);
@@ -318,14 +321,16 @@ correlation:
 describe("out-of-order events, state and bounds", () => {
   const rules = `${FAILED}---\n${countCorrelation("{gte: 3}")}`;
 
-  it("counts a late event within the allowed lateness, drops one older than the window plus lateness", async () => {
+  it("counts a late event with its group's events; lateness bounds how far back a group keeps them", async () => {
     const detector = await detectorWith({ "rules.yml": rules });
     expect(feed(detector, [failed(0), failed(2)])).toEqual([]);
     expect(feed(detector, [failed(1)]).map((a) => a.correlation?.value)).toEqual([3]);
 
+    // 30m moves alice's clock: with no lateness, 0m and 1m (older than 30m − 10m) are forgotten before 2m arrives.
     const strict = await detectorWith({ "rules.yml": rules }, { correlationLimits: { latenessMs: 0 } });
-    expect(feed(strict, [failed(20), failed(21), failed(5)])).toEqual([]); // 5m < 21m - 10m: too late
-    expect(feed(strict, [failed(12)]).map((a) => a.correlation?.value)).toEqual([3]); // the window [11m, 21m] holds 12, 20, 21
+    expect(feed(strict, [failed(0), failed(1), failed(30), failed(2)])).toEqual([]);
+    const lenient = await detectorWith({ "rules.yml": rules });
+    expect(feed(lenient, [failed(0), failed(1), failed(30), failed(2)]).map((a) => a.correlation?.value)).toEqual([3]);
   });
 
   it("saves open windows as JSON and restores them into a new detector", async () => {
@@ -370,11 +375,11 @@ describe("out-of-order events, state and bounds", () => {
     expect(alerts[0]!.events?.at(-1)?.time).toBe(at(1.7));
   });
 
-  it("forgets expired windows as event time moves on", async () => {
-    const detector = await detectorWith({ "rules.yml": rules });
+  it("forgets idle groups as event time moves on (at a sweep, once idle since the previous one)", async () => {
+    const detector = await detectorWith({ "rules.yml": rules }, { correlationLimits: { latenessMs: 60_000, sweepEvery: 2 } });
     feed(detector, [failed(0, "a"), failed(0, "b")]);
     expect(Object.values((detector.saveState() as { correlations: Record<string, unknown[]> }).correlations)[0]).toHaveLength(2);
-    feed(detector, [{ time: at(30), Action: "noise" }]);
+    feed(detector, [{ time: at(30), Action: "noise" }, { time: at(40), Action: "noise" }]);
     expect((detector.saveState() as { correlations: Record<string, unknown[]> }).correlations).toEqual({});
   });
 });

@@ -34,8 +34,18 @@ export interface CorrelationLimits {
   entriesPerCorrelation: number;
   /** Contributing event references kept per group and reported in an alert's `events`. */
   eventsPerAlert: number;
-  /** How far behind the highest event time seen an event may arrive and still be counted. */
+  /**
+   * How far out of order a group's events may arrive and still be counted together: entries older than the
+   * group's clock (its latest arrival's event time) − timespan − lateness are forgotten, and windows judged at
+   * close wait for the detector's clock to pass close + lateness. `Infinity`: nothing expires by time (a
+   * batch over files: the caps above bound memory, upper-bounded windows are judged at `flush()`).
+   */
   latenessMs: number;
+  /**
+   * Idle groups are looked for every this many timed events: a group that received no event between two
+   * such sweeps and whose clock is older than the detector's clock − timespan − lateness is forgotten.
+   */
+  sweepEvery: number;
 }
 
 export const DEFAULT_CORRELATION_LIMITS: CorrelationLimits = {
@@ -43,7 +53,8 @@ export const DEFAULT_CORRELATION_LIMITS: CorrelationLimits = {
   entriesPerGroup: 10_000,
   entriesPerCorrelation: 200_000,
   eventsPerAlert: 100,
-  latenessMs: 60_000,
+  latenessMs: 3_600_000,
+  sweepEvery: 10_000,
 };
 
 /** A correlation that fired: what the detector turns into a DetectionAlert. */
@@ -94,12 +105,30 @@ interface Group {
   values: Record<string, unknown>;
   entries: Entry[];
   refs: Ref[];
+  /** The group's clock: event time of its latest arrival (entries older than it − timespan − lateness expire). */
+  latest: number;
+  /** Windows that alerted (from the first counted event, for one timespan); their later events are absorbed. */
+  alerted: AlertedWindow[];
+  /** Whether an event arrived since the last idle sweep (in memory only; restored groups count as touched). */
+  touched: boolean;
   /** Window-close mode: start of the open window (event time of its first entry). */
   windowStart?: number;
   /** Window-close mode: the latest event of the open window, and the latest one past it (next window). */
   last?: Completing;
   next?: Completing;
 }
+
+interface AlertedWindow {
+  from: number;
+  to: number;
+  /** Events that fell in the window after it alerted. */
+  absorbed: number;
+}
+
+/** Alerted windows remembered per group (older ones also expire with the group's clock). */
+const MAX_ALERTED_WINDOWS = 32;
+/** Candidate windows judged for one late event (each ends at a later entry within the timespan). */
+const MAX_WINDOWS_JUDGED = 1000;
 
 interface Completing {
   event: Record<string, unknown>;
@@ -113,6 +142,30 @@ function insertSorted<T extends { t: number }>(list: T[], item: T): void {
   let i = list.length;
   while (i > 0 && list[i - 1]!.t > item.t) i--;
   list.splice(i, 0, item);
+}
+
+/** Index of the first item with `t >= time` (items sorted by t). */
+function lowerBound(list: readonly { t: number }[], time: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.t < time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first item with `t > time` (items sorted by t). */
+function upperBound(list: readonly { t: number }[], time: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.t <= time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function valueKey(value: unknown): string | undefined {
@@ -230,9 +283,12 @@ class CorrelationWindows {
     return { group: { ...group.values }, value, time: completing.t, event: completing.event, source: completing.source, events };
   }
 
-  observe(observation: Observation, watermark: number): WindowFiring[] {
-    const { timespanMs } = this.correlation;
-    if (observation.time < watermark - timespanMs - this.limits.latenessMs) return [];
+  /**
+   * Counts an observation in its group, by its own event time, whatever the arrival order: nothing is dropped
+   * for being late. Windows judged at close (upper-bounded conditions) are closed by `due`.
+   */
+  observe(observation: Observation): WindowFiring[] {
+    const { timespanMs, type } = this.correlation;
     const values: Record<string, unknown> = {};
     for (const field of this.correlation.groupBy) {
       const value = this.lookup(observation, this.fieldFor(field, observation.member), field);
@@ -245,94 +301,137 @@ class CorrelationWindows {
     const key = JSON.stringify(this.correlation.groupBy.map((field) => values[field]));
     let group = this.groups.get(key);
     if (!group) {
-      group = { key, values, entries: [], refs: [] };
+      group = { key, values, entries: [], refs: [], latest: observation.time, alerted: [], touched: true };
       this.groups.set(key, group);
     } else {
       this.touch(group);
     }
-    const latestBefore = group.entries.at(-1)?.t ?? Number.NEGATIVE_INFINITY;
+    // The group's clock is the event time of its latest arrival: a backfill far behind the rest of the input
+    // moves it back, so the backfill's own events are counted together rather than expired by newer ones.
+    group.latest = observation.time;
+    group.touched = true;
+    this.expire(group);
+    // One alert per group per window: an event inside a window that already alerted is part of that alert.
+    const absorbing = !this.closeMode && type !== "value_percentile" && type !== "value_avg";
+    if (absorbing && group.alerted.some((w) => observation.time >= w.from && observation.time <= w.to)) {
+      const window = group.alerted.find((w) => observation.time >= w.from && observation.time <= w.to)!;
+      window.absorbed++;
+      return [];
+    }
     const entry: Entry = { t: observation.time, m: observation.member, ...(v === undefined ? {} : { v }) };
     insertSorted(group.entries, entry);
     this.entryCount++;
     insertSorted(group.refs, { t: observation.time, rule: observation.rule, source: observation.source });
     if (group.refs.length > this.limits.eventsPerAlert) group.refs.shift();
     this.enforceLimits(group);
+    const completing = { event: observation.event, source: observation.source, t: observation.time };
 
     if (this.closeMode) {
       group.windowStart = Math.min(group.windowStart ?? observation.time, observation.time);
-      const completing = { event: observation.event, source: observation.source, t: observation.time };
       if (observation.time <= group.windowStart + timespanMs) {
         if (!group.last || observation.time >= group.last.t) group.last = completing;
       } else if (!group.next || observation.time >= group.next.t) {
         group.next = completing;
       }
       this.nextDue = Math.min(this.nextDue, group.windowStart + timespanMs + this.limits.latenessMs);
-      return [];
+      return []; // judged by `due` once the detector's clock passes the window's close + lateness
     }
-    this.nextDue = Math.min(this.nextDue, group.entries.at(-1)!.t + timespanMs + this.limits.latenessMs);
 
-    // Windows that contain the new event: the one ending at it (in order) or, for a late event, those ending
-    // at each later entry within the timespan.
-    const ends =
-      observation.time >= latestBefore || this.correlation.type === "value_percentile"
-        ? [observation.time]
-        : group.entries.filter((e) => e.t >= observation.time && e.t <= observation.time + timespanMs).map((e) => e.t);
-    for (const end of [...new Set(ends)]) {
-      const start = end - timespanMs;
-      const window = group.entries.filter((e) => e.t >= start && e.t <= end);
-      const value = this.measure(window, entry);
-      if (!conditionHolds(this.correlation.condition, value)) continue;
-      // An ordered sequence starts at its first rule's earliest match: what came before it did not contribute.
-      const from = this.correlation.type === "temporal_ordered" ? (window.find((e) => e.m === 0)?.t ?? start) : start;
-      const completing = { event: observation.event, source: observation.source, t: observation.time };
-      const fired = this.firing(group, value, from, end, completing);
-      // A firing consumes its window, so the next alert needs a fresh set of events. Percentile keeps its
-      // history: it is the baseline against which the next events are judged.
-      if (this.correlation.type !== "value_percentile") this.removeEntries(group, from, end);
-      if (group.entries.length === 0) this.groups.delete(group.key);
-      return [fired];
+    const found = this.windowWith(group, entry);
+    if (!found) return [];
+    const { value, from, to } = found;
+    const fired = this.firing(group, value, from, to, completing);
+    if (type === "value_percentile") return [fired]; // its history is the baseline the next events are judged on
+    if (type === "value_avg") {
+      this.removeEntries(group, from, to);
+    } else {
+      // The alert stands for the window that starts at its first event: the rest of that window is absorbed.
+      const window = { from, to: from + timespanMs, absorbed: 0 };
+      this.removeEntries(group, window.from, window.to);
+      group.alerted.push(window);
+      if (group.alerted.length > MAX_ALERTED_WINDOWS) group.alerted.shift();
     }
-    return [];
+    if (group.entries.length === 0 && group.alerted.length === 0) this.groups.delete(group.key);
+    return [fired];
   }
 
-  /** Closes windows the watermark has passed (window-close mode) and forgets expired entries. */
-  due(watermark: number): WindowFiring[] {
-    if (watermark < this.nextDue) return [];
+  /**
+   * The earliest window containing `entry` whose measure meets the condition. Growing measures: the windows
+   * ending at each entry from `entry` to `entry + timespan` (for an event in time order, only the one ending at
+   * it); value_avg and value_percentile: the window ending at the event.
+   */
+  private windowWith(group: Group, entry: Entry): { value: number; from: number; to: number } | undefined {
+    const { timespanMs, type, condition } = this.correlation;
+    const entries = group.entries;
+    const ends = GROWING.has(type) ? entries.slice(lowerBound(entries, entry.t), upperBound(entries, entry.t + timespanMs)).map((e) => e.t) : [entry.t];
+    let previous: number | undefined;
+    for (const end of ends.slice(0, MAX_WINDOWS_JUDGED)) {
+      if (end === previous) continue;
+      previous = end;
+      const window = entries.slice(lowerBound(entries, end - timespanMs), upperBound(entries, end));
+      const value = this.measure(window, entry);
+      if (!conditionHolds(condition, value)) continue;
+      // An ordered sequence starts at its first rule's earliest match: what came before it did not contribute.
+      const from = type === "temporal_ordered" ? (window.find((e) => e.m === 0)?.t ?? window[0]!.t) : window[0]!.t;
+      return { value, from, to: end };
+    }
+    return undefined;
+  }
+
+  /** Forgets entries and alerted windows older than the group's clock − timespan − lateness. */
+  private expire(group: Group): void {
+    if (this.closeMode) return;
+    const horizon = group.latest - this.correlation.timespanMs - this.limits.latenessMs;
+    if ((group.entries[0]?.t ?? Number.POSITIVE_INFINITY) < horizon) {
+      const keep = lowerBound(group.entries, horizon);
+      group.entries.splice(0, keep);
+      this.entryCount -= keep;
+      group.refs.splice(0, lowerBound(group.refs, horizon));
+    }
+    group.alerted = group.alerted.filter((w) => w.to >= horizon);
+  }
+
+  /**
+   * Frees idle groups: those that received no event since the previous sweep and whose clock is older than
+   * `clock` − timespan − lateness. Sweeps are counted in events (`sweepEvery`), not in event time, so a group
+   * being backfilled behind newer input is not forgotten between two of its batches.
+   */
+  sweepIdle(clock: number): void {
+    const horizon = clock - this.correlation.timespanMs - this.limits.latenessMs;
+    for (const group of [...this.groups.values()]) {
+      if (this.closeMode && group.windowStart !== undefined) continue; // closed by `due`
+      if (!group.touched && group.latest < horizon) this.dropGroup(group);
+      else group.touched = false;
+    }
+  }
+
+  /** Closes the windows judged at close that `clock` has passed by the lateness. */
+  due(clock: number): WindowFiring[] {
+    if (!this.closeMode || clock < this.nextDue) return [];
     const { timespanMs } = this.correlation;
     const lateness = this.limits.latenessMs;
     const fired: WindowFiring[] = [];
     let nextDue = Number.POSITIVE_INFINITY;
     for (const group of [...this.groups.values()]) {
-      if (this.closeMode) {
-        while (group.windowStart !== undefined && group.windowStart + timespanMs + lateness <= watermark) {
-          const from = group.windowStart;
-          const to = from + timespanMs;
-          const window = group.entries.filter((e) => e.t >= from && e.t <= to);
-          const value = this.measure(window);
-          if (window.length > 0 && conditionHolds(this.correlation.condition, value)) {
-            const last = window.at(-1)!;
-            const completing = group.last ?? { event: {}, source: group.refs.at(-1)?.source ?? { file: "", record: 0 }, t: last.t };
-            fired.push(this.firing(group, value, from, to, completing));
-          }
-          this.removeEntries(group, from, to);
-          group.last = group.next;
-          delete group.next;
-          group.windowStart = group.entries.find((e) => e.t > to)?.t;
+      while (group.windowStart !== undefined && group.windowStart + timespanMs + lateness <= clock) {
+        const from = group.windowStart;
+        const to = from + timespanMs;
+        const window = group.entries.filter((e) => e.t >= from && e.t <= to);
+        const value = this.measure(window);
+        if (window.length > 0 && conditionHolds(this.correlation.condition, value)) {
+          const last = window.at(-1)!;
+          const completing = group.last ?? { event: {}, source: group.refs.at(-1)?.source ?? { file: "", record: 0 }, t: last.t };
+          fired.push(this.firing(group, value, from, to, completing));
         }
-        if (group.windowStart === undefined) this.dropGroup(group);
-        else nextDue = Math.min(nextDue, group.windowStart + timespanMs + lateness);
-      } else {
-        const horizon = watermark - timespanMs - lateness;
-        const before = group.entries.length;
-        group.entries = group.entries.filter((e) => e.t >= horizon);
-        group.refs = group.refs.filter((r) => r.t >= horizon);
-        this.entryCount -= before - group.entries.length;
-        if (group.entries.length === 0) this.groups.delete(group.key);
-        else nextDue = Math.min(nextDue, group.entries.at(-1)!.t + timespanMs + lateness);
+        this.removeEntries(group, from, to);
+        group.last = group.next;
+        delete group.next;
+        group.windowStart = group.entries.find((e) => e.t > to)?.t;
       }
+      if (group.windowStart === undefined) this.dropGroup(group);
+      else nextDue = Math.min(nextDue, group.windowStart + timespanMs + lateness);
     }
-    // Expiry only frees memory: scanning every group again before a quarter timespan has passed is not worth it.
-    this.nextDue = this.closeMode ? nextDue : Math.max(nextDue, watermark + timespanMs / 4);
+    this.nextDue = nextDue;
     return fired;
   }
 
@@ -347,6 +446,8 @@ class CorrelationWindows {
       values: g.values,
       entries: g.entries.map((e) => ({ ...e })),
       refs: g.refs.map((r) => ({ ...r })),
+      latest: g.latest,
+      ...(g.alerted.length === 0 ? {} : { alerted: g.alerted.map((w) => ({ ...w })) }),
       ...(g.windowStart === undefined ? {} : { windowStart: g.windowStart }),
       ...(g.last === undefined ? {} : { last: g.last }),
       ...(g.next === undefined ? {} : { next: g.next }),
@@ -364,6 +465,9 @@ class CorrelationWindows {
         values: state.values,
         entries: state.entries.map((e) => ({ t: e.t, m: e.m, ...(e.v === undefined ? {} : { v: e.v }) })).sort((a, b) => a.t - b.t),
         refs: state.refs.map((r) => ({ t: r.t, rule: r.rule, source: sourceOf(r.source) })).sort((a, b) => a.t - b.t),
+        touched: true,
+        latest: state.latest ?? state.entries.reduce((max, e) => Math.max(max, e.t), state.windowStart ?? 0),
+        alerted: (state.alerted ?? []).map((w) => ({ from: w.from, to: w.to, absorbed: w.absorbed })).slice(-MAX_ALERTED_WINDOWS),
         ...(state.windowStart === undefined ? {} : { windowStart: state.windowStart }),
         ...(state.last === undefined ? {} : { last: completingOf(state.last) }),
         ...(state.next === undefined ? {} : { next: completingOf(state.next) }),
@@ -390,6 +494,8 @@ const GroupState = z.object({
   values: z.record(z.string(), z.unknown()),
   entries: z.array(z.object({ t: z.number(), m: z.number().int().nonnegative(), v: z.union([z.number(), z.string()]).optional() })),
   refs: z.array(z.object({ t: z.number(), rule: z.object({ id: z.string(), title: z.string() }), source: SourceState })),
+  latest: z.number().optional(),
+  alerted: z.array(z.object({ from: z.number(), to: z.number(), absorbed: z.number().int().nonnegative() })).optional(),
   windowStart: z.number().optional(),
   last: CompletingState.optional(),
   next: CompletingState.optional(),
@@ -568,7 +674,10 @@ export function createCorrelationEngine(
 
   const indexOf = new Map<CorrelationWindows, number>();
   windows.forEach((w, index) => w && indexOf.set(w, index));
+  /** The highest event time seen: closes the windows judged at close (upper-bounded conditions) only. */
   let watermark: number | null = null;
+  /** Timed events seen, for the idle sweep. */
+  let timed = 0;
 
   const toFiring = (index: number, fired: WindowFiring): CorrelationFiring => {
     const correlation = correlations[index]!;
@@ -602,7 +711,7 @@ export function createCorrelationEngine(
         rule: { id: firing.identity.id, title: firing.identity.title },
         group: firing.group,
       };
-      for (const fired of listener.windows.observe(observation, watermark ?? firing.time)) {
+      for (const fired of listener.windows.observe(observation)) {
         const outer = indexOf.get(listener.windows)!;
         propagate(outer, toFiring(outer, fired), out, depth + 1);
       }
@@ -622,7 +731,9 @@ export function createCorrelationEngine(
     generates: (rule) => !silencedRules.has(rule) || generatingRules.has(rule),
     observe(matched, event, source, time, ownTime = true) {
       const out: CorrelationFiring[] = [];
-      if (ownTime) watermark = watermark === null ? time : Math.max(watermark, time);
+      // An event without a time of its own cannot be placed in a window: it is not counted (the detector reports it).
+      if (!ownTime) return out;
+      watermark = watermark === null ? time : Math.max(watermark, time);
       // One event counts once per correlation, even when it matches several of its rules (as `r1 or r2` would);
       // temporal types count rules, so each matching rule is an observation there.
       const counted = new Set<CorrelationWindows>();
@@ -634,13 +745,14 @@ export function createCorrelationEngine(
             counted.add(listener.windows);
           }
           const observation: Observation = { time, member: listener.member, event, source, rule: ruleIdentity(rule) };
-          for (const fired of listener.windows.observe(observation, watermark ?? time)) {
+          for (const fired of listener.windows.observe(observation)) {
             const index = indexOf.get(listener.windows)!;
             propagate(index, toFiring(index, fired), out, 0);
           }
         }
       }
       if (watermark !== null) sweep(out, watermark);
+      if (++timed % limits.sweepEvery === 0) for (const w of windows) w?.sweepIdle(watermark);
       return out;
     },
     flush() {

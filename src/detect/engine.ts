@@ -1,12 +1,14 @@
 import { tacticIds } from "../core/attack.js";
 import { GENERIC_PRODUCT, applyFieldMap, conditionTest, loadLogsourceMappings, ruleTarget, type Conditions } from "./logsource/index.js";
-import type { LogsourceMappings } from "./logsource/index.js";
+import type { LogsourceMappings, RuleLogsource } from "./logsource/index.js";
 import { filterFitsLogsource, loadSigmaDirectory, type CompiledFilter, type CompiledRule, type LoadedCorrelation } from "./sigma/index.js";
 import { createCorrelationEngine, type CorrelationFiring, type CorrelationLimits, type EventSource } from "./correlate.js";
 import { detectionRequirement, type Requirement } from "./sigma/compile.js";
 import { RulePrefilter } from "./sigma/prefilter.js";
+import { eventTime } from "./time.js";
 
 export type { EventSource } from "./correlate.js";
+export { eventTime, TIME_FIELDS } from "./time.js";
 
 /** One `nightshift detect` output line. */
 export interface DetectionAlert {
@@ -34,6 +36,13 @@ export interface Detector {
   /** Documents loaded and runnable: base rules, correlation rules and filter documents. */
   rulesLoaded: number;
   rulesSkipped: { file: string; reason: string }[];
+  /**
+   * Loaded rules no logsource mapping routes events to (a product, or a product-less category, with no
+   * mapping): they run only on events no mapped product claims. `logsource` is `product/service/category`.
+   */
+  rulesUnreachable: { file: string; reason: string; logsource: string }[];
+  /** Events `process` saw without a time of their own (TIME_FIELDS): their alerts carry `now`, correlation skips them. */
+  readonly untimed: number;
   /** Rules whose logsource fits the event and whose detection matches it (filters applied). */
   match(event: Record<string, unknown>): CompiledRule[];
   /**
@@ -53,6 +62,16 @@ export interface Detector {
 }
 
 type Event = Record<string, unknown>;
+
+/** `, service s, category c` of a logsource (what is set of them). */
+function describeLogsource(logsource: RuleLogsource): string {
+  return [logsource.service && `, service ${logsource.service}`, logsource.category && `, category ${logsource.category}`].filter(Boolean).join("");
+}
+
+/** `product/service/category`, `-` for what the rule leaves out. */
+export function logsourceKey(logsource: RuleLogsource): string {
+  return [logsource.product ?? "-", logsource.service ?? "-", logsource.category ?? "-"].join("/");
+}
 
 /** Rules sharing one event source (same conditions and field renames). */
 interface SourceGroup {
@@ -111,8 +130,11 @@ class RuleIndex {
     for (const claim of claims) this.identify.push({ product: claim.product, test: conditionTest(claim.conditions) });
   }
 
-  /** Adds a rule; returns the reason when it cannot run on any event. */
-  add(rule: CompiledRule): string | undefined {
+  /**
+   * Adds a rule; returns the reason when it cannot run on any event (`skipped`), or when it runs only as a
+   * fallback on events no mapped product claims, because no logsource mapping routes events to it (`unreachable`).
+   */
+  add(rule: CompiledRule): { skipped?: string; unreachable?: string } {
     this.prefilters.clear();
     this.prefiltersByContent.clear();
     if (!this.ruleIds.has(rule)) this.ruleIds.set(rule, this.nextRuleId++);
@@ -120,26 +142,26 @@ class RuleIndex {
     const target = ruleTarget(this.mappings, logsource);
     if (target.kind === "unmapped") {
       this.unmapped.push(rule);
-      return undefined;
+      return { unreachable: `no logsource mapping for product ${logsource.product ?? GENERIC_PRODUCT}${describeLogsource(logsource)}` };
     }
     if (target.kind === "product") {
       if (logsource.category !== undefined || logsource.service !== undefined) {
         if (target.product === GENERIC_PRODUCT) {
           this.unmapped.push(rule);
-          return undefined;
+          return { unreachable: `no logsource mapping for${describeLogsource(logsource).slice(1)} (no product)` };
         }
         const what = [logsource.category && `category ${logsource.category}`, logsource.service && `service ${logsource.service}`]
           .filter(Boolean)
           .join(", ");
-        return `no logsource mapping for product ${target.product}, ${what} (add one with a logsource file)`;
+        return { skipped: `no logsource mapping for product ${target.product}, ${what} (add one with a logsource file)` };
       }
       const list = this.productRules.get(target.product) ?? [];
       list.push(rule);
       this.productRules.set(target.product, list);
-      return undefined;
+      return {};
     }
     for (const source of target.sources) this.groupFor(source.conditions, source.fields).rules.push(rule);
-    return undefined;
+    return {};
   }
 
   private groupFor(conditions: Conditions, fields: Record<string, string>): SourceGroup {
@@ -248,23 +270,35 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
   // Filters wrap the rules' matchers before indexing, so they see the event with the rule's field renames.
   const filtersLoaded = applyFilters(rules, filters, rulesSkipped);
   const indexed: CompiledRule[] = [];
+  const rulesUnreachable: Detector["rulesUnreachable"] = [];
   for (const rule of rules) {
-    const reason = index.add(rule);
-    if (reason === undefined) indexed.push(rule);
-    else rulesSkipped.push({ file: rule.file ?? rule.rule.title, reason });
+    const { skipped, unreachable } = index.add(rule);
+    const file = rule.file ?? rule.rule.title;
+    if (skipped !== undefined) {
+      rulesSkipped.push({ file, reason: skipped });
+      continue;
+    }
+    indexed.push(rule);
+    if (unreachable !== undefined) rulesUnreachable.push({ file, reason: unreachable, logsource: logsourceKey(rule.rule.logsource) });
   }
   index.prepare();
   const correlator = createCorrelationEngine(indexed, correlations, options.correlationLimits);
   rulesSkipped.push(...correlator.skipped);
   const match = (event: Event): CompiledRule[] => index.match(event);
   const generating = (firings: CorrelationFiring[]) => firings.filter((f) => f.generates).map(correlationAlert);
+  let untimed = 0;
   return {
     rulesLoaded: indexed.length + correlator.loaded + filtersLoaded,
     rulesSkipped,
+    rulesUnreachable,
+    get untimed() {
+      return untimed;
+    },
     match,
     process(event, source, now = new Date()) {
       const matched = match(event);
       const own = eventTime(event);
+      if (own === null) untimed++;
       const alerts = matched.filter((rule) => correlator.generates(rule)).map((rule) => toAlert(rule, event, source, now));
       const time = own === null ? now.getTime() : Date.parse(own);
       alerts.push(...generating(correlator.observe(matched, event, source, time, own !== null)));
@@ -433,34 +467,6 @@ export function normaliseEvent(event: Record<string, unknown>): Record<string, u
   if (typeof eventId === "string" && /^\d+$/.test(eventId.trim())) renames["EventID"] = Number(eventId.trim());
   if (Object.keys(renames).length === 0) return event;
   return { ...event, ...renames };
-}
-
-const TIME_FIELDS = ["TimeCreated_SystemTime", "@timestamp", "timestamp", "EventTime", "EventReceivedTime", "UtcTime", "time"];
-
-/** The event's own time as ISO-8601 UTC, or null when it carries none that parses. */
-export function eventTime(event: Record<string, unknown>): string | null {
-  for (const field of TIME_FIELDS) {
-    const value = pathValue(event, field);
-    const iso = toIso(value);
-    if (iso) return iso;
-  }
-  return null;
-}
-
-function toIso(value: unknown): string | null {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-  if (typeof value === "number" && Number.isFinite(value)) {
-    return new Date(value < 1e12 ? value * 1000 : value).toISOString();
-  }
-  if (typeof value !== "string" || value.trim() === "") return null;
-  let text = value.trim();
-  // Sysmon's UtcTime and NXLog's EventTime: "2024-01-02 03:04:05.123" (UTC for Sysmon; taken as UTC).
-  const plain = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?$/.exec(text);
-  if (plain) text = `${plain[1]}T${plain[2]}${(plain[3] ?? "").slice(0, 4)}Z`;
-  // Trim sub-millisecond digits (EVTX gives microseconds), which Date parses inconsistently.
-  text = text.replace(/(\.\d{3})\d+/, "$1");
-  const parsed = new Date(text);
-  return Number.isNaN(parsed.getTime()) ? null : parsed.toISOString();
 }
 
 export function toAlert(

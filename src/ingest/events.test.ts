@@ -44,6 +44,7 @@ describe(`ingestEvents (${testStoreKind()})`, () => {
     const first = await ingestEvents(env.store.db, [sysmon, ecs], { origin: { file: "api" }, clock: CLOCK });
     expect(first.stored).toBe(2);
     expect(first.duplicates).toBe(0);
+    expect(first.untimed).toBe(0);
     expect(new Set(first.ids).size).toBe(2);
     const stored = await getEvents(env.store.db, first.ids);
     expect(stored.map((e) => [e.host, e.event_id, e.origin])).toEqual([
@@ -54,9 +55,14 @@ describe(`ingestEvents (${testStoreKind()})`, () => {
     expect(await detectJobs(env.store.db)).toEqual([{ ids: first.ids }]);
 
     const again = await ingestEvents(env.store.db, [ecs, sysmon, ecs], { origin: { file: "api" }, clock: CLOCK });
-    expect(again).toEqual({ ids: [first.ids[1], first.ids[0], first.ids[1]], stored: 0, duplicates: 3 });
+    expect(again).toEqual({ ids: [first.ids[1], first.ids[0], first.ids[1]], stored: 0, duplicates: 3, untimed: 0 });
     expect(await detectJobs(env.store.db)).toHaveLength(1);
-    expect(await eventCount(env.store.db)).toBe(2);
+
+    // An event whose time Nightshift cannot read is stored with its arrival time, and counted.
+    const timeless = await ingestEvents(env.store.db, [{ EventID: 4688, Channel: "Security", when: "yesterday" }], { origin: { file: "api" }, clock: CLOCK });
+    expect(timeless).toMatchObject({ stored: 1, untimed: 1 });
+    expect((await getEvents(env.store.db, timeless.ids))[0]!.time).toBe(CLOCK.now().toISOString());
+    expect(await eventCount(env.store.db)).toBe(3);
   });
 
   it("rejects a batch with one element that is not an event, naming it, and stores nothing", async () => {

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { ValidationError, isoNow, systemClock, type Clock } from "../core/index.js";
-import { normaliseEvent } from "../detect/engine.js";
+import { eventTime, normaliseEvent } from "../detect/engine.js";
 import { listEventFiles, readEventFiles, type EventFileError } from "../detect/readers/index.js";
 import { insertEvents, toNewEvent, type NewEvent } from "../events/index.js";
 import { enqueue, type Db, type Executor } from "../store/index.js";
@@ -27,6 +27,8 @@ export interface IngestEventsResult {
   ids: string[];
   stored: number;
   duplicates: number;
+  /** Events without a time in a field Nightshift reads (TIME_FIELDS): stored with their arrival time. */
+  untimed: number;
 }
 
 const MAX_ISSUES = 100;
@@ -52,6 +54,7 @@ export async function ingestEvents(ex: Executor, inputs: unknown[], options: Ing
   const issues: Issue[] = [];
   let issueCount = 0;
   const rows: NewEvent[] = [];
+  let untimed = 0;
   const addIssue = (issue: Issue) => {
     issueCount++;
     if (issues.length < MAX_ISSUES) issues.push(issue);
@@ -62,7 +65,9 @@ export async function ingestEvents(ex: Executor, inputs: unknown[], options: Ing
     if (Object.keys(input).length === 0) return addIssue({ path: at, message: "an event needs at least one field" });
     const origin = options.origins?.[index] ?? { file: options.origin.file, record: index + 1 };
     try {
-      rows.push(toNewEvent(normaliseEvent(input), origin, receivedAt));
+      const event = normaliseEvent(input);
+      if (eventTime(event) === null) untimed++;
+      rows.push(toNewEvent(event, origin, receivedAt));
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       if (error.issues.length === 0) addIssue({ path: at, message: error.message });
@@ -70,7 +75,7 @@ export async function ingestEvents(ex: Executor, inputs: unknown[], options: Ing
     }
   });
   if (issueCount) throw new ValidationError(`invalid event${inputs.length > 1 ? "s" : ""}: ${summarise(issues, issueCount)}`, issues);
-  if (rows.length === 0) return { ids: [], stored: 0, duplicates: 0 };
+  if (rows.length === 0) return { ids: [], stored: 0, duplicates: 0, untimed };
   const store = async (trx: Executor) => {
     const { inserted } = await insertEvents(trx, rows);
     // Queue bookkeeping runs on real time (the worker claims by it), whatever the domain clock says.
@@ -78,7 +83,7 @@ export async function ingestEvents(ex: Executor, inputs: unknown[], options: Ing
     return inserted.length;
   };
   const stored = ex.isTransaction ? await store(ex) : await ex.transaction().execute(store);
-  return { ids: rows.map((row) => row.id), stored, duplicates: rows.length - stored };
+  return { ids: rows.map((row) => row.id), stored, duplicates: rows.length - stored, untimed };
 }
 
 export interface EventImportProgress {
@@ -101,6 +106,8 @@ export interface ImportEventFilesResult {
   events: number;
   stored: number;
   duplicates: number;
+  /** Events without a time in a field Nightshift reads: stored with their arrival time. */
+  untimed: number;
   /** Unreadable files and records, skipped. */
   errors: number;
   /** The first few of them, `file:record: message`. */
@@ -124,7 +131,7 @@ export async function importEventFiles(db: Db, paths: string[], options: ImportE
       missing.map((file) => ({ path: file, message: "no such file or directory" })),
     );
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
-  const result: ImportEventFilesResult = { files: files.length, events: 0, stored: 0, duplicates: 0, errors: 0, errorSamples: [] };
+  const result: ImportEventFilesResult = { files: files.length, events: 0, stored: 0, duplicates: 0, untimed: 0, errors: 0, errorSamples: [] };
   const onError = (error: EventFileError) => {
     result.errors++;
     if (result.errorSamples.length < MAX_ERROR_SAMPLES)
@@ -140,6 +147,7 @@ export async function importEventFiles(db: Db, paths: string[], options: ImportE
     const batch = await ingestEvents(db, events, { origin: { file: origins[0]!.file }, origins, clock: options.clock });
     result.stored += batch.stored;
     result.duplicates += batch.duplicates;
+    result.untimed += batch.untimed;
     events = [];
     origins = [];
     report();

@@ -3,8 +3,8 @@ import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { loadConfig } from "../../config/index.js";
 import { ValidationError } from "../../core/errors.js";
-import { createDetector, normaliseEvent } from "../../detect/engine.js";
-import { listEventFiles, readEventFiles, type EventFileError } from "../../detect/readers/index.js";
+import { TIME_FIELDS, createDetector, normaliseEvent } from "../../detect/engine.js";
+import { SUPPORTED_EXTENSIONS, listEventFiles, readEventFiles, type EventFileError } from "../../detect/readers/index.js";
 import { action } from "../run.js";
 import { sigmaRulesHint } from "./rules-update.js";
 import { resolveRuleSources } from "./rules.js";
@@ -32,7 +32,7 @@ export function register(program: Command) {
     )
     .option("--no-builtin", "leave out the built-in rule pack")
     .option("--placeholders <file>", "YAML mapping placeholder names to values for rules that use %name% (wins over detect.placeholders)")
-    .option("--stats", "write one JSON line to stderr at the end: events, alerts, rules_loaded, rules_skipped, seconds")
+    .option("--stats", "write one JSON line to stderr at the end: events, alerts, rules_loaded, rules_skipped, errors, untimed, seconds")
     .action(action(async (paths: string[], options: DetectOptions) => detect(paths, options)));
 }
 
@@ -45,16 +45,23 @@ async function detect(paths: string[], options: DetectOptions): Promise<void> {
   });
   const { detect: settings, home } = loadConfig();
   sigmaRulesHint(home, settings.rules, options.rules);
-  const { files, missing } = await listEventFiles(paths);
+  const { files, missing, skipped } = await listEventFiles(paths);
   if (missing.length > 0) {
     throw new ValidationError("input not found", missing.map((path) => ({ path, message: "no such file or directory" })));
   }
-  const detector = await createDetector(sources);
+  if (skipped.length > 0) {
+    const shown = skipped.slice(0, MAX_REPORTED_ERRORS).join(", ");
+    process.stderr.write(`nightshift: ${skipped.length} file${skipped.length === 1 ? "" : "s"} in the folders given not read (not ${SUPPORTED_EXTENSIONS.join(", ")}): ${shown}\n`);
+  }
+  // A batch over files: correlation judges the whole input whatever its order (memory capped, no lateness).
+  const detector = await createDetector({ ...sources, correlationLimits: { latenessMs: Number.POSITIVE_INFINITY } });
 
   const output = new AlertOutput();
   const progress = detectProgress(files.reduce((sum, file) => sum + file.size, 0));
   let errors = 0;
+  const failing = new Set<string>();
   const onError = (error: EventFileError) => {
+    failing.add(error.file);
     if (++errors <= MAX_REPORTED_ERRORS) {
       progress.log(`nightshift: ${error.file}${error.record === undefined ? "" : `:${error.record}`}: ${error.message}`);
     }
@@ -62,9 +69,11 @@ async function detect(paths: string[], options: DetectOptions): Promise<void> {
   const now = new Date();
   let events = 0;
   let alerts = 0;
+  const read = new Set<string>();
   try {
     for await (const { file, record, event } of readEventFiles(paths, { onError, onProgress: (p) => progress.update(p.bytes, events, alerts) })) {
       events++;
+      read.add(file);
       for (const alert of detector.process(normaliseEvent(event), { file, record }, now)) {
         alerts++;
         if (!(await output.write(alert))) break;
@@ -80,11 +89,25 @@ async function detect(paths: string[], options: DetectOptions): Promise<void> {
     progress.stop();
   }
   if (errors > MAX_REPORTED_ERRORS) process.stderr.write(`nightshift: ${errors - MAX_REPORTED_ERRORS} more unreadable records skipped\n`);
+  const unreadable = [...failing].filter((file) => !read.has(file));
+  if (unreadable.length > 0) {
+    process.stderr.write(`nightshift: ${unreadable.length} input file${unreadable.length === 1 ? "" : "s"} could not be read: ${unreadable.slice(0, MAX_REPORTED_ERRORS).join(", ")}\n`);
+  }
+  if (detector.untimed > 0) {
+    process.stderr.write(
+      `nightshift: ${detector.untimed} event${detector.untimed === 1 ? "" : "s"} ${detector.untimed === 1 ? "carries" : "carry"} no time in a field Nightshift reads ` +
+        `(${TIME_FIELDS.slice(0, 4).map((f) => f.field).join(", ")}…; see README "Detect output"): their alerts carry the time of this run ` +
+        "and correlation rules do not count them\n",
+    );
+  }
   if (options.stats) {
     const seconds = Math.round((performance.now() - started) / 10) / 100;
-    const stats = { events, alerts, rules_loaded: detector.rulesLoaded, rules_skipped: detector.rulesSkipped.length, seconds };
+    const untimed = detector.untimed;
+    const stats = { events, alerts, rules_loaded: detector.rulesLoaded, rules_skipped: detector.rulesSkipped.length, errors, untimed, seconds };
     process.stderr.write(`${JSON.stringify(stats)}\n`);
   }
+  // Unreadable input is an error (exit 1), after what could be read was detected on and written.
+  if (errors > 0) process.exitCode = 1;
 }
 
 /** Writes alert lines to stdout, waiting for a slow reader; stops quietly when the reader goes away. */

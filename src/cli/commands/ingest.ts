@@ -45,7 +45,7 @@ export function register(program: Command) {
     .command("logs <paths...>")
     .description(
       "store raw events (EVTX, JSON, JSON lines; .gz and .zip too; folders recursively), run the Sigma rules over the new ones " +
-        "and queue what fires for the crew; the last line is {files, events, stored, duplicates, errors, alerts}",
+        "and queue what fires for the crew; the last line is {files, events, stored, duplicates, errors, alerts, untimed}",
     )
     .action(action(async (paths: string[]) => withApp((app) => ingestLogs(app, paths))));
 }
@@ -85,7 +85,10 @@ async function ingestLogs(app: App, paths: string[]): Promise<void> {
     clock: app.clock,
     onError: (job, error) => process.stderr.write(`nightshift: detection job ${job.id} failed: ${error instanceof Error ? error.message : String(error)}\n`),
   });
-  if (stats.failed > 0) process.exitCode = 1;
-  const { files, events, stored, duplicates, errors } = result;
-  printJson({ files, events, stored, duplicates, errors, alerts });
+  // Unreadable input (a file or records in one) is an error, after the rest was stored and detected on.
+  if (stats.failed > 0 || result.errors > 0) process.exitCode = 1;
+  if (result.untimed > 0)
+    process.stderr.write(`nightshift: ${result.untimed} event${result.untimed === 1 ? "" : "s"} without a time in a field Nightshift reads: stored with their arrival time, not counted by correlation rules\n`);
+  const { files, events, stored, duplicates, errors, untimed } = result;
+  printJson({ files, events, stored, duplicates, errors, alerts, untimed });
 }

@@ -95,24 +95,32 @@ export interface RulesCheckResult {
   loaded: number;
   skipped: { file: string; reason: string }[];
   reasons: Record<string, number>;
+  /** Loaded rules that no logsource mapping routes events to (they run only on events no mapped product claims). */
+  unreachable: { file: string; reason: string; logsource: string }[];
+  /** Each logsource (`product/service/category`, `-` when unset) of the unreachable rules, with their count. */
+  unmapped: Record<string, number>;
 }
 
 /** Loads rule folders exactly as `detect` does (same engine, mappings and placeholder values). */
 export async function checkRules(sources: DetectorSources): Promise<RulesCheckResult> {
   let loaded = 0;
   const skipped: { file: string; reason: string }[] = [];
+  const unreachable: RulesCheckResult["unreachable"] = [];
   // One detector per folder so each skipped file can be named with its folder.
   for (const dir of sources.ruleDirs) {
     const detector = await createDetector({ ruleDirs: [dir], placeholders: sources.placeholders, logsourceFiles: sources.logsourceFiles });
     loaded += detector.rulesLoaded;
     for (const { file, reason } of detector.rulesSkipped) skipped.push({ file: join(dir, file), reason });
+    for (const { file, reason, logsource } of detector.rulesUnreachable) unreachable.push({ file: join(dir, file), reason, logsource });
   }
+  const unmapped: Record<string, number> = {};
+  for (const { logsource } of unreachable) unmapped[logsource] = (unmapped[logsource] ?? 0) + 1;
   const reasons: Record<string, number> = {};
   for (const { reason } of skipped) {
     const kind = reasonClass(reason);
     reasons[kind] = (reasons[kind] ?? 0) + 1;
   }
-  return { loaded, skipped, reasons };
+  return { loaded, skipped, reasons, unreachable, unmapped: Object.fromEntries(Object.entries(unmapped).sort()) };
 }
 
 interface CheckOptions {
@@ -127,11 +135,11 @@ export function register(program: Command) {
   rules
     .command("check [dirs...]")
     .description(
-      "load every rule in DIRs (default: the built-in pack and the configured detect.rules folders) as detect would, print `<file>: <reason>` for each rule it cannot run, then a summary; exit 0 when all load, 1 when some are skipped",
+      "load every rule in DIRs (default: the built-in pack and the configured detect.rules folders) as detect would, print `<file>: <reason>` for each rule it cannot run and `<file>: unreachable: <reason>` for each rule no logsource mapping routes events to, then a summary; exit 0 when all load and are reachable, 1 otherwise",
     )
     .option("--placeholders <file>", "YAML mapping placeholder names to values (wins over detect.placeholders in the configuration)")
     .option("--no-builtin", "without DIRs: leave the built-in pack out")
-    .option("--json", 'print one JSON object: {"loaded", "skipped": [{"file", "reason"}], "reasons": {class: count}}')
+    .option("--json", 'print one JSON object: {"loaded", "skipped": [{"file", "reason"}], "reasons": {class: count}, "unreachable": [{"file", "reason", "logsource"}], "unmapped": {logsource: count}}')
     .action(action(async (dirs: string[], options: CheckOptions) => rulesCheck(dirs, options)));
 }
 
@@ -146,11 +154,17 @@ async function rulesCheck(dirs: string[], options: CheckOptions): Promise<void> 
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
     for (const { file, reason } of result.skipped) process.stdout.write(`${file}: ${reason}\n`);
+    for (const { file, reason } of result.unreachable) process.stdout.write(`${file}: unreachable: ${reason}\n`);
     const classes = Object.entries(result.reasons)
       .sort((a, b) => b[1] - a[1])
       .map(([kind, count]) => `  ${count} ${kind}`);
     process.stdout.write(`${result.loaded} rules loaded, ${result.skipped.length} skipped${classes.length > 0 ? ":" : ""}\n`);
     if (classes.length > 0) process.stdout.write(`${classes.join("\n")}\n`);
+    const unmapped = Object.entries(result.unmapped).map(([logsource, count]) => `  ${count} ${logsource}`);
+    if (unmapped.length > 0) {
+      process.stdout.write(`${result.unreachable.length} of them unreachable: no logsource mapping routes events to them (product/service/category):\n`);
+      process.stdout.write(`${unmapped.join("\n")}\n`);
+    }
   }
-  if (result.skipped.length > 0) process.exitCode = 1;
+  if (result.skipped.length > 0 || result.unreachable.length > 0) process.exitCode = 1;
 }

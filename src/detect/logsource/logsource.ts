@@ -209,16 +209,40 @@ function text(value: unknown): string | undefined {
   return undefined;
 }
 
-/** A precompiled test of one condition set. */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A field of an event: its own key first (flat EVTX names, dotted keys as some shippers flatten ECS), else the
+ * dotted path through nested objects (`process.parent.executable` in ECS and OCSF documents).
+ */
+export function fieldAt(event: Record<string, unknown>, field: string): unknown {
+  const own = event[field];
+  if (own !== undefined || !field.includes(".")) return own;
+  let current: unknown = event;
+  for (const part of field.split(".")) {
+    if (!isObject(current)) return undefined;
+    current = current[part];
+  }
+  return current;
+}
+
+/** A precompiled test of one condition set; a list value (ECS `event.category: [process]`) holds if one item does. */
 export function conditionTest(conditions: Conditions): (event: Record<string, unknown>) => boolean {
   const checks = Object.entries(conditions).map(([field, values]) => {
     if (values.length === 1 && values[0] === "*") {
-      return (event: Record<string, unknown>) => event[field] !== undefined && event[field] !== null;
+      return (event: Record<string, unknown>) => {
+        const value = fieldAt(event, field);
+        return value !== undefined && value !== null;
+      };
     }
     const accepted = new Set(values.map((v) => v.toLowerCase()));
     return (event: Record<string, unknown>) => {
-      const value = text(event[field]);
-      return value !== undefined && accepted.has(value);
+      const value = fieldAt(event, field);
+      if (Array.isArray(value)) return value.some((item) => accepted.has(text(item) ?? ""));
+      const single = text(value);
+      return single !== undefined && accepted.has(single);
     };
   });
   return (event) => checks.every((check) => check(event));
@@ -231,7 +255,9 @@ export function applyFieldMap(event: Record<string, unknown>, fields: Record<str
   const copy = { ...event };
   for (const [sigmaField, eventField] of entries) {
     // Reads the copy, so a later entry can build on an earlier one (service renames, then category renames).
-    if (copy[sigmaField] === undefined && copy[eventField] !== undefined) copy[sigmaField] = copy[eventField];
+    if (copy[sigmaField] !== undefined) continue;
+    const value = fieldAt(copy, eventField);
+    if (value !== undefined) copy[sigmaField] = value;
   }
   return copy;
 }

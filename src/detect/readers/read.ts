@@ -62,15 +62,30 @@ export function kindOf(name: string): Kind | undefined {
 const CHUNK = 1024 * 1024;
 const PROGRESS_EVERY = 1000;
 
-/** Lists the files to read: explicit files as given, directories recursively (readable kinds only, sorted). */
-export async function listEventFiles(paths: string[]): Promise<{ files: { path: string; size: number }[]; missing: string[] }> {
+/** Why a file of this name is not read (a tar archive gets its own advice). */
+export function unsupportedReason(name: string): string {
+  if (/\.(tar|tgz|tar\.(gz|bz2|xz|zst))$/i.test(name)) {
+    return "a tar archive, which is not read: extract it first, or pack the logs as .zip or as single gzip-compressed files";
+  }
+  return `unsupported file type (expected ${SUPPORTED_EXTENSIONS.join(", ")})`;
+}
+
+/**
+ * Lists the files to read: explicit files as given, directories recursively (readable kinds only, sorted).
+ * `skipped`: files inside the directories that are not of a readable kind.
+ */
+export async function listEventFiles(
+  paths: string[],
+): Promise<{ files: { path: string; size: number }[]; missing: string[]; skipped: string[] }> {
   const files: { path: string; size: number }[] = [];
   const missing: string[] = [];
+  const skipped: string[] = [];
   for (const path of paths) {
     const info = await stat(path).catch(() => undefined);
     if (info === undefined) missing.push(path);
     else if (info.isDirectory()) {
       const entries = await readdir(path, { withFileTypes: true, recursive: true });
+      for (const entry of entries) if (entry.isFile() && kindOf(entry.name) === undefined) skipped.push(join(entry.parentPath, entry.name));
       const found = entries
         .filter((entry) => entry.isFile() && kindOf(entry.name) !== undefined)
         .map((entry) => join(entry.parentPath, entry.name))
@@ -78,7 +93,7 @@ export async function listEventFiles(paths: string[]): Promise<{ files: { path: 
       for (const file of found) files.push({ path: file, size: (await stat(file)).size });
     } else files.push({ path, size: info.size });
   }
-  return { files, missing };
+  return { files, missing, skipped: skipped.sort() };
 }
 
 /**
@@ -103,7 +118,7 @@ export async function* readEventFiles(paths: string[], options: ReadEventFilesOp
     context.position = () => 0;
     const kind = kindOf(file.path);
     if (kind === undefined) {
-      report({ file: file.path, message: `unsupported file type (expected ${SUPPORTED_EXTENSIONS.join(", ")})` });
+      report({ file: file.path, message: unsupportedReason(file.path) });
     } else {
       try {
         for await (const record of readFile(file.path, kind, file.path, context)) {

@@ -73,7 +73,7 @@ describe(`events routes (${testStoreKind()})`, () => {
 
     const again = await client.request("/api/v1/events", { method: "POST", as: "analyst", json: twins });
     expect(again.status).toBe(202);
-    expect(await again.json()).toEqual({ ids: body.ids, stored: 0, duplicates: 2 });
+    expect(await again.json()).toEqual({ ids: body.ids, stored: 0, duplicates: 2, untimed: 0 });
     expect(await jobCount(env.store.db, "events.detect")).toBe(1);
     expect(await eventCount(env.store.db)).toBe(2);
   });

@@ -22,6 +22,7 @@ const EventsIngested = z
     ids: z.array(z.string()).openapi({ description: "each input's event id, in order (the stored id for a duplicate)" }),
     stored: z.number().int(),
     duplicates: z.number().int(),
+    untimed: z.number().int().openapi({ description: "events without a time in a field Nightshift reads: stored with their arrival time" }),
   })
   .openapi("EventsIngested");
 

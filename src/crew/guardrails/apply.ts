@@ -12,7 +12,7 @@ import { assessCase, CONFIDENCE_WEIGHTS, type CaseAssessment } from "../tora/ass
 import { buildHypothesis, type Hypothesis } from "../tora/hypothesis.js";
 import { buildEscalationPackage, buildInsufficientContextPackage, collectIndicators, preservedContext } from "../tora/packages.js";
 import { ToraInput } from "../tora/schema.js";
-import { closeBlockers, escalateBlockers, mostUrgent, priorityFor } from "./decision.js";
+import { closeBlockers, decideVerdict, escalateBlockers, mostUrgent, priorityFor } from "./decision.js";
 import { evaluateForcedRules, toForcedRule } from "./forced-rules.js";
 
 export interface GuardedOutput {
@@ -30,6 +30,10 @@ export interface GuardedOutput {
  *  - downgrades a CLOSED that misses a threshold or has no structured closing basis to INSUFFICIENT_CONTEXT
  *    (a true_positive closes only when a control contained every alert), and an ESCALATED without
  *    confidence ≥ 60 and a grounded hypothesis likewise;
+ *  - never lets a proposal lower what the deterministic analyst computed on the same structured data
+ *    (crew.md step 4): its escalation stays an escalation (at least its confidence), and an escalation's
+ *    priority is never less urgent than its own. The only reasons code can check are the structured ones
+ *    the deterministic analyst already weighed, so no prose can argue the floor down;
  *  - keeps the packages whole (preserved context recomputed, indicators completed) and label,
  *    priority and nova_feed consistent with the final verdict.
  */
@@ -109,6 +113,16 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
       adjustments.push(`ESCALATED downgraded to INSUFFICIENT_CONTEXT: ${blockers.join("; ")}`);
     }
   }
+  // The deterministic floor: the same structured data, read in code, decides what a proposal may not undo.
+  const floor = deterministicFloor(a, hypothesis);
+  if (floor.verdict === "ESCALATED" && verdict !== "ESCALATED") {
+    adjustments.push(
+      `${verdict === proposedVerdict ? proposedVerdict : `${proposedVerdict} (then ${verdict})`} raised to ESCALATED: the deterministic analyst escalates on the structured data (${floor.reason}) and a proposal may not turn an escalation into anything else`,
+    );
+    verdict = "ESCALATED";
+    blockers = [];
+    if (out.confidence < floor.confidence) out.confidence = floor.confidence;
+  }
   out.verdict = verdict;
   if (suppressionBackedClose && verdict !== "CLOSED" && !a.context.sufficient && out.confidence > CONFIDENCE_WEIGHTS.insufficientContextCap) {
     adjustments.push(`confidence ${out.confidence} capped at ${CONFIDENCE_WEIGHTS.insufficientContextCap}: the suppression-backed close did not hold and fewer than 2 axes carry signal`);
@@ -128,6 +142,7 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
   });
   let priority = deterministicPriority;
   if (verdict === "ESCALATED" && out.priority !== "P4") priority = mostUrgent(out.priority, deterministicPriority);
+  if (verdict === "ESCALATED" && floor.verdict === "ESCALATED") priority = mostUrgent(priority, floor.priority);
   if (priority !== out.priority) adjustments.push(`priority ${out.priority} → ${priority}`);
   out.priority = priority;
   out.confidence_label = confidenceLabel(out.confidence);
@@ -171,6 +186,25 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
     if (verdict !== proposedVerdict) out.narrative = `${out.narrative} Guardrails changed the proposed ${proposedVerdict} to ${verdict}.`;
   }
   return { output: parseOrThrow(ToraOutput, out, "TORA output", "output"), adjustments };
+}
+
+interface Floor {
+  verdict: ToraVerdict;
+  confidence: number;
+  priority: ReturnType<typeof priorityFor>;
+  reason: string;
+}
+
+/** What the deterministic analyst decides on the assessment: the floor a proposal may not go below. */
+function deterministicFloor(a: CaseAssessment, hypothesis: Hypothesis): Floor {
+  const rules = evaluateForcedRules(a);
+  const decision = decideVerdict(a, rules, hypothesis);
+  const priority = priorityFor(decision.verdict, { severity: a.severity.severity, ruleIds: rules.map((r) => r.id), activeC2OnCritical: !!a.activeC2OnCritical });
+  const top = [...a.maliciousEvidence].sort((x, y) => y.weight - x.weight).slice(0, 3).map((e) => e.id);
+  const reason = rules.length
+    ? `forced rule(s) ${rules.map((r) => r.id).join(", ")}`
+    : `escalate confidence ${decision.confidence} on ${a.context.axesWithSignal} axes${top.length ? `, evidence ${top.join(", ")}` : ""}`;
+  return { verdict: decision.verdict, confidence: decision.confidence, priority, reason };
 }
 
 /**

@@ -254,6 +254,7 @@ const CSV_COLUMNS: Record<"assets" | "identities", { key: string; required: stri
       edr_present: "boolean",
       telemetry: "list",
       os: "string",
+      role: "string",
     },
   },
   identities: {

@@ -12,8 +12,8 @@ import { assessCase, CONFIDENCE_WEIGHTS, type CaseAssessment } from "../tora/ass
 import { buildHypothesis, type Hypothesis } from "../tora/hypothesis.js";
 import { buildEscalationPackage, buildInsufficientContextPackage, collectIndicators, preservedContext } from "../tora/packages.js";
 import { ToraInput } from "../tora/schema.js";
-import { closeBlockers, decideVerdict, escalateBlockers, mostUrgent, priorityFor } from "./decision.js";
-import { evaluateForcedRules, toForcedRule } from "./forced-rules.js";
+import { behaviourPriority, closeBlockers, closingSeverity, decideVerdict, escalateBlockers, mostUrgent, priorityFor } from "./decision.js";
+import { evaluateForcedRules, toForcedRule, waivedForcedRules } from "./forced-rules.js";
 
 export interface GuardedOutput {
   output: ToraOutput;
@@ -67,7 +67,7 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
   out.forced_escalation = { triggered: rules.length > 0, rules: rules.map(toForcedRule) };
 
   // A suppression-backed closure stands on the SOC's approved context, not on the axes (tora/assessment.ts).
-  const suppressionBackedClose = out.verdict === "CLOSED" && rules.length === 0 && a.context.suppressionBacked;
+  const suppressionBackedClose = out.verdict === "CLOSED" && rules.length === 0 && (a.context.suppressionBacked || a.context.precedentBacked);
   if (!a.context.sufficient && !suppressionBackedClose && out.confidence > CONFIDENCE_WEIGHTS.insufficientContextCap) {
     adjustments.push(`confidence ${out.confidence} capped at ${CONFIDENCE_WEIGHTS.insufficientContextCap}: fewer than 2 axes carry signal and intel cannot rescue`);
     out.confidence = CONFIDENCE_WEIGHTS.insufficientContextCap;
@@ -88,7 +88,7 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
   } else if (verdict === "CLOSED") {
     blockers = closeBlockers({
       confidence: out.confidence,
-      severity: out.severity,
+      severity: closingSeverity(a, out.severity),
       singleAsset: a.singleAsset,
       forcedRules: 0,
       disposition: out.false_positive_assessment.disposition,
@@ -139,6 +139,7 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
     severity: out.severity,
     ruleIds: rules.map((r) => r.id),
     activeC2OnCritical: !!a.activeC2OnCritical,
+    floor: behaviourPriority(a),
   });
   let priority = deterministicPriority;
   if (verdict === "ESCALATED" && out.priority !== "P4") priority = mostUrgent(out.priority, deterministicPriority);
@@ -177,6 +178,15 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
     context_completeness: a.context.completeness,
     missing_fields: [...new Set([...a.context.missingFields, ...out.nova_feed.missing_fields])],
   };
+  // crew.md step 4: every closure on analyst precedent is counted for NOVA; one where asset rules gave way is sampled.
+  const precedentClosure = verdict === "CLOSED" && a.fp.bases.some((b) => b.includes("analyst_precedent"));
+  if (precedentClosure) {
+    out.nova_feed.precedent_closure = true;
+    out.nova_feed.sample_for_review = waivedForcedRules(a, { severity: out.severity, severityWithoutEnvironment: a.severity.severityWithoutEnvironment }).length > 0;
+  } else {
+    delete out.nova_feed.precedent_closure;
+    delete out.nova_feed.sample_for_review;
+  }
 
   if (adjustments.length) {
     out.rationale = `${out.rationale} Guardrails: ${adjustments.join("; ")}.`;
@@ -199,7 +209,7 @@ interface Floor {
 function deterministicFloor(a: CaseAssessment, hypothesis: Hypothesis): Floor {
   const rules = evaluateForcedRules(a);
   const decision = decideVerdict(a, rules, hypothesis);
-  const priority = priorityFor(decision.verdict, { severity: a.severity.severity, ruleIds: rules.map((r) => r.id), activeC2OnCritical: !!a.activeC2OnCritical });
+  const priority = priorityFor(decision.verdict, { severity: a.severity.severity, ruleIds: rules.map((r) => r.id), activeC2OnCritical: !!a.activeC2OnCritical, floor: behaviourPriority(a) });
   const top = [...a.maliciousEvidence].sort((x, y) => y.weight - x.weight).slice(0, 3).map((e) => e.id);
   const reason = rules.length
     ? `forced rule(s) ${rules.map((r) => r.id).join(", ")}`

@@ -143,6 +143,8 @@ export async function commitToraDecision(trx: Executor, current: Case, output: T
       ...current.tags.filter((t) => t !== MODEL_FAILED_TAG),
       `tora:${output.verdict.toLowerCase()}`,
       ...(output.forced_escalation.triggered ? ["forced-escalation"] : []),
+      ...(output.nova_feed.precedent_closure ? ["precedent-closure"] : []),
+      ...(output.nova_feed.sample_for_review ? ["sample-for-review"] : []),
       ...(meta.tags ?? []),
     ]),
   ];

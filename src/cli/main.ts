@@ -7,6 +7,7 @@ import * as demo from "./commands/demo.js";
 import * as detect from "./commands/detect.js";
 import * as evalDetection from "./commands/eval-detection.js";
 import * as evalCommand from "./commands/eval.js";
+import * as feedback from "./commands/feedback.js";
 import * as exportCommands from "./commands/export.js";
 import * as ingest from "./commands/ingest.js";
 import * as journal from "./commands/journal.js";
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
   const program = new Command("nightshift")
     .description("Nightshift — an autonomous Security Operations Center. Data lives in $NIGHTSHIFT_HOME (default ./data).")
     .version("0.1.0");
-  for (const command of [demo, serve, shift, ingest, detect, rules, evalCommand, evalDetection, exportCommands, connectors, context, audit, token, journal, mcp, runs]) command.register(program);
+  for (const command of [demo, serve, shift, ingest, feedback, detect, rules, evalCommand, evalDetection, exportCommands, connectors, context, audit, token, journal, mcp, runs]) command.register(program);
   return program;
 }
 

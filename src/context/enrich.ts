@@ -11,6 +11,7 @@ import { isIpAddress } from "./normalise.js";
 import { collectObservables } from "./observables.js";
 import { builtinPrincipal } from "./principals.js";
 import { getIdentityRecord, listSuppressions, type IdentityRecord } from "./queries.js";
+import { lookupPrecedent } from "./precedent.js";
 import { matchSuppression } from "./suppressions.js";
 
 export interface EnrichOptions {
@@ -197,6 +198,8 @@ export async function enrichAlert(ex: Executor, alert: Alert, options: EnrichOpt
     maxAgeDays: options.suppressionMaxAgeDays,
   });
 
+  const precedent = await lookupPrecedent(ex, alert, { alertTime, maxAgeDays: options.suppressionMaxAgeDays, role: asset?.asset.role ?? null });
+
   const network = networkAxis(alert);
   // Subnets name no asset: they give each side's network segment, also for an address no asset holds.
   const segments = await findSubnets(ex, [network.src_ip, network.dst_ip].map((ip) => (ip ? addressKeyOf(ip) : null)).filter((ip): ip is string => ip !== null));
@@ -245,6 +248,7 @@ export async function enrichAlert(ex: Executor, alert: Alert, options: EnrichOpt
     identity: identity.record ? identityAsOf(identity.record.identity, alertTime, options.anomalyWindowDays) : null,
     threat_intel: intel.threat_intel,
     history: { ...history, suppression_match: suppression.match, suppression_age_days: suppression.age_days },
+    ...(precedent.shapes.length ? { precedent } : {}),
     email_context: email,
     meta: {
       received_time: alert.received_at,

@@ -62,3 +62,6 @@ export {
 } from "./assets/index.js";
 export type { DeviceRecord, InventoryDevice, Lease, LeaseFormat, AddressOwner, SubnetRecord } from "./assets/index.js";
 export { resolveHosts, type HostLabel, type ResolveHostsOptions } from "./hosts.js";
+export { importFeedback, recordCaseFeedback, shapeOf, FEEDBACK_FORMATS, MAX_FEEDBACK_ROWS } from "./feedback.js";
+export type { AlertShape, FeedbackFormat, FeedbackImportOptions, FeedbackImportResult } from "./feedback.js";
+export { lookupPrecedent, type Precedent, type PrecedentOptions } from "./precedent.js";

@@ -256,6 +256,7 @@ const CSV_COLUMNS: Record<"assets" | "identities", { key: string; required: stri
       telemetry: "list",
       aliases: "list",
       os: "string",
+      role: "string",
     },
   },
   identities: {

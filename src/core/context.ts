@@ -19,6 +19,8 @@ export const CmdbAsset = z.object({
   os: z.string().optional(),
   /** Other names of the host (FQDNs, NetBIOS names, old names): an alert naming one finds this asset. */
   aliases: z.array(z.string().min(1)).optional(),
+  /** What the host is for (mail, web, dns, firewall, workstation…): analyst precedent is also looked up by role. */
+  role: z.string().min(1).optional(),
 });
 export type CmdbAsset = z.infer<typeof CmdbAsset>;
 
@@ -247,6 +249,33 @@ export const Enrichment = z.object({
       )
       .optional(),
   }),
+  /**
+   * Analyst precedent (context/precedent.ts): how analysts judged earlier alerts of this shape — the same
+   * source and rule on the same host, on a host of the same role, or from the same source address. Benign
+   * dispositions count only within `max_age_days` of the alert; malicious ones at any age. Absent on
+   * enrichments made before feedback existed.
+   */
+  precedent: z
+    .object({
+      max_age_days: z.number(),
+      shapes: z.array(
+        z.object({
+          by: z.enum(["host", "role", "src_ip"]),
+          source: z.string(),
+          rule: z.string(),
+          value: z.string(),
+          /** False-positive dispositions within the age limit. */
+          benign: z.number().int(),
+          /** False-positive dispositions older than the age limit: shown, never counted. */
+          stale_benign: z.number().int(),
+          /** True-positive dispositions, at any age. */
+          malicious: z.number().int(),
+          last_benign_at: z.string().nullable(),
+          last_malicious_at: z.string().nullable(),
+        }),
+      ),
+    })
+    .optional(),
   email_context: z.record(z.string(), z.unknown()).nullable(),
   meta: z.object({
     received_time: z.string(),

@@ -83,6 +83,12 @@ export const NovaFeed = z.object({
   context_completeness: z.enum(["complete", "partial", "insufficient"]),
   missing_fields: z.array(z.string()),
   duration_ms: z.number(),
+  /**
+   * Closed on analyst precedent where an asset-based forced rule would have fired (crew.md step 4): counted
+   * for NOVA, and `sample_for_review` flags it for human sampling.
+   */
+  precedent_closure: z.boolean().optional(),
+  sample_for_review: z.boolean().optional(),
 });
 export type NovaFeed = z.infer<typeof NovaFeed>;
 

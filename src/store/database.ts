@@ -279,6 +279,26 @@ export interface Database {
   trace_entries: TraceEntriesTable;
   shift_memory: ShiftMemoryTable;
   proposed_actions: ProposedActionsTable;
+  feedback: FeedbackTable;
+}
+
+/** Analyst feedback (context/feedback.ts): one judged alert, `benign` 1 (false positive) or 0. */
+export interface FeedbackTable {
+  id: string;
+  /** `import` (a SOAR/SIEM history file) or `case` (a human verdict on a live case). */
+  origin: string;
+  /** `file:record` or `case_id:alert_id`. */
+  ref: string;
+  source: string;
+  rule: string;
+  host: string | null;
+  host_role: string | null;
+  src_ip: string | null;
+  benign: number;
+  label: string;
+  title: string;
+  time: string;
+  created_at: string;
 }
 
 export interface IntelStateTable {

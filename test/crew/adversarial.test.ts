@@ -10,7 +10,7 @@ import { dnsLookup, toraInput, type Item } from "../../src/crew/testing/fixtures
 import { ToolError, type ToolDefinition } from "../../src/crew/tools/tool.js";
 import { toolByName, toolsFor } from "../../src/crew/tools/index.js";
 import { triageDeterministic } from "../../src/crew/tora/deterministic.js";
-import { getToraDecision, toraHandlers } from "../../src/crew/tora/triage-case.js";
+import { FALLBACK_ANALYST, getToraDecision, toraHandlers } from "../../src/crew/tora/triage-case.js";
 import { enqueue, runUntilIdle } from "../../src/store/index.js";
 import { insertAlertRow } from "../support/alerts.js";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../support/store.js";
@@ -150,10 +150,11 @@ describe(`adversarial alerts against a gullible model (${testStoreKind()})`, () 
         expect(c.verdict).toBeNull();
         const decision = await getToraDecision(env.store.db, caseId);
         if (checkScope) {
-          expect(decision).toBeNull();
-          expect(c.status).toBe("on_hold");
+          // The run failed out_of_scope; the deterministic escalation was applied in the safe direction.
           const [run] = await listRuns(env.store.db, { caseId });
           expect(run!.failure!.kind).toBe("out_of_scope");
+          expect(decision).toMatchObject({ verdict: "ESCALATED", analyst: FALLBACK_ANALYST, id: run!.decision_id });
+          expect(c.status).toBe("in_progress");
         } else {
           expect(decision!.verdict, fixtures[i]!.vector).not.toBe("CLOSED");
           const refused = (await listAudit(env.store.db, { caseId })).filter((e) => e.action === "crew.effect_refused" || e.action === "crew.effects_rejected");

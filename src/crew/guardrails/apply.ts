@@ -12,8 +12,8 @@ import { assessCase, CONFIDENCE_WEIGHTS, type CaseAssessment } from "../tora/ass
 import { buildHypothesis, type Hypothesis } from "../tora/hypothesis.js";
 import { buildEscalationPackage, buildInsufficientContextPackage, collectIndicators, preservedContext } from "../tora/packages.js";
 import { ToraInput } from "../tora/schema.js";
-import { closeBlockers, escalateBlockers, mostUrgent, priorityFor } from "./decision.js";
-import { evaluateForcedRules, toForcedRule } from "./forced-rules.js";
+import { behaviourPriority, closeBlockers, closingSeverity, decideVerdict, escalateBlockers, mostUrgent, priorityFor } from "./decision.js";
+import { evaluateForcedRules, toForcedRule, waivedForcedRules } from "./forced-rules.js";
 
 export interface GuardedOutput {
   output: ToraOutput;
@@ -30,6 +30,10 @@ export interface GuardedOutput {
  *  - downgrades a CLOSED that misses a threshold or has no structured closing basis to INSUFFICIENT_CONTEXT
  *    (a true_positive closes only when a control contained every alert), and an ESCALATED without
  *    confidence ≥ 60 and a grounded hypothesis likewise;
+ *  - never lets a proposal lower what the deterministic analyst computed on the same structured data
+ *    (crew.md step 4): its escalation stays an escalation (at least its confidence), and an escalation's
+ *    priority is never less urgent than its own. The only reasons code can check are the structured ones
+ *    the deterministic analyst already weighed, so no prose can argue the floor down;
  *  - keeps the packages whole (preserved context recomputed, indicators completed) and label,
  *    priority and nova_feed consistent with the final verdict.
  */
@@ -63,7 +67,7 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
   out.forced_escalation = { triggered: rules.length > 0, rules: rules.map(toForcedRule) };
 
   // A suppression-backed closure stands on the SOC's approved context, not on the axes (tora/assessment.ts).
-  const suppressionBackedClose = out.verdict === "CLOSED" && rules.length === 0 && a.context.suppressionBacked;
+  const suppressionBackedClose = out.verdict === "CLOSED" && rules.length === 0 && (a.context.suppressionBacked || a.context.precedentBacked);
   if (!a.context.sufficient && !suppressionBackedClose && out.confidence > CONFIDENCE_WEIGHTS.insufficientContextCap) {
     adjustments.push(`confidence ${out.confidence} capped at ${CONFIDENCE_WEIGHTS.insufficientContextCap}: fewer than 2 axes carry signal and intel cannot rescue`);
     out.confidence = CONFIDENCE_WEIGHTS.insufficientContextCap;
@@ -84,7 +88,7 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
   } else if (verdict === "CLOSED") {
     blockers = closeBlockers({
       confidence: out.confidence,
-      severity: out.severity,
+      severity: closingSeverity(a, out.severity),
       singleAsset: a.singleAsset,
       forcedRules: 0,
       disposition: out.false_positive_assessment.disposition,
@@ -109,6 +113,16 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
       adjustments.push(`ESCALATED downgraded to INSUFFICIENT_CONTEXT: ${blockers.join("; ")}`);
     }
   }
+  // The deterministic floor: the same structured data, read in code, decides what a proposal may not undo.
+  const floor = deterministicFloor(a, hypothesis);
+  if (floor.verdict === "ESCALATED" && verdict !== "ESCALATED") {
+    adjustments.push(
+      `${verdict === proposedVerdict ? proposedVerdict : `${proposedVerdict} (then ${verdict})`} raised to ESCALATED: the deterministic analyst escalates on the structured data (${floor.reason}) and a proposal may not turn an escalation into anything else`,
+    );
+    verdict = "ESCALATED";
+    blockers = [];
+    if (out.confidence < floor.confidence) out.confidence = floor.confidence;
+  }
   out.verdict = verdict;
   if (suppressionBackedClose && verdict !== "CLOSED" && !a.context.sufficient && out.confidence > CONFIDENCE_WEIGHTS.insufficientContextCap) {
     adjustments.push(`confidence ${out.confidence} capped at ${CONFIDENCE_WEIGHTS.insufficientContextCap}: the suppression-backed close did not hold and fewer than 2 axes carry signal`);
@@ -125,9 +139,11 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
     severity: out.severity,
     ruleIds: rules.map((r) => r.id),
     activeC2OnCritical: !!a.activeC2OnCritical,
+    floor: behaviourPriority(a),
   });
   let priority = deterministicPriority;
   if (verdict === "ESCALATED" && out.priority !== "P4") priority = mostUrgent(out.priority, deterministicPriority);
+  if (verdict === "ESCALATED" && floor.verdict === "ESCALATED") priority = mostUrgent(priority, floor.priority);
   if (priority !== out.priority) adjustments.push(`priority ${out.priority} → ${priority}`);
   out.priority = priority;
   out.confidence_label = confidenceLabel(out.confidence);
@@ -162,6 +178,15 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
     context_completeness: a.context.completeness,
     missing_fields: [...new Set([...a.context.missingFields, ...out.nova_feed.missing_fields])],
   };
+  // crew.md step 4: every closure on analyst precedent is counted for NOVA; one where asset rules gave way is sampled.
+  const precedentClosure = verdict === "CLOSED" && a.fp.bases.some((b) => b.includes("analyst_precedent"));
+  if (precedentClosure) {
+    out.nova_feed.precedent_closure = true;
+    out.nova_feed.sample_for_review = waivedForcedRules(a, { severity: out.severity, severityWithoutEnvironment: a.severity.severityWithoutEnvironment }).length > 0;
+  } else {
+    delete out.nova_feed.precedent_closure;
+    delete out.nova_feed.sample_for_review;
+  }
 
   if (adjustments.length) {
     out.rationale = `${out.rationale} Guardrails: ${adjustments.join("; ")}.`;
@@ -171,6 +196,25 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
     if (verdict !== proposedVerdict) out.narrative = `${out.narrative} Guardrails changed the proposed ${proposedVerdict} to ${verdict}.`;
   }
   return { output: parseOrThrow(ToraOutput, out, "TORA output", "output"), adjustments };
+}
+
+interface Floor {
+  verdict: ToraVerdict;
+  confidence: number;
+  priority: ReturnType<typeof priorityFor>;
+  reason: string;
+}
+
+/** What the deterministic analyst decides on the assessment: the floor a proposal may not go below. */
+function deterministicFloor(a: CaseAssessment, hypothesis: Hypothesis): Floor {
+  const rules = evaluateForcedRules(a);
+  const decision = decideVerdict(a, rules, hypothesis);
+  const priority = priorityFor(decision.verdict, { severity: a.severity.severity, ruleIds: rules.map((r) => r.id), activeC2OnCritical: !!a.activeC2OnCritical, floor: behaviourPriority(a) });
+  const top = [...a.maliciousEvidence].sort((x, y) => y.weight - x.weight).slice(0, 3).map((e) => e.id);
+  const reason = rules.length
+    ? `forced rule(s) ${rules.map((r) => r.id).join(", ")}`
+    : `escalate confidence ${decision.confidence} on ${a.context.axesWithSignal} axes${top.length ? `, evidence ${top.join(", ")}` : ""}`;
+  return { verdict: decision.verdict, confidence: decision.confidence, priority, reason };
 }
 
 /**

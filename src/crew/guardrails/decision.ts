@@ -62,7 +62,16 @@ export interface VerdictDecision {
   findings: string[];
 }
 
-/** Forced rules first; then CLOSED, then ESCALATED, else INSUFFICIENT_CONTEXT. */
+/** The severity the closing bar is judged on: without asset factors when a precedent waived the asset rules. */
+export function closingSeverity(a: CaseAssessment, severity: Severity): Severity {
+  return a.precedentWaiver && severity === a.severity.severity ? a.severity.severityWithoutAsset : severity;
+}
+
+/**
+ * Forced rules first; then CLOSED; then the event axis alone (attacker behaviour) or a confirmed-attack
+ * precedent, which escalate on any host whatever the context (crew.md step 3: missing context lowers
+ * confidence, it never blocks); then ESCALATED on the thresholds, else INSUFFICIENT_CONTEXT.
+ */
 export function decideVerdict(a: CaseAssessment, rules: FiredRule[], hypothesis: Hypothesis): VerdictDecision {
   const findings: string[] = [];
   findings.push(rules.length ? `Forced rules fired: ${rules.map((r) => `${r.id} (${r.evidence})`).join("; ")}.` : "No forced escalation rule fired.");
@@ -77,7 +86,7 @@ export function decideVerdict(a: CaseAssessment, rules: FiredRule[], hypothesis:
   }
   const close = closeBlockers({
     confidence: a.confidence.close,
-    severity: a.severity.severity,
+    severity: closingSeverity(a, a.severity.severity),
     singleAsset: a.singleAsset,
     forcedRules: 0,
     disposition: a.fp.disposition,
@@ -89,11 +98,23 @@ export function decideVerdict(a: CaseAssessment, rules: FiredRule[], hypothesis:
       ? "true_positive contained by a control (nothing further is needed)"
       : a.context.suppressionBacked && !a.context.sufficient
         ? `${a.fp.disposition}, suppression-backed (the approved suppression stands in for the silent axes)`
-        : a.fp.disposition;
+        : a.context.precedentBacked && !a.context.sufficient
+          ? `${a.fp.disposition}, precedent-backed (the analysts' consistent dispositions stand in for the silent axes)`
+          : a.fp.disposition;
     findings.push(`CLOSED: close confidence ${a.confidence.close} ≥ ${CLOSE_MIN_CONFIDENCE}, severity ${a.severity.severity} ≤ ${CLOSE_MAX_SEVERITY}, single asset, ${how}.`);
     return { verdict: "CLOSED", confidence: a.confidence.close, blockers: [], findings };
   }
   if (a.fp.closable) findings.push(`Not closed: ${close.join("; ")}.`);
+  if (!a.fp.closable && (a.behaviour.length || a.confirmedPrecedent)) {
+    const why = [
+      ...a.behaviour.map((b) => `attacker behaviour ${b.kind} (${b.via})`),
+      ...(a.confirmedPrecedent ? [`it resembles confirmed attacks: ${a.confirmedPrecedent.detail}`] : []),
+    ];
+    findings.push(
+      `ESCALATED on the event and history axes: ${why.join("; ")}. ${a.context.sufficient ? "" : "Context is thin: confidence stays low and priority is raised instead of holding the case."}`.trim(),
+    );
+    return { verdict: "ESCALATED", confidence: a.confidence.escalate, blockers: [], findings };
+  }
   const escalate = escalateBlockers({
     confidence: a.confidence.escalate,
     hypothesis: hypothesis.text,
@@ -116,6 +137,23 @@ export interface PriorityInputs {
   severity: Severity;
   ruleIds: readonly string[];
   activeC2OnCritical: boolean;
+  /** An escalation floor from the case itself (attacker behaviour, confirmed-attack precedent: see behaviourPriority). */
+  floor?: Priority | null;
+}
+
+/**
+ * Attacker behaviour escalates at P1 when the asset is unknown (missing context raises priority, it never
+ * blocks) or important (critical/high, production, crown-jewel adjacent), else at P2; a confirmed-attack
+ * precedent alone at P2. Null when neither applies.
+ */
+export function behaviourPriority(a: CaseAssessment): Priority | null {
+  if (a.behaviour.length) {
+    const important = a.facts.some(
+      (f) => !f.enrichment.asset || !f.criticality || f.criticality === "critical" || f.criticality === "high" || f.production || f.enrichment.asset.crown_jewel_adjacent,
+    );
+    return important ? "P1" : "P2";
+  }
+  return a.confirmedPrecedent ? "P2" : null;
 }
 
 /**
@@ -126,9 +164,10 @@ export interface PriorityInputs {
 export function priorityFor(verdict: ToraVerdict, p: PriorityInputs): Priority {
   if (verdict === "CLOSED") return "P4";
   if (verdict === "INSUFFICIENT_CONTEXT") return "P3";
-  if (p.severity === "critical" || p.ruleIds.some((id) => P1_RULES.has(id)) || p.activeC2OnCritical) return "P1";
-  if (p.ruleIds.length > 0 || severityRank(p.severity) >= severityRank("medium")) return "P2";
-  return "P3";
+  let priority: Priority = "P3";
+  if (p.severity === "critical" || p.ruleIds.some((id) => P1_RULES.has(id)) || p.activeC2OnCritical) priority = "P1";
+  else if (p.ruleIds.length > 0 || severityRank(p.severity) >= severityRank("medium")) priority = "P2";
+  return p.floor ? mostUrgent(priority, p.floor) : priority;
 }
 
 export function mostUrgent(a: Priority, b: Priority): Priority {

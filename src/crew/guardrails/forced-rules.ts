@@ -98,14 +98,37 @@ export const FORCED_RULES: readonly ForcedRuleDefinition[] = [
   },
 ];
 
+/** The rules that force the escalation of what looks hostile on an important asset (crew.md step 4). */
+export const ASSET_RULES: ReadonlySet<string> = new Set(["asset_criticality_high", "crown_jewel_adjacent", "production_severity_medium"]);
+
 export function evaluateForcedRules(assessment: CaseAssessment, severity?: RuleSeverity): FiredRule[] {
+  return evaluate(assessment, severity).fired;
+}
+
+/**
+ * The asset-based rules a benign analyst precedent waived (crew.md step 4: routine telemetry of an exact
+ * shape analysts consistently judged benign, with no attacker behaviour and no intel match), with the
+ * severity rule when only asset factors raised the severity. Empty without a waiver.
+ */
+export function waivedForcedRules(assessment: CaseAssessment, severity?: RuleSeverity): FiredRule[] {
+  return evaluate(assessment, severity).waived;
+}
+
+function evaluate(assessment: CaseAssessment, severity?: RuleSeverity): { fired: FiredRule[]; waived: FiredRule[] } {
   const s = severity ?? { severity: assessment.severity.severity, severityWithoutEnvironment: assessment.severity.severityWithoutEnvironment };
   const fired: FiredRule[] = [];
+  const waived: FiredRule[] = [];
+  // A severity an analyst raised beyond step 1 is not the asset's doing: the waiver then covers nothing of it.
+  const waiver = assessment.precedentWaiver && s.severity === assessment.severity.severity;
   for (const rule of FORCED_RULES) {
     const evidence = rule.check(assessment, s);
-    if (evidence) fired.push({ id: rule.id, description: rule.description, evidence });
+    if (!evidence) continue;
+    const entry = { id: rule.id, description: rule.description, evidence };
+    const assetOnly = rule.id === "severity_high_or_critical" && !atLeast(assessment.severity.severityWithoutAsset, "high");
+    if (waiver && (ASSET_RULES.has(rule.id) || assetOnly)) waived.push(entry);
+    else fired.push(entry);
   }
-  return fired;
+  return { fired, waived };
 }
 
 /** The output form: the rule's description carries its concrete finding. */

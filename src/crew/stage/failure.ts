@@ -26,6 +26,76 @@ export interface CrewFailure {
   saveRun: SaveRun;
 }
 
+/**
+ * A failed run whose deterministic fallback was applied in the safe direction (crew.md step 4: an
+ * escalation, never a closure): the decision committed by the stage, the run saved failed beside it.
+ */
+export interface AppliedFallback {
+  agent: AgentName;
+  actor: Actor;
+  caseId: string;
+  attempt: number;
+  failure: RunFailure;
+  /** The failed run, `decision_id` the applied decision and `fallback` its output. */
+  run: AgentRun;
+  runInput: Record<string, unknown>;
+  trace: TraceEntry[];
+  /** One line on the applied decision, for the comment. */
+  fallbackSummary: string;
+  clock: Clock;
+  saveRun: SaveRun;
+}
+
+/**
+ * Records a failed model run whose deterministic escalation was applied (the stage committed the decision
+ * already, in the caller's transaction): the run with its trace, a comment saying the case was decided
+ * without the model, and `crew.model_failed` with `fallback_applied: true`. No retry: the escalation stands
+ * and the next tier takes the case at once. Idempotent like `holdOnFailure`.
+ */
+export async function recordAppliedFallback(trx: Executor, f: AppliedFallback): Promise<{ duplicate: boolean }> {
+  const earlier = await trx
+    .selectFrom("agent_runs")
+    .select("attempt")
+    .where("case_id", "=", f.caseId)
+    .where("agent", "=", f.agent)
+    .where("status", "=", "failed")
+    .execute();
+  if (earlier.some((r) => Number(r.attempt) === f.attempt)) return { duplicate: true };
+  await f.saveRun(trx, { ...f.run, status: "failed", failure: f.failure, attempt: f.attempt }, f.runInput, f.trace);
+  const body = [
+    `## ${f.agent} model run failed — ${f.failure.kind}: decided without the model`,
+    "",
+    `Attempt ${f.attempt} (run \`${f.run.id}\`, ${f.run.analyst}) failed: ${quoted(f.failure.message)}.`,
+    `The deterministic analyst's decision escalates, so it was applied at once (an escalation is the safe direction; a closure never is): ${f.fallbackSummary}.`,
+    "No retry: the escalation stands and the next tier has the case.",
+  ].join("\n");
+  await addComment(trx, f.caseId, { author: f.actor, body }, f.clock);
+  await appendAudit(
+    trx,
+    {
+      actor: f.actor,
+      action: "crew.model_failed",
+      caseId: f.caseId,
+      data: {
+        agent: f.agent,
+        run_id: f.run.id,
+        attempt: f.attempt,
+        kind: f.failure.kind,
+        message: f.failure.message.slice(0, 2000),
+        retryable: f.failure.retryable,
+        held: false,
+        fallback_applied: true,
+        decision_id: f.run.decision_id,
+        retry_at: null,
+        no_retry_reason: "the deterministic escalation was applied",
+        fallback_verdict: typeof f.run.fallback?.verdict === "string" ? f.run.fallback.verdict : null,
+      },
+    },
+    f.clock,
+  );
+  return { duplicate: false };
+}
+
 export interface CrewFailureResult {
   /** This attempt's failure was already recorded (a redelivered job): nothing was written. */
   duplicate: boolean;

@@ -1,5 +1,5 @@
 export { DEFAULT_RETRY, retryDecision, retryDelaySeconds, type RetryDecision, type RetryPolicy } from "./retry.js";
-export { holdOnFailure, commitFailedRun, type CrewFailure, type CrewFailureResult, type FailedRunCommit } from "./failure.js";
+export { holdOnFailure, commitFailedRun, recordAppliedFallback, type AppliedFallback, type CrewFailure, type CrewFailureResult, type FailedRunCommit } from "./failure.js";
 export { heldByCrew } from "./held.js";
 export { recordDecision, type DecisionRecord } from "./decision.js";
 export { commitStagedEffects, screenEffects, type ApplyEffects, type RefusedEffect } from "./effects.js";

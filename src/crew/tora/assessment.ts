@@ -3,6 +3,8 @@ import { ANSWERED_BY, containmentGap, deadIndicatorGap, describeContainment, des
 import { HIGH_SIGNAL_TECHNIQUES, alertFacts, isBruteForceSubtype, isLoginSuccessSubtype, type AlertFacts } from "./facts.js";
 import type { ToraInput } from "./schema.js";
 import { assessSeverity, evasiveTransport, type SeverityAssessment } from "./severity.js";
+import type { BehaviourFinding } from "./behaviour.js";
+import { describeBenign, describeConfirmed } from "./precedent.js";
 import { listOf, uniqueCaseless } from "./text.js";
 
 /**
@@ -65,7 +67,14 @@ export interface ContextAssessment {
    * axis carries signal: the SOC's own approved context stands in for the missing axes when closing.
    */
   suppressionBacked: boolean;
-  /** Enough context to close: two axes with signal, or a suppression-backed closure. */
+  /**
+   * Every alert is covered by an analyst precedent (or a suppression), at least one by a precedent, with no
+   * malicious evidence at all: the analysts' consistent dispositions stand in for the silent axes when closing.
+   */
+  precedentBacked: boolean;
+  /** Analyst dispositions exist for the case's shapes: signal on the history axis (crew.md step 3). */
+  historySignal: boolean;
+  /** Enough context to close: two axes with signal, or a suppression- or precedent-backed closure. */
   closeSufficient: boolean;
   /** The hypothesis has axis data to stand on: a pivot (host, address, user, sender) from an axis with signal. */
   grounded: boolean;
@@ -107,6 +116,16 @@ export interface CaseAssessment {
   fp: FalsePositiveAssessment;
   context: ContextAssessment;
   confidence: ConfidenceAssessment;
+  /** Attacker behaviour the alerts' own content carries (tora/behaviour.ts), one entry per kind. */
+  behaviour: (BehaviourFinding & { alertId: string })[];
+  /** The strongest confirmed-attack precedent among the alerts (analysts judged the shape malicious). */
+  confirmedPrecedent: { alertId: string; detail: string } | null;
+  /**
+   * crew.md step 4: every alert carries a benign analyst precedent, the case carries no attacker behaviour,
+   * no intel match, no other malicious evidence, and the source called it low or informational (or sent no
+   * severity): the asset-based forced rules give way, judged on the severity without asset factors.
+   */
+  precedentWaiver: boolean;
 }
 
 /**
@@ -160,6 +179,8 @@ export const MALICIOUS_WEIGHTS = {
   high_signal_technique: 6,
   unsigned_process: 5,
   identity_anomaly: 5,
+  attacker_behaviour: 20,
+  analyst_confirmed_attack: 20,
 } as const;
 
 /**
@@ -174,6 +195,7 @@ export const BENIGN_WEIGHTS = {
   nxdomain: 5,
   contained_by_control: 35,
   dead_indicator: 30,
+  analyst_precedent: 30,
 } as const;
 
 const COMPLETENESS_ORDER = ["insufficient", "partial", "complete"] as const;
@@ -199,9 +221,26 @@ export function assessCase(input: ToraInput): CaseAssessment {
         (f.dns ? f.dns.resolved === true : f.dstIp !== null || f.domain !== null),
     ) ?? null;
   const suppressionCovered = closing.bases.every((b) => b.includes("suppression")) && sumCapped(maliciousEvidence) === 0;
-  const context = assessContext(facts, primary, suppressionCovered);
+  const precedentCovered =
+    closing.bases.some((b) => b.includes("analyst_precedent")) &&
+    closing.bases.every((b) => b.includes("analyst_precedent") || b.includes("suppression")) &&
+    sumCapped(maliciousEvidence) === 0;
+  const context = assessContext(facts, primary, suppressionCovered, precedentCovered);
   const confidence = computeConfidence(facts, context, maliciousEvidence, benignEvidence);
   const fp = assessFalsePositive(facts, closing, maliciousEvidence, benignEvidence, bruteForceChain, credentialsSubmitted);
+  const behaviour: CaseAssessment["behaviour"] = [];
+  for (const f of facts) for (const b of f.behaviour) if (!behaviour.some((x) => x.kind === b.kind)) behaviour.push({ ...b, alertId: f.alertId });
+  const confirmedOn = facts.filter((f) => f.precedent.confirmed).sort((x, y) => y.precedent.confirmed!.malicious - x.precedent.confirmed!.malicious)[0];
+  const confirmedPrecedent = confirmedOn ? { alertId: confirmedOn.alertId, detail: describeConfirmed(confirmedOn.precedent.confirmed!) } : null;
+  const lowSource = facts.every((f) => f.sourceSeverity === "low" || f.sourceSeverity === "informational" || f.severityUnsent);
+  const precedentWaiver =
+    closing.bases.every((b) => b.includes("analyst_precedent")) &&
+    behaviour.length === 0 &&
+    facts.every((f) => f.enrichment.threat_intel.matches.every((m) => m.verdict === "benign")) &&
+    sumCapped(maliciousEvidence) === 0 &&
+    lowSource &&
+    !bruteForceChain &&
+    !credentialsSubmitted;
   return {
     caseId: input.caseId,
     now: input.now,
@@ -219,6 +258,9 @@ export function assessCase(input: ToraInput): CaseAssessment {
     fp,
     context,
     confidence,
+    behaviour,
+    confirmedPrecedent,
+    precedentWaiver,
   };
 }
 
@@ -337,6 +379,15 @@ function perAlertMalicious(f: AlertFacts): Evidence[] {
     out.push({ id: "high_signal_technique", weight: MALICIOUS_WEIGHTS.high_signal_technique, detail: `detection mapped to ${techniques.join(", ")}` });
   if (f.process?.signed === false)
     out.push({ id: "unsigned_process", weight: MALICIOUS_WEIGHTS.unsigned_process, detail: `${f.process.name ?? "the process"} is unsigned` });
+  if (f.behaviour.length)
+    out.push({ id: "attacker_behaviour", weight: MALICIOUS_WEIGHTS.attacker_behaviour, detail: `attacker behaviour: ${f.behaviour.map((x) => `${x.kind} (${x.via})`).join("; ")}` });
+  const confirmed = f.precedent.confirmed;
+  if (confirmed)
+    out.push({
+      id: "analyst_confirmed_attack",
+      weight: confirmed.malicious >= confirmed.benign ? MALICIOUS_WEIGHTS.analyst_confirmed_attack : Math.ceil(MALICIOUS_WEIGHTS.analyst_confirmed_attack / 2),
+      detail: describeConfirmed(confirmed),
+    });
   const identity = f.enrichment.identity;
   if (identity && (identity.recent_anomaly || (identity.risk_score ?? 0) >= 70))
     out.push({
@@ -397,6 +448,14 @@ function closingFacts(facts: AlertFacts[], spreadAssets: string[]): ClosingFacts
       else basis.push("suppression");
     }
     if (f.intel.verdict === "benign") basis.push("intel_benign");
+    if (f.precedent.benign) {
+      if (f.behaviour.length) note.push(`analyst precedent does not answer attacker behaviour (${f.behaviour.map((b) => b.kind).join(", ")}).`);
+      else if (intelIsHostile(f) && f.intel.strength !== "none") note.push(`analyst precedent does not answer a hostile intel match (${f.intel.summary}).`);
+      else {
+        basis.push("analyst_precedent");
+        note.push(`Analyst precedent: ${describeBenign(f.precedent.benign, f.enrichment.precedent!.max_age_days)}.`);
+      }
+    }
     if (f.family === "phishing" && f.email) {
       const gap = containmentGap(f, facts);
       if (gap === null) {
@@ -441,6 +500,8 @@ function collectBenign(facts: AlertFacts[], closing: ClosingFacts): Evidence[] {
       all.push({ id: "contained_by_control", weight: BENIGN_WEIGHTS.contained_by_control, detail: `contained by a control: ${describeContainment(f)}` });
     if (bases.includes("dead_indicator"))
       all.push({ id: "dead_indicator", weight: BENIGN_WEIGHTS.dead_indicator, detail: `dead indicator: ${describeDeadIndicator(f)}` });
+    if (bases.includes("analyst_precedent"))
+      all.push({ id: "analyst_precedent", weight: BENIGN_WEIGHTS.analyst_precedent, detail: `analyst precedent: ${describeBenign(f.precedent.benign!, f.enrichment.precedent!.max_age_days)}` });
   });
   return strongestPerId(all);
 }
@@ -545,7 +606,7 @@ function identitySignal(f: AlertFacts): AxisSignal {
 }
 
 /** `suppressionCovered`: every alert has a valid suppression basis and there is no malicious evidence. */
-function assessContext(facts: AlertFacts[], primary: AlertFacts, suppressionCovered: boolean): ContextAssessment {
+function assessContext(facts: AlertFacts[], primary: AlertFacts, suppressionCovered: boolean, precedentCovered: boolean): ContextAssessment {
   const signalOf = (read: (f: AlertFacts) => AxisSignal): AxisSignal => {
     const signals = facts.map(read);
     return signals.find((s) => s.signal) ?? signals.find((s) => s.detail !== signals[0]?.detail) ?? signals[0]!;
@@ -555,7 +616,9 @@ function assessContext(facts: AlertFacts[], primary: AlertFacts, suppressionCove
     asset: signalOf(assetSignal),
     identity: signalOf(identitySignal),
   };
-  const axesWithSignal = AXES.filter((axis) => axes[axis].signal).length;
+  // Analyst dispositions of the case's shapes are signal on the history axis (crew.md step 3, revised).
+  const historySignal = facts.some((f) => f.precedent.any);
+  const axesWithSignal = AXES.filter((axis) => axes[axis].signal).length + (historySignal ? 1 : 0);
   let completeness: ContextAssessment["completeness"] = "complete";
   for (const f of facts) {
     const c = f.enrichment.meta.context_completeness;
@@ -567,7 +630,8 @@ function assessContext(facts: AlertFacts[], primary: AlertFacts, suppressionCove
   const blockingFields = underSilent.length ? underSilent : silentAxes.length && axesWithSignal < 2 ? silentAxes.map(String) : [];
   const sufficient = axesWithSignal >= 2;
   const suppressionBacked = suppressionCovered && axesWithSignal >= 1;
-  const closeSufficient = sufficient || suppressionBacked;
+  const precedentBacked = precedentCovered && axesWithSignal >= 1;
+  const closeSufficient = sufficient || suppressionBacked || precedentBacked;
   const pivot =
     (axes.asset.signal && primary.host) ||
     (axes.network.signal && (primary.domain ?? primary.dstIp ?? primary.srcIp ?? primary.email?.sender)) ||
@@ -575,6 +639,7 @@ function assessContext(facts: AlertFacts[], primary: AlertFacts, suppressionCove
   const grounded = sufficient && !!pivot;
   const findings = [
     ...AXES.map((axis) => `${axis}: ${axes[axis].signal ? "signal" : "no signal"} — ${axes[axis].detail}.`),
+    `history: ${historySignal ? "signal — analyst dispositions of this shape" : "no signal — no analyst disposition of this shape"}.`,
     `Threat intel (corroboration only, never an axis): ${facts.map((f) => f.intel.summary).join("; ")}.`,
     `Completeness ${completeness}; missing fields: ${missingFields.length ? missingFields.join(", ") : "none"}.`,
     grounded
@@ -589,7 +654,9 @@ function assessContext(facts: AlertFacts[], primary: AlertFacts, suppressionCove
     );
   else if (suppressionBacked)
     findings.push("Suppression-backed: every alert is covered by a valid suppression and there is no malicious evidence; the approved suppression stands in for any missing field when closing.");
-  return { axes, axesWithSignal, sufficient, completeness, missingFields, blockingFields, suppressionBacked, closeSufficient, grounded, findings };
+  if (precedentBacked && !sufficient)
+    findings.push("Precedent-backed closure: every alert is covered by a consistent benign analyst precedent and there is no malicious evidence; the analysts' dispositions stand in for the silent axes. It allows closing only.");
+  return { axes, axesWithSignal, sufficient, completeness, missingFields, blockingFields, suppressionBacked, precedentBacked, historySignal, closeSufficient, grounded, findings };
 }
 
 function computeConfidence(
@@ -610,7 +677,7 @@ function computeConfidence(
   const clamp = (value: number) => Math.max(0, Math.min(100, value));
   let escalate = clamp(support + m - Math.ceil(b / 2));
   // Suppression-backed: the approved suppression stands in for the silent axes and missing fields.
-  const closeSupport = context.suppressionBacked
+  const closeSupport = context.suppressionBacked || context.precedentBacked
     ? CONFIDENCE_WEIGHTS.base + detector + CONFIDENCE_WEIGHTS.perAxis * AXES.length + CONFIDENCE_WEIGHTS.completeness.complete
     : support;
   let close = clamp(closeSupport + b - mClose);
@@ -621,8 +688,8 @@ function computeConfidence(
   const answeredNote = answered.length
     ? ` (${sumCapped(answered)} of the malicious evidence — ${answered.map((e) => e.id).join(", ")} — is accounted for by ${[...new Set(answered.map((e) => e.answeredBy))].join(", ")} and does not count against closing)`
     : "";
-  const closeTerm = context.suppressionBacked
-    ? `close ${close} = suppression-backed support ${closeSupport} (base ${CONFIDENCE_WEIGHTS.base} + detector ${detector} + axes ${CONFIDENCE_WEIGHTS.perAxis * AXES.length} and completeness ${CONFIDENCE_WEIGHTS.completeness.complete} credited by the suppression) + ${b} − ${mClose}`
+  const closeTerm = context.suppressionBacked || context.precedentBacked
+    ? `close ${close} = ${context.suppressionBacked ? "suppression" : "precedent"}-backed support ${closeSupport} (base ${CONFIDENCE_WEIGHTS.base} + detector ${detector} + axes ${CONFIDENCE_WEIGHTS.perAxis * AXES.length} and completeness ${CONFIDENCE_WEIGHTS.completeness.complete} credited by the suppression) + ${b} − ${mClose}`
     : `close ${close} = support + ${b} − ${mClose}${answeredNote}`;
   const formula =
     `support ${support} = base ${CONFIDENCE_WEIGHTS.base} + detector ${detector} + axes ${axes} (${context.axesWithSignal}×${CONFIDENCE_WEIGHTS.perAxis}) + completeness ${completeness} (${context.completeness}); ` +
@@ -689,7 +756,7 @@ function assessFalsePositive(
   // A contained item was real: the case closes as a true positive, never relabelled benign.
   if (closable && anyContained) disposition = "true_positive";
   else if (closable)
-    disposition = bases.every((basis) => basis.every((x) => x === "intel_benign" || x === "dead_indicator")) ? "false_positive" : "benign_true_positive";
+    disposition = bases.every((basis) => basis.every((x) => x === "intel_benign" || x === "dead_indicator" || x === "analyst_precedent")) ? "false_positive" : "benign_true_positive";
   else if (chain || credentialsSubmitted || m >= 20) disposition = "true_positive";
   const contained = closable && facts.every((f) => closing.contained.has(f.alertId));
   const likely = closable && disposition !== "true_positive";

@@ -18,13 +18,17 @@ import type { AlertFacts } from "./facts.js";
  * |                      |                      | (< 3 sources) intel, with no repeat of the indicator and no related     |
  * |                      |                      | alert, on a CMDB asset that is neither critical nor high: the indicator |
  * |                      |                      | is dead and no connection could follow                                  |
+ * | analyst_precedent    | false_positive       | analysts judged the alert's exact shape (source, rule, host or host     |
+ * |                      |                      | role) a false positive ≥ 5 times within the suppression age limit and   |
+ * |                      |                      | never malicious (tora/precedent.ts), and the alert carries no attacker  |
+ * |                      |                      | behaviour and no hostile intel match                                    |
  *
  * Evidence a basis accounts for does not count against closing (confidence to close is confidence
  * that nothing further is needed): for a contained item, the intel, gateway verdict and failed sender
  * authentication only confirm it was phishing; for a dead indicator, the stale or weak intel is the
  * very thing found dead. That evidence still counts towards escalation and is shown in the trace.
  */
-export type ClosingBasis = "suppression" | "intel_benign" | "contained_by_control" | "dead_indicator";
+export type ClosingBasis = "suppression" | "intel_benign" | "contained_by_control" | "dead_indicator" | "analyst_precedent";
 
 /** Malicious evidence each basis accounts for (see the table above). */
 export const ANSWERED_BY: Record<"contained_by_control" | "dead_indicator", ReadonlySet<string>> = {

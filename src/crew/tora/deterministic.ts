@@ -1,7 +1,7 @@
 import { CREW_SCHEMA_VERSION, confidenceLabel, type ToraOutput, type TraceStep } from "../../core/index.js";
 import { guard, parseOrThrow } from "../guardrails/apply.js";
-import { CLOSE_MIN_CONFIDENCE, decideVerdict, priorityFor } from "../guardrails/decision.js";
-import { evaluateForcedRules, toForcedRule, type FiredRule } from "../guardrails/forced-rules.js";
+import { behaviourPriority, CLOSE_MIN_CONFIDENCE, decideVerdict, priorityFor } from "../guardrails/decision.js";
+import { evaluateForcedRules, toForcedRule, waivedForcedRules, type FiredRule } from "../guardrails/forced-rules.js";
 import { assessCase, type CaseAssessment } from "./assessment.js";
 import { describeContainment } from "./closing.js";
 import { buildHypothesis } from "./hypothesis.js";
@@ -23,7 +23,8 @@ export function triageDeterministic(rawInput: ToraInput): ToraOutput {
   const hypothesis = buildHypothesis(a);
   const decision = decideVerdict(a, rules, hypothesis);
   const { verdict, confidence } = decision;
-  const priority = priorityFor(verdict, { severity: a.severity.severity, ruleIds: rules.map((r) => r.id), activeC2OnCritical: !!a.activeC2OnCritical });
+  const priority = priorityFor(verdict, { severity: a.severity.severity, ruleIds: rules.map((r) => r.id), activeC2OnCritical: !!a.activeC2OnCritical, floor: behaviourPriority(a) });
+  const waived = waivedForcedRules(a);
 
   const escalation = verdict === "ESCALATED" ? buildEscalationPackage(a, hypothesis, rules, priority) : null;
   const insufficient = verdict === "INSUFFICIENT_CONTEXT" ? buildInsufficientContextPackage(a, hypothesis, decision.blockers) : null;
@@ -47,12 +48,20 @@ export function triageDeterministic(rawInput: ToraInput): ToraOutput {
       step: 3,
       name: "Context sufficiency",
       findings: a.context.findings,
-      outcome: `${a.context.sufficient ? "sufficient" : a.context.suppressionBacked ? "sufficient for a suppression-backed closure only" : "insufficient"} (${a.context.axesWithSignal}/3 axes with signal, completeness ${a.context.completeness})`,
+      outcome: `${a.context.sufficient ? "sufficient" : a.context.suppressionBacked ? "sufficient for a suppression-backed closure only" : "insufficient"} (${a.context.axesWithSignal}/${a.context.historySignal ? 4 : 3} axes with signal, completeness ${a.context.completeness})`,
     },
     {
       step: 4,
       name: "Decision",
-      findings: [...decision.findings, `Hypothesis: ${hypothesis.text}`],
+      findings: [
+        ...(waived.length
+          ? [
+              `Forced rule(s) ${waived.map((r) => `${r.id} (${r.evidence})`).join("; ")} give way to analyst precedent (crew.md step 4): routine telemetry of a shape analysts consistently judged benign, no attacker behaviour, no intel match; judged on severity ${a.severity.severityWithoutAsset} without asset factors. Counted for NOVA and sampled for human review.`,
+            ]
+          : []),
+        ...decision.findings,
+        `Hypothesis: ${hypothesis.text}`,
+      ],
       outcome: `${verdict} ${priority}, confidence ${confidence}`,
     },
   ];
@@ -137,7 +146,7 @@ function narrative(
       : a.fp.closable
         ? `The false-positive check found a structured benign basis (${a.benignEvidence.map((e) => e.id).join(", ")}).`
         : `The false-positive check found no benign basis that holds${a.maliciousEvidence.length ? `, against ${a.maliciousEvidence.map((e) => e.id).join(", ")}` : ""}.`,
-    `${a.context.axesWithSignal} of 3 context axes carry signal${a.context.missingFields.length ? ` and ${a.context.missingFields.length} field(s) are missing` : ""}.`,
+    `${a.context.axesWithSignal} of ${a.context.historySignal ? 4 : 3} context axes carry signal${a.context.missingFields.length ? ` and ${a.context.missingFields.length} field(s) are missing` : ""}.`,
     `Verdict ${verdict} at ${priority} with confidence ${confidence}${rules.length ? `, forced by ${rules.map((r) => r.id).join(", ")}` : ""}.`,
   ];
   const strip = (text: string) => text.replace(/[.\s]+$/, "").replace(/\.\s+/g, ", ");

@@ -1,4 +1,6 @@
 import type { Alert, Criticality, Enrichment, Severity, Suppression } from "../../core/index.js";
+import { attackerBehaviour, type BehaviourFinding } from "./behaviour.js";
+import { precedentFacts, type PrecedentFacts } from "./precedent.js";
 import { shannonEntropy } from "./text.js";
 
 /**
@@ -122,6 +124,12 @@ export interface AlertFacts {
   email: EmailFacts | null;
   process: ProcessFacts | null;
   suppression: SuppressionFacts | null;
+  /** Attacker behaviour the alert's own structured content carries (tora/behaviour.ts). */
+  behaviour: BehaviourFinding[];
+  /** Analyst precedent for the alert's shape (tora/precedent.ts). */
+  precedent: PrecedentFacts;
+  /** The source sent no severity nor rule level nor priority: its medium is the ingest default. */
+  severityUnsent: boolean;
 }
 
 const DNS_PROTOCOLS = /^(dns|doh|dot|dns-over-https|dns-over-tls|mdns|llmnr)$/i;
@@ -221,6 +229,9 @@ export function alertFacts(alert: Alert, enrichment: Enrichment, now: string, su
     email: null,
     process: null,
     suppression: suppressionFacts(enrichment, now, suppressions),
+    behaviour: attackerBehaviour(alert, subtype),
+    precedent: precedentFacts(enrichment),
+    severityUnsent: alert.severity === "medium" && !alert.rule?.level && !alert.priority,
   };
   if (family === "dns" || isDnsAlert(alert, enrichment)) facts.dns = dnsFacts(alert, enrichment, queryName(domain, network.dst_hostname ?? alert.dst?.hostname ?? null), port);
   if (alert.email || enrichment.email_context) facts.email = emailFacts(alert, enrichment);

@@ -65,6 +65,8 @@ export interface SeverityAssessment {
   severity: Severity;
   /** The same computation without the environment group (see the production forced rule). */
   severityWithoutEnvironment: Severity;
+  /** Without the asset and environment groups: what the alert itself says (a precedent closure is judged on it). */
+  severityWithoutAsset: Severity;
   findings: string[];
 }
 
@@ -92,6 +94,7 @@ export function assessSeverity(facts: AlertFacts[], spreadAssets: string[], cont
   const netSteps = net(() => true);
   const severity = shiftSeverity(base, netSteps);
   const severityWithoutEnvironment = shiftSeverity(base, net((f) => f.group !== "environment"));
+  const severityWithoutAsset = shiftSeverity(base, net((f) => f.group !== "environment" && f.group !== "asset"));
   const sources = facts.map((f) => `${f.alertId.slice(0, 8)} ${f.sourceSeverity}`);
   const findings = [
     facts.length > 1
@@ -104,7 +107,7 @@ export function assessSeverity(facts: AlertFacts[], spreadAssets: string[], cont
   findings.push(
     `Net ${netSteps >= 0 ? "+" : "−"}${Math.abs(netSteps)} step(s)${capped ? " after group caps and the +" + MAX_RAISE + " ceiling" : ""}: ${base} → ${severity}.`,
   );
-  return { base, baseFrom, factors, netSteps, severity, severityWithoutEnvironment, findings };
+  return { base, baseFrom, factors, netSteps, severity, severityWithoutEnvironment, severityWithoutAsset, findings };
 }
 
 function severityFactors(facts: AlertFacts[], spreadAssets: string[], contained: ReadonlySet<string>): SeverityFactor[] {

@@ -18,7 +18,7 @@ import { guard, parseOrThrow } from "../guardrails/apply.js";
 import { TORA_ACTOR, transitionFor } from "../guardrails/decision.js";
 import { recordDecision } from "../stage/decision.js";
 import { commitStagedEffects } from "../stage/effects.js";
-import { commitFailedRun } from "../stage/failure.js";
+import { commitFailedRun, recordAppliedFallback } from "../stage/failure.js";
 import { modelStageOptions, type CrewStageOptions } from "../stage/options.js";
 import { heldByCrew } from "../stage/held.js";
 import { agentRunRecord, appendTrace, runCrewAgent, type CrewRun } from "../stage/run.js";
@@ -35,6 +35,10 @@ export const TriagePayload = z.object({ case_id: z.string().min(1), attempt: z.n
 
 /** Tag a case carries while its last model run failed (dropped when a decision lands). */
 export const MODEL_FAILED_TAG = "tora:model-failed";
+/** Tag of a case whose TORA decision was the deterministic escalation applied after a failed model run. */
+export const DECIDED_WITHOUT_MODEL_TAG = "tora:decided-without-model";
+/** The analyst recorded for such a decision. */
+export const FALLBACK_ANALYST = `${DETERMINISTIC_ANALYST} (model failed)`;
 
 function inTransaction<T>(ex: Executor, work: (trx: Executor) => Promise<T>): Promise<T> {
   return ex.isTransaction ? work(ex) : ex.transaction().execute(work);
@@ -93,6 +97,8 @@ export interface CommitMeta {
   /** What the guardrails changed in a model's proposal (audited). */
   adjustments?: string[];
   createdAt: Date;
+  /** Tags added with the decision (e.g. DECIDED_WITHOUT_MODEL_TAG). */
+  tags?: string[];
 }
 
 /**
@@ -133,7 +139,14 @@ export async function commitToraDecision(trx: Executor, current: Case, output: T
 
   const held = current.status === "on_hold" && (await heldByCrew(trx, case_id, "TORA"));
   const tags = [
-    ...new Set([...current.tags.filter((t) => t !== MODEL_FAILED_TAG), `tora:${output.verdict.toLowerCase()}`, ...(output.forced_escalation.triggered ? ["forced-escalation"] : [])]),
+    ...new Set([
+      ...current.tags.filter((t) => t !== MODEL_FAILED_TAG),
+      `tora:${output.verdict.toLowerCase()}`,
+      ...(output.forced_escalation.triggered ? ["forced-escalation"] : []),
+      ...(output.nova_feed.precedent_closure ? ["precedent-closure"] : []),
+      ...(output.nova_feed.sample_for_review ? ["sample-for-review"] : []),
+      ...(meta.tags ?? []),
+    ]),
   ];
   await updateCaseTriage(
     trx,
@@ -224,6 +237,15 @@ function fallbackSummary(output: ToraOutput): string {
   return `${output.verdict} · ${output.priority} · severity ${output.severity} · confidence ${output.confidence}${output.forced_escalation.triggered ? ` (forced: ${output.forced_escalation.rules.map((r) => r.id).join(", ")})` : ""}`;
 }
 
+/** The deterministic analyst's decision on the same input, or null when it cannot decide. */
+function safeFallback(input: ToraInput): ToraOutput | null {
+  try {
+    return triageDeterministic(input);
+  } catch {
+    return null;
+  }
+}
+
 /** The guarded model output, or the failure that stops it (an output the guardrails cannot read is an invalid one). */
 function guardProposal(run: CrewRun<ToraProposal>, input: ToraInput): { guarded: { output: ToraOutput; adjustments: string[] } | null; failure: RunFailure | null } {
   if (!run.outcome.ok) return { guarded: null, failure: run.outcome.failure };
@@ -275,6 +297,38 @@ export function toraHandlers(options: ToraHandlerOptions): Record<string, Handle
 
     if (p.failure || !p.guarded) {
       const failure = p.failure ?? { kind: "other" as const, message: "no output", retryable: true };
+      // crew.md step 4: the deterministic decision is applied in the safe direction only — an escalation
+      // reaches VERA and the humans at once; anything else waits on hold for the retry.
+      const fallback = safeFallback(p.input);
+      if (fallback?.verdict === "ESCALATED") {
+        const output: ToraOutput = {
+          ...fallback,
+          rationale: `Decided without the model (the TORA model run failed: ${failure.kind}); the deterministic escalation is applied in the safe direction. ${fallback.rationale}`,
+        };
+        const decision = await commitToraDecision(
+          trx,
+          current,
+          output,
+          { analyst: FALLBACK_ANALYST, durationMs: output.nova_feed.duration_ms, runId: p.run.runId, createdAt: p.run.finishedAt, tags: [DECIDED_WITHOUT_MODEL_TAG] },
+          clock,
+        );
+        const record = agentRunRecord(p.run, { ...meta, failure, decisionId: decision.id, fallback: output as unknown as Record<string, unknown> });
+        const failedTrace = p.run.outcome.ok ? appendTrace(trace, "error", { kind: failure.kind, message: failure.message }, p.run.finishedAt) : trace;
+        await recordAppliedFallback(trx, {
+          agent: "TORA",
+          actor: TORA_ACTOR,
+          caseId: p.caseId,
+          attempt: p.attempt,
+          failure,
+          run: record,
+          runInput: p.run.input,
+          trace: failedTrace,
+          fallbackSummary: fallbackSummary(output),
+          clock,
+          saveRun,
+        });
+        return;
+      }
       await commitFailedRun(trx, {
         meta,
         actor: TORA_ACTOR,

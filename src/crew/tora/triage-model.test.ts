@@ -7,10 +7,10 @@ import { fromJson, runUntilIdle } from "../../store/index.js";
 import { emptyUsage, getRun, listRuns } from "../runs/store.js";
 import type { AgentOutcome, AgentSpec, ModelSettings, RunAgentOptions } from "../runtime/types.js";
 import type { StagedEffect } from "../tools/tool.js";
-import { dnsLookup, intelMatch, makeAlert, toraInput, type Item } from "../testing/fixtures.js";
+import { dnsLookup, intelMatch, makeAlert, signedVendorProcess, toraInput, type Item } from "../testing/fixtures.js";
 import { triageDeterministic } from "./deterministic.js";
 import type { ToraProposal } from "./model.js";
-import { getToraDecision, MODEL_FAILED_TAG, toraHandlers, type ToraHandlerOptions } from "./triage-case.js";
+import { DECIDED_WITHOUT_MODEL_TAG, FALLBACK_ANALYST, getToraDecision, MODEL_FAILED_TAG, toraHandlers, type ToraHandlerOptions } from "./triage-case.js";
 
 const MODEL: ModelSettings = ModelSettingsFor("fake-llm");
 function ModelSettingsFor(model: string): ModelSettings {
@@ -72,6 +72,12 @@ describe(`TORA on a model: the triage stage (${testStoreKind()})`, () => {
   });
 
   async function caseOf(item: Item): Promise<string> {
+    const match = item.enrichment.history.suppression_match;
+    if (match) {
+      const created = new Date(Date.parse(clock.now().toISOString()) - match.age_days * 86_400_000).toISOString();
+      const doc = { id: match.id, author: match.author, reason: match.reason, scope: { rule_id: item.alert.rule?.id }, created_at: created };
+      await env.store.db.insertInto("suppressions").values({ id: match.id, doc: JSON.stringify(doc), created_at: created, expires_at: null }).onConflict((oc) => oc.doNothing()).execute();
+    }
     await insertAlertRow(env.store.db, item.alert, { enrichment: item.enrichment, stage: "enriched", dedupeKey: `${item.alert.source}:${item.alert.id}` });
     const { caseId } = await attachAlert(env.store.db, item.alert, { windowMinutes: 60 }, clock);
     return caseId;
@@ -80,6 +86,11 @@ describe(`TORA on a model: the triage stage (${testStoreKind()})`, () => {
   /** A case whose deterministic verdict is ESCALATED on a forced rule (high asset). */
   function c2Case(): Item {
     return dnsLookup({}, { asset: { criticality: "high" }, threat_intel: { verdict: "malicious", matches: [intelMatch("c2.example", 45)] } });
+  }
+
+  /** A case whose deterministic verdict is CLOSED (a suppressed, vendor-signed process): never applied on a failure. */
+  function closableCase(): Item {
+    return signedVendorProcess();
   }
 
   async function run(turns: Turn[], options: Partial<ToraHandlerOptions> = {}, caseId?: string, payload?: Record<string, unknown>) {
@@ -201,7 +212,7 @@ describe(`TORA on a model: the triage stage (${testStoreKind()})`, () => {
   ];
   for (const [kind, turn, retryable] of failures) {
     it(`on ${kind}: on hold for the SOC queue, comment, audit, failed run with the fallback beside it, retry in 60 s`, async () => {
-      const item = c2Case();
+      const item = closableCase();
       const caseId = await caseOf(item);
       const queueClock = futureQueue();
       await run([turn], { queueClock }, caseId);
@@ -213,14 +224,14 @@ describe(`TORA on a model: the triage stage (${testStoreKind()})`, () => {
       const comments = await listComments(env.store.db, caseId);
       expect(comments).toHaveLength(1);
       expect(comments[0]!.body).toContain(`## TORA model run failed — ${kind}`);
-      expect(comments[0]!.body).toContain("not applied: ESCALATED");
+      expect(comments[0]!.body).toContain("not applied: CLOSED");
       expect(comments[0]!.body.split("\n").some((l) => l.includes("second line") && !l.includes("Invalid option"))).toBe(false);
 
       const [failed] = await listRuns(env.store.db, { caseId });
       expect(failed).toMatchObject({ status: "failed", attempt: 1, decision_id: null, failure: { kind, retryable } });
-      expect(ToraOutput.parse(failed!.fallback).verdict).toBe("ESCALATED");
+      expect(ToraOutput.parse(failed!.fallback).verdict).toBe("CLOSED");
       const audit = (await listAudit(env.store.db, { caseId })).find((e) => e.action === "crew.model_failed")!;
-      expect(audit.data).toMatchObject({ agent: "TORA", run_id: failed!.id, kind, attempt: 1, held: true, fallback_verdict: "ESCALATED" });
+      expect(audit.data).toMatchObject({ agent: "TORA", run_id: failed!.id, kind, attempt: 1, held: true, fallback_verdict: "CLOSED" });
 
       const retry = (await triageJobs()).find((j) => j.payload.attempt === 2)!;
       expect(retry).toMatchObject({ payload: { case_id: caseId, attempt: 2 }, dedupe_key: `triage:${caseId}:attempt-2`, status: "queued" });
@@ -228,8 +239,38 @@ describe(`TORA on a model: the triage stage (${testStoreKind()})`, () => {
     });
   }
 
+  for (const [kind, turn] of failures.filter(([k]) => ["timeout", "credit_exhausted", "invalid_output", "other"].includes(k))) {
+    it(`on ${kind} with a deterministic escalation: applied at once in the safe direction, marked as decided without the model, no retry`, async () => {
+      const item = c2Case();
+      const caseId = await caseOf(item);
+      const det = triageDeterministic(toraInput(caseId, item));
+      expect(det.verdict).toBe("ESCALATED");
+      expect(["P1", "P2"]).toContain(det.priority);
+      await run([turn], { queueClock: futureQueue() }, caseId);
+
+      const decision = (await getToraDecision(env.store.db, caseId))!;
+      expect(decision).toMatchObject({ verdict: "ESCALATED", analyst: FALLBACK_ANALYST });
+      expect(ToraOutput.parse(decision.output).rationale).toMatch(/^Decided without the model/);
+      const c = (await getCase(env.store.db, caseId))!;
+      expect(c).toMatchObject({ status: "in_progress", assignee: { kind: "agent", name: "VERA" }, crew_verdict: "ESCALATED", priority: det.priority });
+      expect(c.tags).toContain(DECIDED_WITHOUT_MODEL_TAG);
+      expect(c.tags).not.toContain(MODEL_FAILED_TAG);
+      const [failed] = await listRuns(env.store.db, { caseId });
+      expect(failed).toMatchObject({ status: "failed", decision_id: decision.id, failure: { kind } });
+      const audit = (await listAudit(env.store.db, { caseId })).find((e) => e.action === "crew.model_failed")!;
+      expect(audit.data).toMatchObject({ kind, held: false, fallback_applied: true, decision_id: decision.id, fallback_verdict: "ESCALATED" });
+      const investigate = await env.store.db.selectFrom("jobs").select("dedupe_key").where("kind", "=", "case.investigate").execute();
+      expect(investigate).toEqual([{ dedupe_key: `investigate:${caseId}` }]);
+      expect((await triageJobs()).filter((j) => j.payload.attempt === 2)).toEqual([]);
+      expect((await listComments(env.store.db, caseId)).map((x) => x.body)).toEqual([
+        expect.stringContaining("## TORA triage — ESCALATED"),
+        expect.stringContaining("decided without the model"),
+      ]);
+    });
+  }
+
   it("backs off exponentially and stops after max_attempts, never closing the case", async () => {
-    const caseId = await caseOf(c2Case());
+    const caseId = await caseOf(closableCase());
     const turns = Array.from({ length: 4 }, () => fail("server_error", true));
     const { stats } = await run(turns, { queueClock: pastQueue(), retry: { max_attempts: 4, base_seconds: 30, max_seconds: 100 } }, caseId);
     expect(stats).toEqual({ processed: 4, failed: 0 });
@@ -245,7 +286,7 @@ describe(`TORA on a model: the triage stage (${testStoreKind()})`, () => {
   });
 
   it("retries a failure of the model's own answer once only", async () => {
-    const caseId = await caseOf(c2Case());
+    const caseId = await caseOf(closableCase());
     await run([fail("invalid_output", false), fail("invented_case_id", false)], { queueClock: pastQueue() }, caseId);
     const jobs = await triageJobs();
     expect(jobs.map((j) => j.payload.attempt ?? 1)).toEqual([1, 2]);
@@ -255,14 +296,15 @@ describe(`TORA on a model: the triage stage (${testStoreKind()})`, () => {
   });
 
   it("a retry that succeeds moves the case the crew put on hold", async () => {
-    const item = c2Case();
+    const item = closableCase();
     const caseId = await caseOf(item);
     const det = triageDeterministic(toraInput(caseId, item));
+    expect(det.verdict).toBe("CLOSED");
     await run([fail("timeout", true), { ok: true, output: proposalOf(det) }], { queueClock: pastQueue() }, caseId);
     const decision = (await getToraDecision(env.store.db, caseId))!;
     expect(decision.analyst).toBe("model:fake-llm");
     const c = (await getCase(env.store.db, caseId))!;
-    expect(c).toMatchObject({ status: "in_progress", assignee: { kind: "agent", name: "VERA" }, crew_verdict: "ESCALATED" });
+    expect(c).toMatchObject({ status: "closed", crew_verdict: "CLOSED" });
     expect(c.tags).not.toContain(MODEL_FAILED_TAG);
     const runs = await listRuns(env.store.db, { caseId });
     expect(runs.map((r) => [r.attempt, r.status]).sort()).toEqual([
@@ -273,21 +315,21 @@ describe(`TORA on a model: the triage stage (${testStoreKind()})`, () => {
   });
 
   it("a retry that succeeds leaves a case a human took meanwhile", async () => {
-    const item = c2Case();
+    const item = closableCase();
     const caseId = await caseOf(item);
     const det = triageDeterministic(toraInput(caseId, item));
     await run([fail("server_error", true)], { queueClock: futureQueue() }, caseId);
     await transitionCase(env.store.db, caseId, { to: "in_progress", actor: { kind: "human", name: "maria" }, assignee: { kind: "human", name: "maria" } }, clock);
     await env.store.db.updateTable("jobs").set({ run_after: "2001-01-01T00:00:00.000Z" }).where("kind", "=", "case.triage").where("status", "=", "queued").execute();
     await run([{ ok: true, output: proposalOf(det) }]);
-    expect((await getToraDecision(env.store.db, caseId))!.verdict).toBe("ESCALATED");
+    expect((await getToraDecision(env.store.db, caseId))!.verdict).toBe("CLOSED");
     expect((await getCase(env.store.db, caseId))!).toMatchObject({ status: "in_progress", assignee: { kind: "human", name: "maria" } });
     const skipped = (await listAudit(env.store.db, { caseId })).find((e) => e.action === "tora.transition_skipped");
-    expect(skipped?.data).toMatchObject({ status: "in_progress", wanted: "in_progress" });
+    expect(skipped?.data).toMatchObject({ status: "in_progress", wanted: "closed" });
   });
 
   it("a failure on a case a human is working leaves its status alone", async () => {
-    const caseId = await caseOf(c2Case());
+    const caseId = await caseOf(closableCase());
     await transitionCase(env.store.db, caseId, { to: "in_progress", actor: { kind: "human", name: "maria" }, assignee: { kind: "human", name: "maria" } }, clock);
     await run([fail("timeout", true)], {}, caseId);
     expect((await getCase(env.store.db, caseId))!).toMatchObject({ status: "in_progress", assignee: { kind: "human", name: "maria" } });
@@ -296,7 +338,7 @@ describe(`TORA on a model: the triage stage (${testStoreKind()})`, () => {
   });
 
   it("is idempotent under a redelivered job: one failed run, one comment, one retry per attempt", async () => {
-    const caseId = await caseOf(c2Case());
+    const caseId = await caseOf(closableCase());
     const fake = fakeRuntime([fail("timeout", true), fail("timeout", true)]);
     const entry = toraHandlers({ clock, model: MODEL, runAgent: fake.runAgent, queueClock: futureQueue() })["case.triage"]!;
     const job = { id: "j1", kind: "case.triage", payload: { case_id: caseId }, attempts: 1 };

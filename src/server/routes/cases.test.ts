@@ -135,6 +135,9 @@ describe(`cases routes (${testStoreKind()})`, () => {
     });
     expect(closed.status).toBe(200);
     expect(await closed.json()).toMatchObject({ status: "closed", verdict: "false_positive" });
+    // The human's verdict feeds the analyst feedback the crew learns from (context/feedback.ts).
+    const feedback = await env.store.db.selectFrom("feedback").selectAll().execute();
+    expect(feedback.map((f) => [f.origin, f.ref.split(":")[0], f.source, f.host, f.benign, f.label])).toEqual([["case", id, "zeek", "ws-3", 1, "false_positive"]]);
 
     const illegal = await client.request(`/api/v1/cases/${id}/transition`, { method: "POST", as: "analyst", json: { to: "on_hold" } });
     expect(illegal.status).toBe(409);

@@ -19,7 +19,7 @@ import {
   transitionCase,
   updateCaseTriage,
 } from "../../cases/index.js";
-import { caseMissingFields } from "../../context/index.js";
+import { caseMissingFields, recordCaseFeedback } from "../../context/index.js";
 import { runSummary } from "../../crew/runs/index.js";
 import { fromJson, type Executor } from "../../store/index.js";
 import { actorOf, requireRole } from "../auth/middleware.js";
@@ -236,7 +236,12 @@ export function registerCaseRoutes(app: OpenAPIHono<AppEnv>, deps: ServerDeps) {
       actor,
       ...(assignee === undefined ? {} : { assignee: typeof assignee === "string" ? { kind: "human" as const, name: assignee } : assignee }),
     };
-    const moved = await db.transaction().execute((trx) => transitionCase(trx, id, change, clock));
+    const moved = await db.transaction().execute(async (trx) => {
+      const result = await transitionCase(trx, id, change, clock);
+      // A human's verdict on closing or resolving feeds the analyst feedback the crew learns from (context/feedback.ts).
+      if (actor.kind === "human" && change.verdict && (change.to === "closed" || change.to === "resolved")) await recordCaseFeedback(trx, id, change.verdict, { clock });
+      return result;
+    });
     return c.json(moved, 200);
   });
   app.openapi(comments, async (c) => {

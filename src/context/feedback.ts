@@ -44,6 +44,11 @@ export interface FeedbackImportOptions {
   label: string;
   /** Label values that mean false positive; every other value is a true positive. Compared case-insensitively. */
   benign: string[];
+  /**
+   * Host → role for the history's hosts, consulted before the CMDB: history exported from another estate (an
+   * old SOAR's, a sister site's) names hosts this CMDB does not hold, and precedent carries across hosts by role.
+   */
+  roles?: Record<string, string>;
   clock?: Clock;
   onProgress?: (p: { phase: "validate" | "import"; records: number; bytes: number; totalBytes: number }) => void;
 }
@@ -149,7 +154,7 @@ export async function importFeedback(db: Executor, file: string, options: Feedba
   }
 
   // Pass 2: batches, each in its own transaction.
-  const roles = new Map<string, string | null>();
+  const roles = new Map<string, string | null>(Object.entries(options.roles ?? {}).map(([host, role]) => [host.trim().toLowerCase(), role.trim().toLowerCase() || null]));
   const result: FeedbackImportResult = { records: 0, created: 0, duplicates: 0, benign: 0, malicious: 0, labels: {} };
   let batch: Row[] = [];
   const flush = async () => {

@@ -5,7 +5,7 @@ import { pipelineHandlers, tierModel, type App } from "../app/index.js";
 import type { Config } from "../config/index.js";
 import type { Outcome } from "../core/index.js";
 import { exportAlerts, exportCases } from "../cases/index.js";
-import { writeContext } from "../context/index.js";
+import { importFeedback, writeContext } from "../context/index.js";
 import { getToraDecision, getVeraDecision, runSummary } from "../crew/index.js";
 import { DETECT_JOB, importEventFiles, ingestAlerts, listAlerts } from "../ingest/index.js";
 import { openStore, runUntilIdle, type Db, type HandlerEntry } from "../store/index.js";
@@ -116,6 +116,19 @@ export async function replayPack(loaded: LoadedPack, baseConfig: Config, options
   const analyst = name(model) === name(veraModel) ? name(model) : `TORA ${name(model)}, VERA ${name(veraModel)}`;
   try {
     await db.transaction().execute((trx) => writeContext(trx, loaded.context, { now: clock.now().toISOString(), source: `pack:${loaded.pack.name}` }));
+    // Labelled history first, as a SOC would import its old SOAR's decisions before the shift: feedback, never work.
+    let learned = 0;
+    for (const history of loaded.learnFrom) {
+      const result = await importFeedback(db, history.resolved, {
+        ...(history.format === "csv" || history.format === "ndjson" ? { format: history.format } : {}),
+        ...(history.fieldMap ? { map: history.fieldMap } : {}),
+        label: history.label,
+        benign: history.benign,
+        ...(history.roles ? { roles: history.roles } : {}),
+        clock,
+      });
+      learned += result.created;
+    }
     const handlers = replayHandlers(app);
     const detectOnly = { [DETECT_JOB]: handlers[DETECT_JOB]! };
     const truth = new Map<string, AlertTruth>();
@@ -189,8 +202,8 @@ export async function replayPack(loaded: LoadedPack, baseConfig: Config, options
       silentLogs,
       learnFrom: {
         files: loaded.learnFrom.length,
-        applied: false,
-        note: loaded.learnFrom.length ? "learn_from is validated but not applied: this build has no feedback import" : null,
+        applied: loaded.learnFrom.length > 0,
+        note: loaded.learnFrom.length ? `learned from ${learned} labelled rows of ${loaded.learnFrom.length} file(s) before the shift (analyst feedback, never work)` : null,
       },
     };
   } finally {

@@ -95,10 +95,12 @@ export type AlertFile = z.infer<typeof AlertFile>;
  */
 export const LearnFrom = z.strictObject({
   path: z.string().min(1),
-  format: z.enum(["csv", "ndjson", "json"]).optional(),
+  format: z.enum(["csv", "ndjson"]).optional(),
   map: FieldMapSpec.optional(),
   label: z.string().min(1),
   benign: z.array(z.string()).min(1),
+  /** Roles of the history's own hosts (host → role), for history from another estate whose hosts the pack's CMDB lacks. */
+  roles: z.record(z.string().min(1), z.string().min(1)).optional(),
 });
 export type LearnFrom = z.infer<typeof LearnFrom>;
 

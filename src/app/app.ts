@@ -52,7 +52,13 @@ export function pipelineHandlers(app: App): Record<string, HandlerEntry> {
       staleAfterDays: { asset: 90, identity: 30, ...config.context.stale_after_days },
       clock,
     }),
-    ...caseHandlers({ windowMinutes: config.grouping.window_minutes, clock }),
+    ...caseHandlers({
+      windowMinutes: config.grouping.window_minutes,
+      incidentMinutes: config.grouping.incident_minutes,
+      incidentSpanMinutes: config.grouping.incident_span_minutes,
+      crossSource: config.grouping.cross_source,
+      clock,
+    }),
     ...toraHandlers({
       clock,
       model: tierModel(config, "tora"),

@@ -12,7 +12,8 @@ export {
 } from "./state-machine.js";
 export type { TransitionResult } from "./state-machine.js";
 export { caseOutcome, outcomeOf } from "./outcome.js";
-export { GROUPING_ACTOR, GroupingOptions, attachAlert, groupKeyOf } from "./grouping.js";
+export { CrossSourceGroup, GROUPING_ACTOR, GroupingOptions, attachAlert, entityKeyOf, groupKeyOf, groupScopeOf, primaryEntityOf } from "./grouping.js";
+export { continuesKillChain, tacticStage } from "./kill-chain.js";
 export type { AttachResult } from "./grouping.js";
 export { alertObservables } from "./observables.js";
 export { caseHandlers } from "./handlers.js";

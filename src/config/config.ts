@@ -14,10 +14,30 @@ export const ConfigSchema = z.object({
   webhook_secret: z.string().min(16).optional(),
   grouping: z
     .object({
-      /** An alert joins an open case with the same rule and entity seen within this window. */
+      /** An alert joins an open case that took the same rule on the same entity (same source) within this window. */
       window_minutes: z.coerce.number().int().positive().default(240),
+      /** An alert of another rule joins an open incident on the same entity whose last alert is this close... */
+      incident_minutes: z.coerce.number().int().min(0).default(60),
+      /** ...if the incident began at most this long before, or the alert continues its ATT&CK kill chain. */
+      incident_span_minutes: z.coerce.number().int().min(0).default(120),
+      /** Declared cross-source keys: the sources of one group share cases (a source in one group at most). */
+      cross_source: z
+        .array(z.object({ name: z.string().trim().min(1), sources: z.array(z.string().trim().min(1)).min(2) }).strict())
+        .default([])
+        .superRefine((groups, ctx) => {
+          const seen = new Map<string, string>();
+          groups.forEach((group, index) => {
+            for (const source of group.sources) {
+              const other = seen.get(source.toLowerCase());
+              if (other !== undefined)
+                ctx.addIssue({ code: "custom", path: [index, "sources"], message: `source "${source}" is already in cross-source group "${other}"` });
+              seen.set(source.toLowerCase(), group.name);
+            }
+          });
+        }),
     })
-    .default({ window_minutes: 240 }),
+    .strict()
+    .default({ window_minutes: 240, incident_minutes: 60, incident_span_minutes: 120, cross_source: [] }),
   history: z
     .object({ window_hours: z.coerce.number().positive().default(168) })
     .default({ window_hours: 168 }),

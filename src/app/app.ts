@@ -3,7 +3,7 @@ import { loadConfig, type Config } from "../config/index.js";
 import { systemClock, type Clock } from "../core/index.js";
 import { openStore, runUntilIdle, startWorker, type HandlerEntry, type RunStats, type Store } from "../store/index.js";
 import { contextHandlers } from "../context/index.js";
-import { caseHandlers } from "../cases/index.js";
+import { caseHandlers, sealPlainChain } from "../cases/index.js";
 import { ModelSettings, runAgent, toolsFor, toraHandlers, veraHandlers } from "../crew/index.js";
 import { ValidationError, issuesOf } from "../core/index.js";
 import { journalHandlers } from "../journal/index.js";
@@ -30,10 +30,18 @@ export interface OpenAppOptions {
 export async function openApp(options: OpenAppOptions = {}): Promise<App> {
   const config = loadConfig(options.env ?? process.env, options.overrides ?? {});
   const store = await openStore(config);
+  const clock = options.clock ?? systemClock;
+  try {
+    // A chain written before it was keyed (migration 0010) is pinned by a keyed seal before anything else.
+    await sealPlainChain(store.db, clock);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   return {
     config,
     store,
-    clock: options.clock ?? systemClock,
+    clock,
     journalDir: path.join(config.home, "journal"),
     close: () => store.close(),
   };

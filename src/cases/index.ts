@@ -1,5 +1,8 @@
-export { GENESIS_HASH, AuditInput, ListAuditOptions, appendAudit, auditHash, listAudit, lockAuditChain, verifyAuditChain } from "./audit.js";
-export type { AuditVerification } from "./audit.js";
+export { GENESIS_HASH, AuditInput, ListAuditOptions, appendAudit, auditHash, auditMac, listAudit, lockAuditChain, sealPlainChain } from "./audit.js";
+export { verifyAuditChain } from "./audit-verify.js";
+export type { AuditVerification, VerifyOptions } from "./audit-verify.js";
+export { AuditCheckpoint, CHECKPOINT_FORMAT, checkpointSigned, recordCheckpoint, storedCheckpoints } from "./audit-checkpoint.js";
+export type { CaseMismatch } from "./audit-replay.js";
 export {
   TRANSITIONS,
   TransitionChange,

@@ -12,6 +12,8 @@ export const ConfigSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8700),
   /** Secret for HMAC-SHA256 signatures on the alert webhook; unset means signatures are not accepted. */
   webhook_secret: z.string().min(16).optional(),
+  /** The audit chain's HMAC key (NIGHTSHIFT_AUDIT_KEY); unset: `$NIGHTSHIFT_HOME/audit.key`, created 0600 on first use. */
+  audit_key: z.string().trim().min(32, "the audit key needs at least 32 characters").optional(),
   grouping: z
     .object({
       /** An alert joins an open case that took the same rule on the same entity (same source) within this window. */
@@ -154,6 +156,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (env.NIGHTSHIFT_HOST) fromEnv.host = env.NIGHTSHIFT_HOST;
   if (env.NIGHTSHIFT_PORT) fromEnv.port = env.NIGHTSHIFT_PORT;
   if (env.NIGHTSHIFT_WEBHOOK_SECRET) fromEnv.webhook_secret = env.NIGHTSHIFT_WEBHOOK_SECRET;
+  if (env.NIGHTSHIFT_AUDIT_KEY) fromEnv.audit_key = env.NIGHTSHIFT_AUDIT_KEY;
   if (env.NIGHTSHIFT_GROUPING_WINDOW_MINUTES)
     fromEnv.grouping = { ...(fromFile.grouping as object), window_minutes: env.NIGHTSHIFT_GROUPING_WINDOW_MINUTES };
   if (env.NIGHTSHIFT_RULES)

@@ -82,6 +82,15 @@ export interface CommentsTable {
   created_at: string;
 }
 
+/** Signed heads of the audit chain. */
+export interface AuditCheckpointsTable {
+  seq: number;
+  hash: string;
+  at: string;
+  key_id: string;
+  mac: string;
+}
+
 export interface AuditTable {
   seq: number;
   at: string;
@@ -92,6 +101,9 @@ export interface AuditTable {
   data: string;
   prev_hash: string;
   hash: string;
+  /** `sha256` (a plain hash: events written before migration 0010) or `hmac-sha256` (keyed). */
+  alg: Generated<string>;
+  key_id: string | null;
 }
 
 export interface DecisionsTable {
@@ -261,6 +273,7 @@ export interface Database {
   observables: ObservablesTable;
   comments: CommentsTable;
   audit_events: AuditTable;
+  audit_checkpoints: AuditCheckpointsTable;
   decisions: DecisionsTable;
   assets: AssetsTable;
   asset_ips: AssetIpsTable;

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { Kysely, Migrator, type Dialect } from "kysely";
+import { loadAuditKey, type AuditKey } from "./audit-key.js";
 import type { Database, Db } from "./database.js";
 import { createPostgresDialect } from "./dialect/postgres/postgres-driver.js";
 import { createSqliteDialect } from "./dialect/sqlite/sqlite-driver.js";
@@ -12,12 +13,16 @@ export interface Store {
   kind: StoreKind;
   /** The SQLite file or the PostgreSQL URL without its password. */
   location: string;
+  /** The key that signs the audit chain (never stored in the database). */
+  auditKey: AuditKey;
   close(): Promise<void>;
 }
 
 export interface StoreOptions {
   home: string;
   database_url?: string | undefined;
+  /** The audit chain's key (NIGHTSHIFT_AUDIT_KEY); else `$home/audit.key`, created on first use. */
+  audit_key?: string | undefined;
 }
 
 export function isPostgresUrl(url: string | undefined): boolean {
@@ -26,6 +31,7 @@ export function isPostgresUrl(url: string | undefined): boolean {
 
 /** Opens the store named by the configuration and brings its schema up to date. */
 export async function openStore(options: StoreOptions): Promise<Store> {
+  const auditKey = loadAuditKey(options.home, options.audit_key);
   let dialect: Dialect;
   let kind: StoreKind;
   let location: string;
@@ -42,14 +48,14 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     dialect = createSqliteDialect(location);
     kind = "sqlite";
   }
-  const db = new Kysely<Database>({ dialect });
+  const db = new Kysely<Database>({ dialect, plugins: [auditKey] });
   try {
     await migrate(db);
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  return { db, kind, location, close: () => db.destroy() };
+  return { db, kind, location, auditKey, close: () => db.destroy() };
 }
 
 export async function migrate(db: Db): Promise<void> {

@@ -6,6 +6,7 @@ import { assets } from "./0004-assets.js";
 import { intelState } from "./0005-intel-state.js";
 import { crewRuns } from "./0006-crew-runs.js";
 import { grouping } from "./0009-grouping.js";
+import { auditKeys } from "./0010-audit-keys.js";
 
 /** Migrations live in code (not read from a folder) so the built CLI carries them. Append only. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   "0005-intel-state": intelState,
   "0006-crew-runs": crewRuns,
   "0009-grouping": grouping,
+  "0010-audit-keys": auditKeys,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -64,6 +64,7 @@ export function pipelineHandlers(app: App): Record<string, HandlerEntry> {
       windowMinutes: config.grouping.window_minutes,
       incidentMinutes: config.grouping.incident_minutes,
       incidentSpanMinutes: config.grouping.incident_span_minutes,
+      routineHours: config.grouping.routine_hours,
       crossSource: config.grouping.cross_source,
       clock,
     }),

@@ -79,6 +79,16 @@ describe(`incident grouping: scope, entities, kill chain (${testStoreKind()})`, 
     expect(attack.caseId).not.toBe(noise!.caseId);
   });
 
+  it("keeps a host's routine rule out of a new incident on it", async () => {
+    const routine = { id: "web-400", title: "Web server 400 error" };
+    await attach({ rule: routine, host: "web", time: "2026-11-24T02:00:00Z" });
+    const scan = await attach({ rule: { id: "nmap", title: "Nmap scan" }, host: "web", time: "2026-11-24T08:00:00Z" });
+    const again = await attach({ rule: routine, host: "web", time: "2026-11-24T08:10:00Z" });
+    const exploit = await attach({ rule: { id: "sqli", title: "SQL injection" }, host: "web", time: "2026-11-24T08:20:00Z" });
+    expect(again.caseId).not.toBe(scan.caseId);
+    expect(exploit).toMatchObject({ caseId: scan.caseId, joined: "incident" });
+  });
+
   it("lets the next kill-chain steps join an older incident, not unrelated alerts", async () => {
     await attach({ rule: { id: "brute", title: "SSH brute force" }, host: "db-01", time: "2026-11-24T06:00:00Z", tactics: ["credential-access"] });
     const brute = await attach({ rule: { id: "brute", title: "SSH brute force" }, host: "db-01", time: "2026-11-24T08:50:00Z", tactics: ["credential-access"] });

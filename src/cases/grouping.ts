@@ -35,6 +35,8 @@ export const GroupingOptions = z
     /** ...when the incident began at most this long before (a long-running stream of noise is not joined), or
      * when the alert continues the incident's kill chain. */
     incidentSpanMinutes: z.number().min(0).default(120),
+    /** A rule that already fired on the entity this many hours before is its routine, not a step of a new incident. */
+    routineHours: z.number().min(0).default(24),
     crossSource: z.array(CrossSourceGroup).default([]),
   })
   .superRefine((options, ctx) => {
@@ -126,10 +128,12 @@ async function caseForKey(trx: Executor, groupKey: string, at: number, windowMs:
 
 /**
  * An open incident on the alert's entity that it continues: its last alert is within the incident gap,
- * and either it began recently (a burst of different rules on one host is one attack) or the alert carries
- * the next steps of its kill chain. A case that has been taking the same noise for hours is not joined.
+ * and either the alert carries the next steps of its kill chain, or the incident began recently (a burst of
+ * different rules on one host is one attack) and the alert's rule is not the entity's routine (it did not
+ * fire on the entity in the `routineHours` before the incident began). A case that has been taking the same
+ * noise for hours is not joined, and routine noise does not join an attack.
  */
-async function incidentFor(trx: Executor, entityKey: string, alert: Alert, at: number, options: Grouping): Promise<CasesTable | undefined> {
+async function incidentFor(trx: Executor, entityKey: string, groupKey: string, alert: Alert, at: number, options: Grouping): Promise<CasesTable | undefined> {
   const gapMs = options.incidentMinutes * 60_000;
   const spanMs = options.incidentSpanMinutes * 60_000;
   const candidates = await trx
@@ -143,11 +147,32 @@ async function incidentFor(trx: Executor, entityKey: string, alert: Alert, at: n
     .orderBy("created_at", "desc")
     .limit(20)
     .execute();
-  return candidates.find((c) => {
+  if (!candidates.length) return undefined;
+  const continues = (c: CasesTable) => continuesKillChain(fromJson<AttackTags>(c.attack, { tactics: [], techniques: [] }).tactics, alert.attack.tactics);
+  const routineMs = options.routineHours * 3_600_000;
+  for (const c of candidates) {
+    if (continues(c)) return c;
     const began = Date.parse(c.first_alert_at ?? c.last_alert_at);
-    if (Math.abs(at - began) <= spanMs) return true;
-    return continuesKillChain(fromJson<AttackTags>(c.attack, { tactics: [], techniques: [] }).tactics, alert.attack.tactics);
-  });
+    if (Math.abs(at - began) > spanMs) continue;
+    // Routine: the alert's rule fired on this entity before the incident began, or the incident was
+    // opened by its entity's routine. Neither is a step of an attack.
+    if (await firedBefore(trx, groupKey, Math.min(at, began), routineMs)) continue;
+    if (await firedBefore(trx, c.group_key, began, routineMs, c.id)) continue;
+    return c;
+  }
+  return undefined;
+}
+
+/** Whether alerts of this group key were seen in the `windowMs` before `beforeMs` (in another case than `exceptCase`). */
+async function firedBefore(trx: Executor, groupKey: string, beforeMs: number, windowMs: number, exceptCase?: string): Promise<boolean> {
+  let query = trx
+    .selectFrom("case_keys")
+    .select("case_id")
+    .where("group_key", "=", groupKey)
+    .where("last_alert_at", "<", iso(beforeMs))
+    .where("last_alert_at", ">=", iso(beforeMs - windowMs));
+  if (exceptCase !== undefined) query = query.where("case_id", "!=", exceptCase);
+  return (await query.limit(1).executeTakeFirst()) !== undefined;
 }
 
 async function rememberKey(trx: Executor, groupKey: string, caseId: string, alertTime: string): Promise<void> {
@@ -186,7 +211,7 @@ export async function attachAlert(ex: Executor, alert: Alert, options: GroupingO
     let joined: AttachResult["joined"] = "rule";
     let open = await caseForKey(trx, groupKey, at, grouping.windowMinutes * 60_000);
     if (!open && entityKey !== null) {
-      open = await incidentFor(trx, entityKey, parsed, at, grouping);
+      open = await incidentFor(trx, entityKey, groupKey, parsed, at, grouping);
       joined = "incident";
     }
 

@@ -22,6 +22,8 @@ export const ConfigSchema = z.object({
       incident_minutes: z.coerce.number().int().min(0).default(60),
       /** ...if the incident began at most this long before, or the alert continues its ATT&CK kill chain. */
       incident_span_minutes: z.coerce.number().int().min(0).default(120),
+      /** A rule that fired on the entity within this many hours before an incident began is routine: it does not join it. */
+      routine_hours: z.coerce.number().min(0).default(24),
       /** Declared cross-source keys: the sources of one group share cases (a source in one group at most). */
       cross_source: z
         .array(z.object({ name: z.string().trim().min(1), sources: z.array(z.string().trim().min(1)).min(2) }).strict())
@@ -39,7 +41,7 @@ export const ConfigSchema = z.object({
         }),
     })
     .strict()
-    .default({ window_minutes: 240, incident_minutes: 60, incident_span_minutes: 120, cross_source: [] }),
+    .default({ window_minutes: 240, incident_minutes: 60, incident_span_minutes: 120, routine_hours: 24, cross_source: [] }),
   history: z
     .object({ window_hours: z.coerce.number().positive().default(168) })
     .default({ window_hours: 168 }),

@@ -18,7 +18,7 @@ describe("grouping configuration", () => {
   }
 
   it("defaults the incident settings and takes declared cross-source keys", () => {
-    expect(withFile("")().grouping).toEqual({ window_minutes: 240, incident_minutes: 60, incident_span_minutes: 120, cross_source: [] });
+    expect(withFile("")().grouping).toEqual({ window_minutes: 240, incident_minutes: 60, incident_span_minutes: 120, routine_hours: 24, cross_source: [] });
     const config = withFile("grouping:\n  incident_minutes: 30\n  cross_source:\n    - {name: perimeter, sources: [suricata, zeek]}\n")();
     expect(config.grouping).toMatchObject({ incident_minutes: 30, cross_source: [{ name: "perimeter", sources: ["suricata", "zeek"] }] });
   });

@@ -45,4 +45,9 @@ describe(`content dedup: duplicates only when everything the source sent is iden
     expect(lines).toHaveLength(1);
     expect(lines[0]!.duplicates).toBe(3);
   });
+
+  it("keeps the authenticated sender in the origin, which grouping scopes by", async () => {
+    const { results } = await ingestAlerts(db(), [{ title: "Disk full", source: "monitor", source_id: "m-1" }], { via: "webhook", sender: "webhook:prom", clock });
+    expect((await getAlert(db(), results[0]!.id))!.origin).toEqual({ via: "webhook", sender: "webhook:prom" });
+  });
 });

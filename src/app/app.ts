@@ -32,8 +32,9 @@ export async function openApp(options: OpenAppOptions = {}): Promise<App> {
   const store = await openStore(config);
   const clock = options.clock ?? systemClock;
   try {
-    // A chain written before it was keyed (migration 0010) is pinned by a keyed seal before anything else.
-    await sealPlainChain(store.db, clock);
+    // A chain written before it was keyed is pinned by a keyed seal when migration 0010 runs, and only then:
+    // plain events that appear later (a chain cut back to them) stay unsealed, and verification says so.
+    if (store.applied.includes("0010-audit-keys")) await sealPlainChain(store.db, clock);
   } catch (error) {
     await store.close();
     throw error;

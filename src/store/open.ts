@@ -15,6 +15,8 @@ export interface Store {
   location: string;
   /** The key that signs the audit chain (never stored in the database). */
   auditKey: AuditKey;
+  /** The migrations this open applied (empty when the schema was up to date). */
+  applied: string[];
   close(): Promise<void>;
 }
 
@@ -49,20 +51,23 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     kind = "sqlite";
   }
   const db = new Kysely<Database>({ dialect, plugins: [auditKey] });
+  let applied: string[];
   try {
-    await migrate(db);
+    applied = await migrate(db);
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  return { db, kind, location, auditKey, close: () => db.destroy() };
+  return { db, kind, location, auditKey, applied, close: () => db.destroy() };
 }
 
-export async function migrate(db: Db): Promise<void> {
+/** Brings the schema up to date; returns the names of the migrations applied. */
+export async function migrate(db: Db): Promise<string[]> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error");
     throw new Error(`migration ${failed?.migrationName ?? "?"} failed: ${String(error)}`);
   }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }

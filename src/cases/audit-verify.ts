@@ -101,7 +101,7 @@ export async function verifyAuditChain(db: Executor, options: VerifyOptions = {}
     return report({
       firstBroken: {
         seq: head.seq + 1,
-        reason: "the chain holds only plain SHA-256 events and no keyed seal: it was rewritten, or no nightshift command has opened this store since the upgrade (any command seals it)",
+        reason: "the chain holds only plain SHA-256 events and no keyed seal: it was rewritten, or cut back to the events written before the upgrade (migration 0010 seals them when it runs)",
       },
     });
   for (const c of wanted) {

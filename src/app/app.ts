@@ -3,7 +3,7 @@ import { loadConfig, type Config } from "../config/index.js";
 import { systemClock, type Clock } from "../core/index.js";
 import { openStore, runUntilIdle, startWorker, type HandlerEntry, type RunStats, type Store } from "../store/index.js";
 import { contextHandlers } from "../context/index.js";
-import { caseHandlers } from "../cases/index.js";
+import { caseHandlers, sealPlainChain } from "../cases/index.js";
 import { ModelSettings, runAgent, toolsFor, toraHandlers, veraHandlers } from "../crew/index.js";
 import { ValidationError, issuesOf } from "../core/index.js";
 import { journalHandlers } from "../journal/index.js";
@@ -30,10 +30,19 @@ export interface OpenAppOptions {
 export async function openApp(options: OpenAppOptions = {}): Promise<App> {
   const config = loadConfig(options.env ?? process.env, options.overrides ?? {});
   const store = await openStore(config);
+  const clock = options.clock ?? systemClock;
+  try {
+    // A chain written before it was keyed is pinned by a keyed seal when migration 0010 runs, and only then:
+    // plain events that appear later (a chain cut back to them) stay unsealed, and verification says so.
+    if (store.applied.includes("0010-audit-keys")) await sealPlainChain(store.db, clock);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   return {
     config,
     store,
-    clock: options.clock ?? systemClock,
+    clock,
     journalDir: path.join(config.home, "journal"),
     close: () => store.close(),
   };
@@ -52,7 +61,14 @@ export function pipelineHandlers(app: App): Record<string, HandlerEntry> {
       staleAfterDays: { asset: 90, identity: 30, ...config.context.stale_after_days },
       clock,
     }),
-    ...caseHandlers({ windowMinutes: config.grouping.window_minutes, clock }),
+    ...caseHandlers({
+      windowMinutes: config.grouping.window_minutes,
+      incidentMinutes: config.grouping.incident_minutes,
+      incidentSpanMinutes: config.grouping.incident_span_minutes,
+      routineHours: config.grouping.routine_hours,
+      crossSource: config.grouping.cross_source,
+      clock,
+    }),
     ...toraHandlers({
       clock,
       model: tierModel(config, "tora"),

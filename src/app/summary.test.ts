@@ -20,7 +20,8 @@ describe(`shiftSummary (${testStoreKind()})`, () => {
     await investigateCase(db(), escalated, clock);
 
     const untriaged = dnsLookup({ domain: "other.example" }, C2);
-    untriaged.alert.rule = { id: "dns-other", title: "Another rule: another case" };
+    untriaged.alert.rule = { id: "dns-other", title: "Another rule on another host: another case" };
+    untriaged.alert.host = { name: "ws-other", ip: [] };
     await insertAlertRow(db(), untriaged.alert, { enrichment: untriaged.enrichment, stage: "enriched", dedupeKey: "untriaged-1" });
     await attachAlert(db(), untriaged.alert, { windowMinutes: 120 }, clock);
 

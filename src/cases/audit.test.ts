@@ -1,8 +1,9 @@
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../test/support/store.js";
-import { ValidationError, canonicalJson, fixedClock, sha256 } from "../core/index.js";
-import { GENESIS_HASH, appendAudit, auditHash, listAudit, verifyAuditChain } from "./index.js";
+import { createHmac } from "node:crypto";
+import { ValidationError, canonicalJson, fixedClock } from "../core/index.js";
+import { GENESIS_HASH, appendAudit, auditMac, listAudit, verifyAuditChain } from "./index.js";
 
 const actor = { kind: "agent", name: "TORA" } as const;
 
@@ -27,10 +28,9 @@ describe(`audit chain (${testStoreKind()})`, () => {
     expect(first.seq).toBe(1);
     expect(first.prev_hash).toBe(GENESIS_HASH);
     expect(first.hash).toBe(
-      sha256(
-        GENESIS_HASH +
-          canonicalJson({ seq: 1, at: first.at, actor, action: "a", case_id: null, data: { x: 1, nested: { b: 2, a: 1 } } }),
-      ),
+      createHmac("sha256", env.store.auditKey.secret)
+        .update(GENESIS_HASH + canonicalJson({ seq: 1, at: first.at, actor, action: "a", case_id: null, data: { x: 1, nested: { b: 2, a: 1 } } }))
+        .digest("hex"),
     );
     expect(second.seq).toBe(2);
     expect(second.prev_hash).toBe(first.hash);
@@ -49,7 +49,7 @@ describe(`audit chain (${testStoreKind()})`, () => {
   });
 
   it("an empty chain verifies", async () => {
-    expect(await verifyAuditChain(env.store.db)).toEqual({ ok: true, checked: 0 });
+    expect(await verifyAuditChain(env.store.db)).toMatchObject({ ok: true, checked: 0, keyed: { plain_events: 0, keyed_events: 0 } });
   });
 
   it("reports a row whose data was changed behind its back as the first broken link", async () => {
@@ -58,7 +58,7 @@ describe(`audit chain (${testStoreKind()})`, () => {
     const result = await verifyAuditChain(env.store.db, { pageSize: 2 });
     expect(result.ok).toBe(false);
     expect(result.firstBroken?.seq).toBe(5);
-    expect(result.firstBroken?.reason).toMatch(/hash/);
+    expect(result.firstBroken?.reason).toMatch(/MAC/);
     expect(result.checked).toBe(5);
   });
 
@@ -79,7 +79,7 @@ describe(`audit chain (${testStoreKind()})`, () => {
     await appendMany(5);
     const [third] = await listAudit(env.store.db, { afterSeq: 2, limit: 1 });
     const forged = { ...third!, data: { i: 1000 } };
-    await sql`update audit_events set data = ${JSON.stringify(forged.data)}, hash = ${auditHash(forged)} where seq = 3`.execute(env.store.db);
+    await sql`update audit_events set data = ${JSON.stringify(forged.data)}, hash = ${auditMac(env.store.auditKey, forged)} where seq = 3`.execute(env.store.db);
     const result = await verifyAuditChain(env.store.db);
     expect(result.firstBroken?.seq).toBe(4);
     expect(result.firstBroken?.reason).toMatch(/prev_hash/);

@@ -1,7 +1,9 @@
 import { sql } from "kysely";
 import { z } from "zod";
+import { createHmac } from "node:crypto";
+import type { Selectable } from "kysely";
 import { Actor, canonicalJson, sha256, type AuditEvent, type Clock } from "../core/index.js";
-import { fromJson, toJson, type AuditTable, type Executor } from "../store/index.js";
+import { auditKeyOf, fromJson, toJson, type AuditKey, type AuditTable, type Executor } from "../store/index.js";
 import { inTransaction, isPostgres, parseInput } from "./internal.js";
 
 /** prev_hash of the first event. */
@@ -29,14 +31,34 @@ export async function lockAuditChain(ex: Executor): Promise<void> {
   await sql`select pg_advisory_xact_lock(${sql.lit(AUDIT_CHAIN_LOCK)})`.execute(ex);
 }
 
+/** The plain SHA-256 link of events written before the chain was keyed (migration 0010). */
 export function auditHash(event: Omit<AuditEvent, "hash">): string {
   const { seq, at, actor, action, case_id, data } = event;
   return sha256(event.prev_hash + canonicalJson({ seq, at, actor, action, case_id, data }));
 }
 
+/** The keyed link: HMAC-SHA256 under the audit key of the same text the plain hash covers. */
+export function auditMac(key: AuditKey, event: Omit<AuditEvent, "hash">): string {
+  const { seq, at, actor, action, case_id, data } = event;
+  return createHmac("sha256", key.secret)
+    .update(event.prev_hash + canonicalJson({ seq, at, actor, action, case_id, data }))
+    .digest("hex");
+}
+
+export const KEYED_ALG = "hmac-sha256";
+export const PLAIN_ALG = "sha256";
+
+/** The store's audit key; a store opened without one cannot write or verify a keyed chain. */
+export function requireAuditKey(ex: Executor): AuditKey {
+  const key = auditKeyOf(ex);
+  if (!key) throw new Error("the store was opened without an audit key (openStore loads NIGHTSHIFT_AUDIT_KEY or $NIGHTSHIFT_HOME/audit.key)");
+  return key;
+}
+
 /** Appends one event to the chain, inside the caller's transaction (or a new one when given the db). */
 export async function appendAudit(ex: Executor, event: AuditInput, clock: Clock): Promise<AuditEvent> {
   const input = parseInput(AuditInput, event, "audit event");
+  const key = requireAuditKey(ex);
   // Hash exactly what a reader will parse back from the stored text.
   const dataText = toJson(input.data ?? {});
   const data = JSON.parse(dataText) as Record<string, unknown>;
@@ -57,7 +79,7 @@ export async function appendAudit(ex: Executor, event: AuditInput, clock: Clock)
       data,
       prev_hash: head?.hash ?? GENESIS_HASH,
     };
-    const record: AuditEvent = { ...unsigned, hash: auditHash(unsigned) };
+    const record: AuditEvent = { ...unsigned, hash: auditMac(key, unsigned) };
     await trx
       .insertInto("audit_events")
       .values({
@@ -70,13 +92,36 @@ export async function appendAudit(ex: Executor, event: AuditInput, clock: Clock)
         data: dataText,
         prev_hash: record.prev_hash,
         hash: record.hash,
+        alg: KEYED_ALG,
+        key_id: key.id,
       })
       .execute();
     return record;
   });
 }
 
-function rowToAudit(row: AuditTable): AuditEvent {
+export const SEAL_ACTION = "audit.keyed";
+
+/**
+ * Pins the events written before the chain was keyed (plain SHA-256, migration 0010): when the head of the
+ * chain is such an event, appends a keyed `audit.keyed` event linking to it (data: plain_events, plain_head).
+ * Verification then refuses plain events that no seal follows: rewriting the whole chain as plain hashes,
+ * or cutting it back to them, shows. Idempotent; runs when the application opens its store.
+ */
+export async function sealPlainChain(ex: Executor, clock: Clock): Promise<AuditEvent | null> {
+  return inTransaction(ex, async (trx) => {
+    await lockAuditChain(trx);
+    const head = await trx.selectFrom("audit_events").select(["seq", "hash", "alg"]).orderBy("seq", "desc").limit(1).executeTakeFirst();
+    if (!head || head.alg !== PLAIN_ALG) return null;
+    return appendAudit(
+      trx,
+      { actor: { kind: "system", name: "audit" }, action: SEAL_ACTION, data: { plain_events: Number(head.seq), plain_head: head.hash } },
+      clock,
+    );
+  });
+}
+
+export function rowToAudit(row: Selectable<AuditTable>): AuditEvent {
   return {
     seq: Number(row.seq),
     at: row.at,
@@ -87,54 +132,6 @@ function rowToAudit(row: AuditTable): AuditEvent {
     prev_hash: row.prev_hash,
     hash: row.hash,
   };
-}
-
-export interface AuditVerification {
-  ok: boolean;
-  /** Events examined (up to and including the first broken one). */
-  checked: number;
-  firstBroken?: { seq: number; reason: string };
-  /** The last verified event: keep it elsewhere to detect truncation of the tail, which no chain can show. */
-  head?: { seq: number; hash: string };
-}
-
-/** Recomputes the whole chain page by page, in seq order, and reports the first broken link. */
-export async function verifyAuditChain(db: Executor, options: { pageSize?: number } = {}): Promise<AuditVerification> {
-  const pageSize = options.pageSize ?? 500;
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
-  let checked = 0;
-  let head: AuditVerification["head"];
-  const broken = (seq: number, reason: string): AuditVerification => ({ ok: false, checked, firstBroken: { seq, reason } });
-  while (true) {
-    const rows = await db
-      .selectFrom("audit_events")
-      .selectAll()
-      .where("seq", ">", expectedSeq - 1)
-      .orderBy("seq")
-      .limit(pageSize)
-      .execute();
-    if (rows.length === 0) break;
-    for (const row of rows) {
-      checked++;
-      const seq = Number(row.seq);
-      if (seq !== expectedSeq) return broken(expectedSeq, `event ${expectedSeq} is missing (the next one is ${seq})`);
-      if (row.prev_hash !== prevHash) return broken(seq, `prev_hash does not match the hash of event ${seq - 1}`);
-      let data: Record<string, unknown>;
-      try {
-        data = JSON.parse(row.data) as Record<string, unknown>;
-      } catch {
-        return broken(seq, "data is not valid JSON");
-      }
-      const event = rowToAudit({ ...row, data: "{}" });
-      if (auditHash({ ...event, data }) !== row.hash) return broken(seq, "hash does not match the event's content");
-      prevHash = row.hash;
-      head = { seq, hash: row.hash };
-      expectedSeq++;
-    }
-    if (rows.length < pageSize) break;
-  }
-  return head ? { ok: true, checked, head } : { ok: true, checked };
 }
 
 export const ListAuditOptions = z.object({

@@ -27,6 +27,8 @@ export const AlertExportLine = z.object({
   case_verdict: Verdict.nullable(),
   case_crew_verdict: z.string().nullable(),
   outcome: Outcome,
+  /** Further deliveries of exactly the same content collapsed into this alert. */
+  duplicates: z.number().int(),
 });
 export type AlertExportLine = z.infer<typeof AlertExportLine>;
 
@@ -88,6 +90,7 @@ export async function* exportAlerts(db: Executor, options: ExportOptions = {}): 
         "alerts.host_name",
         "alerts.user_name",
         "alerts.stage",
+        "alerts.duplicates",
         "cases.id as case_id",
         "cases.status as case_status",
         "cases.verdict as case_verdict",
@@ -124,6 +127,7 @@ export async function* exportAlerts(db: Executor, options: ExportOptions = {}): 
         case_verdict: row.case_verdict as Verdict | null,
         case_crew_verdict: row.case_crew_verdict,
         outcome: status ? outcomeOf(status, row.case_suppression_id) : "open",
+        duplicates: Number(row.duplicates),
       };
     }
     const last = rows.at(-1);

@@ -23,12 +23,16 @@ describe(`alert grouping (${testStoreKind()})`, () => {
     return { alert, ...(await attachAlert(env.store.db, alert, window, clock)) };
   }
 
-  it("keys on rule (else title) and primary entity (host, user, source ip, destination domain)", () => {
-    expect(groupKeyOf(makeAlert({ rule: { id: "R-1", title: "t" }, host: "WS-01" }))).toBe("r-1|ws-01");
-    expect(groupKeyOf(makeAlert({ rule: null, title: "Odd Thing", host: null, user: "Bob" }))).toBe("odd thing|bob");
-    expect(groupKeyOf(makeAlert({ host: null, src_ip: "10.0.0.5", dst_domain: "evil.test" }))).toBe("dns-malicious|10.0.0.5");
-    expect(groupKeyOf(makeAlert({ host: null, dst_domain: "Evil.Test" }))).toBe("dns-malicious|evil.test");
-    expect(groupKeyOf(makeAlert({ host: null }))).toBe("dns-malicious|-");
+  it("keys on source, rule (else title) and primary entity (host, user, source ip, destination domain)", () => {
+    const key = (...parts: unknown[]) => JSON.stringify(["source", "suricata", null, ...parts]);
+    expect(groupKeyOf(makeAlert({ rule: { id: "R-1", title: "t" }, host: "WS-01" }))).toBe(key("r-1", "host:ws-01"));
+    expect(groupKeyOf(makeAlert({ rule: null, title: "Odd Thing", host: null, user: "Bob" }))).toBe(key("odd thing", "user:bob"));
+    expect(groupKeyOf(makeAlert({ host: null, src_ip: "10.0.0.5", dst_domain: "evil.test" }))).toBe(key("dns-malicious", "ip:10.0.0.5"));
+    expect(groupKeyOf(makeAlert({ host: null, dst_domain: "Evil.Test" }))).toBe(key("dns-malicious", "domain:evil.test"));
+    expect(groupKeyOf(makeAlert({ host: null }))).toBe(key("dns-malicious", "-"));
+    expect(groupKeyOf(makeAlert({ origin: { via: "webhook", sender: "webhook:prom" } }))).toBe(
+      JSON.stringify(["source", "suricata", "webhook:prom", "dns-malicious", "host:ws-01"]),
+    );
   });
 
   it("opens a case from a first alert", async () => {
@@ -48,7 +52,7 @@ describe(`alert grouping (${testStoreKind()})`, () => {
       title: alert.title,
       severity: "low",
       rule_id: "dns-malicious",
-      group_key: "dns-malicious|ws-01",
+      group_key: JSON.stringify(["source", "suricata", null, "dns-malicious", "host:ws-01"]),
       tags: ["suricata", "dns_malicious_lookup"],
       attack: { tactics: [], techniques: ["T1071.004"] },
       alert_ids: [alert.id],
@@ -65,7 +69,7 @@ describe(`alert grouping (${testStoreKind()})`, () => {
     expect(row).toEqual({ case_id: caseId, stage: "grouped" });
     const audit = await listAudit(env.store.db, { caseId });
     expect(audit.map((e) => e.action)).toEqual(["case.created"]);
-    expect(audit[0]!.data).toMatchObject({ alert_id: alert.id, group_key: "dns-malicious|ws-01" });
+    expect(audit[0]!.data).toMatchObject({ alert_id: alert.id, group_key: JSON.stringify(["source", "suricata", null, "dns-malicious", "host:ws-01"]) });
   });
 
   it("joins alerts of the same rule and host within the window, in either direction, raising severity", async () => {
@@ -90,7 +94,8 @@ describe(`alert grouping (${testStoreKind()})`, () => {
     expect(tooLate).toMatchObject({ created: true, caseId: "TORA-20261124-0002" });
     const otherHost = await attach({ time: "2026-11-24T09:01:00Z", host: "ws-02" });
     expect(otherHost).toMatchObject({ created: true, caseId: "TORA-20261124-0003" });
-    const otherRule = await attach({ time: "2026-11-24T09:01:00Z", rule: { id: "other", title: "Other" } });
+    // Another rule on the host far from the case's alerts (beyond the incident gap): a case of its own.
+    const otherRule = await attach({ time: "2026-11-24T07:30:00Z", rule: { id: "other", title: "Other" } });
     expect(otherRule.created).toBe(true);
 
     // Within the window of two open cases of the key: the one with the most recent alert wins.
@@ -112,7 +117,7 @@ describe(`alert grouping (${testStoreKind()})`, () => {
   it("is idempotent: an attached alert returns its case and writes nothing more", async () => {
     const first = await attach({ dst_domain: "evil.test" });
     const again = await attachAlert(env.store.db, first.alert, window, clock);
-    expect(again).toEqual({ caseId: first.caseId, created: false });
+    expect(again).toMatchObject({ caseId: first.caseId, created: false });
     expect(await listAudit(env.store.db)).toHaveLength(1);
     const observables = await env.store.db.selectFrom("observables").selectAll().execute();
     expect(observables).toHaveLength(2);

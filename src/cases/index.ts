@@ -1,5 +1,8 @@
-export { GENESIS_HASH, AuditInput, ListAuditOptions, appendAudit, auditHash, listAudit, lockAuditChain, verifyAuditChain } from "./audit.js";
-export type { AuditVerification } from "./audit.js";
+export { GENESIS_HASH, AuditInput, ListAuditOptions, appendAudit, auditHash, auditMac, listAudit, lockAuditChain, sealPlainChain } from "./audit.js";
+export { verifyAuditChain } from "./audit-verify.js";
+export type { AuditVerification, VerifyOptions } from "./audit-verify.js";
+export { AuditCheckpoint, CHECKPOINT_FORMAT, checkpointSigned, recordCheckpoint, storedCheckpoints } from "./audit-checkpoint.js";
+export type { CaseMismatch } from "./audit-replay.js";
 export {
   TRANSITIONS,
   TransitionChange,
@@ -12,7 +15,8 @@ export {
 } from "./state-machine.js";
 export type { TransitionResult } from "./state-machine.js";
 export { caseOutcome, outcomeOf } from "./outcome.js";
-export { GROUPING_ACTOR, GroupingOptions, attachAlert, groupKeyOf } from "./grouping.js";
+export { CrossSourceGroup, GROUPING_ACTOR, GroupingOptions, attachAlert, entityKeyOf, groupKeyOf, groupScopeOf, primaryEntityOf } from "./grouping.js";
+export { continuesKillChain, tacticStage } from "./kill-chain.js";
 export type { AttachResult } from "./grouping.js";
 export { alertObservables } from "./observables.js";
 export { caseHandlers } from "./handlers.js";

@@ -78,7 +78,8 @@ describe(`case service (${testStoreKind()})`, () => {
     const hash = "a".repeat(64);
     const subject = await caseOf({ host: "ws-01", dst_domain: "evil.test", sha256: hash, user: "bob" });
     const sameDomainAndHash = await caseOf({ rule: { id: "r2", title: "Other" }, host: "ws-02", dst_domain: "evil.test", sha256: hash });
-    const sameHostAndUser = await caseOf({ rule: { id: "r3", title: "Third" }, host: "ws-01", user: "bob" });
+        // Hours apart: another incident on the same host (within the hour it would join the subject's incident).
+    const sameHostAndUser = await caseOf({ rule: { id: "r3", title: "Third" }, host: "ws-01", user: "bob", time: "2026-11-24T03:00:00Z" });
     const sameDomain = await caseOf({ rule: { id: "r4", title: "Fourth" }, host: "ws-03", dst_domain: "EVIL.test" });
     await caseOf({ rule: { id: "r5", title: "Unrelated" }, host: "ws-09", dst_domain: "fine.test" });
     await transitionCase(env.store.db, sameDomainAndHash, { to: "closed", actor: ana, verdict: "true_positive", rationale: "c2" }, clock);

@@ -16,12 +16,35 @@ export const ConfigSchema = z.strictObject({
   port: z.coerce.number().int().min(0).max(65535).default(8700),
   /** Secret for HMAC-SHA256 signatures on the alert webhook; unset means signatures are not accepted. */
   webhook_secret: z.string().min(16).optional(),
+  /** The audit chain's HMAC key (NIGHTSHIFT_AUDIT_KEY); unset: `$NIGHTSHIFT_HOME/audit.key`, created 0600 on first use. */
+  audit_key: z.string().trim().min(32, "the audit key needs at least 32 characters").optional(),
   grouping: z
     .strictObject({
-      /** An alert joins an open case with the same rule and entity seen within this window. */
+      /** An alert joins an open case that took the same rule on the same entity (same source) within this window. */
       window_minutes: z.coerce.number().int().positive().default(240),
+      /** An alert of another rule joins an open incident on the same entity whose last alert is this close... */
+      incident_minutes: z.coerce.number().int().min(0).default(60),
+      /** ...if the incident began at most this long before, or the alert continues its ATT&CK kill chain. */
+      incident_span_minutes: z.coerce.number().int().min(0).default(120),
+      /** A rule that fired on the entity within this many hours before an incident began is routine: it does not join it. */
+      routine_hours: z.coerce.number().min(0).default(24),
+      /** Declared cross-source keys: the sources of one group share cases (a source in one group at most). */
+      cross_source: z
+        .array(z.strictObject({ name: z.string().trim().min(1), sources: z.array(z.string().trim().min(1)).min(2) }))
+        .default([])
+        .superRefine((groups, ctx) => {
+          const seen = new Map<string, string>();
+          groups.forEach((group, index) => {
+            for (const source of group.sources) {
+              const other = seen.get(source.toLowerCase());
+              if (other !== undefined)
+                ctx.addIssue({ code: "custom", path: [index, "sources"], message: `source "${source}" is already in cross-source group "${other}"` });
+              seen.set(source.toLowerCase(), group.name);
+            }
+          });
+        }),
     })
-    .default({ window_minutes: 240 }),
+    .default({ window_minutes: 240, incident_minutes: 60, incident_span_minutes: 120, routine_hours: 24, cross_source: [] }),
   history: z
     .strictObject({ window_hours: z.coerce.number().positive().default(168) })
     .default({ window_hours: 168 }),
@@ -50,7 +73,7 @@ export const ConfigSchema = z.strictObject({
       logsources: z.array(z.string().min(1)).default([]),
       /** Correlation windows of the live path (`events.detect`); `nightshift detect` judges its whole input. */
       correlation: z
-        .object({
+        .strictObject({
           /** How far out of order (event time) a group's events may arrive and still be counted together. */
           lateness_seconds: z.coerce.number().nonnegative().default(3600),
         })
@@ -142,6 +165,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (env.NIGHTSHIFT_HOST) fromEnv.host = env.NIGHTSHIFT_HOST;
   if (env.NIGHTSHIFT_PORT) fromEnv.port = env.NIGHTSHIFT_PORT;
   if (env.NIGHTSHIFT_WEBHOOK_SECRET) fromEnv.webhook_secret = env.NIGHTSHIFT_WEBHOOK_SECRET;
+  if (env.NIGHTSHIFT_AUDIT_KEY) fromEnv.audit_key = env.NIGHTSHIFT_AUDIT_KEY;
   if (env.NIGHTSHIFT_GROUPING_WINDOW_MINUTES)
     fromEnv.grouping = { ...(fromFile.grouping as object), window_minutes: env.NIGHTSHIFT_GROUPING_WINDOW_MINUTES };
   if (env.NIGHTSHIFT_RULES)

@@ -93,6 +93,8 @@ export const AlertOrigin = z.object({
   via: z.enum(["api", "webhook", "file", "connector", "detect"]),
   file: z.string().optional(),
   record: z.number().int().positive().optional(),
+  /** Who delivered it when authenticated: `webhook:<sender>` or `token:<id>`; grouping never mixes two. */
+  sender: z.string().min(1).optional(),
 });
 export type AlertOrigin = z.infer<typeof AlertOrigin>;
 

@@ -1,4 +1,5 @@
 import { ValidationError, isoNow, newId, systemClock, type Alert, type AlertOrigin, type Clock } from "../core/index.js";
+import type { Insertable } from "kysely";
 import { enqueueMany, toJson, type AlertsTable, type Executor } from "../store/index.js";
 import { prefixPath, type Issue } from "./issues.js";
 import { normaliseAlert, type InputKind } from "./normalise.js";
@@ -7,6 +8,8 @@ export type IngestVia = AlertOrigin["via"];
 
 export interface IngestOptions {
   via: IngestVia;
+  /** The authenticated deliverer (`webhook:<sender>`, `token:<id>`), kept in each alert's origin. */
+  sender?: string;
   clock?: Clock;
   /** Per input (same index): the file and 1-based record it came from. */
   origins?: { file?: string; record?: number }[];
@@ -42,7 +45,7 @@ export function summarise(issues: Issue[], total = issues.length): string {
 }
 
 /** The alerts-table row of a normalised alert, as ingest stores it (stage `received`, no case yet). */
-export function toAlertRow(alert: Alert, dedupeKey: string): AlertsTable {
+export function toAlertRow(alert: Alert, dedupeKey: string, duplicates = 0): Insertable<AlertsTable> {
   return {
     id: alert.id,
     dedupe_key: dedupeKey,
@@ -61,6 +64,7 @@ export function toAlertRow(alert: Alert, dedupeKey: string): AlertsTable {
     enrichment: null,
     case_id: null,
     stage: "received",
+    duplicates,
   };
 }
 
@@ -72,13 +76,22 @@ export function toAlertRow(alert: Alert, dedupeKey: string): AlertsTable {
  */
 async function storeAlerts(trx: Executor, prepared: Prepared[]): Promise<IngestResult["results"]> {
   const firstByKey = new Map<string, Prepared>();
-  for (const item of prepared) if (!firstByKey.has(item.dedupeKey)) firstByKey.set(item.dedupeKey, item);
+  const repeats = new Map<string, number>();
+  for (const item of prepared) {
+    if (!firstByKey.has(item.dedupeKey)) firstByKey.set(item.dedupeKey, item);
+    else repeats.set(item.dedupeKey, (repeats.get(item.dedupeKey) ?? 0) + 1);
+  }
   const keys = [...firstByKey.keys()].sort();
   for (const chunk of chunks(keys, INSERT_CHUNK)) {
+    // A row already stored counts this delivery (and the batch's repeats) as collapsed duplicates.
     await trx
       .insertInto("alerts")
-      .values(chunk.map((key) => toAlertRow(firstByKey.get(key)!.alert, key)))
-      .onConflict((oc) => oc.column("dedupe_key").doNothing())
+      .values(chunk.map((key) => toAlertRow(firstByKey.get(key)!.alert, key, repeats.get(key) ?? 0)))
+      .onConflict((oc) =>
+        oc.column("dedupe_key").doUpdateSet((eb) => ({
+          duplicates: eb(eb(eb.ref("alerts.duplicates"), "+", eb.ref("excluded.duplicates")), "+", 1),
+        })),
+      )
       .execute();
   }
   const stored = new Map<string, string>();
@@ -112,6 +125,7 @@ export async function ingestAlerts(ex: Executor, inputs: unknown[], options: Ing
   inputs.forEach((input, index) => {
     const from = options.origins?.[index];
     const origin: AlertOrigin = { via: options.via };
+    if (options.sender !== undefined) origin.sender = options.sender;
     if (from?.file !== undefined) origin.file = from.file;
     if (from?.record !== undefined) origin.record = from.record;
     const result = normaliseAlert(input, { id: newId(), receivedAt, origin, kind: options.kind });

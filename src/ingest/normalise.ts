@@ -29,8 +29,8 @@ export function normaliseAlert(value: unknown, options: NormaliseOptions): Norma
   const generic = GenericAlertInput.safeParse(input);
   if (!generic.success) return { ok: false, issues: zodIssues(generic.error) };
   try {
-    const { alert, timeDefaulted } = genericToAlert(generic.data, options);
-    return { ok: true, alert, dedupeKey: dedupeKey(alert, { timeDefaulted }) };
+    const { alert } = genericToAlert(generic.data, options);
+    return { ok: true, alert, dedupeKey: dedupeKey(alert, value) };
   } catch (error) {
     if (error instanceof z.ZodError) return { ok: false, issues: zodIssues(error) };
     throw error;

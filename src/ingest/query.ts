@@ -5,14 +5,16 @@ import { parseAlertTime } from "./formats/generic.js";
 import { zodIssues } from "./issues.js";
 
 /** A stored alert: the normalised alert plus where the pipeline has taken it. */
-export type StoredAlert = Alert & { case_id: string | null; stage: string; enrichment: unknown };
+/** `duplicates`: further deliveries of exactly the same content collapsed into this alert. */
+export type StoredAlert = Alert & { case_id: string | null; stage: string; enrichment: unknown; duplicates: number };
 
-function toStored(row: { doc: string; case_id: string | null; stage: string; enrichment: string | null }): StoredAlert {
-  return { ...fromJson<Alert>(row.doc, null as unknown as Alert), case_id: row.case_id, stage: row.stage, enrichment: fromJson<unknown>(row.enrichment, null) };
+function toStored(row: { doc: string; case_id: string | null; stage: string; enrichment: string | null; duplicates: number }): StoredAlert {
+  const alert = fromJson<Alert>(row.doc, null as unknown as Alert);
+  return { ...alert, case_id: row.case_id, stage: row.stage, enrichment: fromJson<unknown>(row.enrichment, null), duplicates: Number(row.duplicates) };
 }
 
 export async function getAlert(ex: Executor, id: string): Promise<StoredAlert | null> {
-  const row = await ex.selectFrom("alerts").select(["doc", "case_id", "stage", "enrichment"]).where("id", "=", id).executeTakeFirst();
+  const row = await ex.selectFrom("alerts").select(["doc", "case_id", "stage", "enrichment", "duplicates"]).where("id", "=", id).executeTakeFirst();
   return row ? toStored(row) : null;
 }
 
@@ -38,7 +40,7 @@ export async function listAlerts(ex: Executor, options: ListAlertsOptions = {}):
   const parsed = ListAlertsOptions.safeParse(options);
   if (!parsed.success) throw new ValidationError("invalid alert listing options", zodIssues(parsed.error));
   const { limit, offset, caseId, since } = parsed.data;
-  let query = ex.selectFrom("alerts").select(["doc", "case_id", "stage", "enrichment"]);
+  let query = ex.selectFrom("alerts").select(["doc", "case_id", "stage", "enrichment", "duplicates"]);
   if (caseId !== undefined) query = query.where("case_id", "=", caseId);
   if (since !== undefined) query = query.where("received_at", ">=", since);
   const rows = await query.orderBy("received_at", "desc").orderBy("time", "desc").orderBy("id", "desc").limit(limit).offset(offset).execute();

@@ -22,6 +22,8 @@ export interface AlertsTable {
   enrichment: string | null;
   case_id: string | null;
   stage: string;
+  /** Further deliveries of exactly the same content collapsed into this row. */
+  duplicates: Generated<number>;
 }
 
 export interface CasesTable {
@@ -51,6 +53,16 @@ export interface CasesTable {
   escalated_at: string | null;
   resolved_at: string | null;
   closed_at: string | null;
+  /** scope|entity the incident is about (null for cases grouped before migration 0009). */
+  entity_key: string | null;
+  first_alert_at: string | null;
+}
+
+/** Every group key a case has taken alerts for, with the last alert time under that key. */
+export interface CaseKeysTable {
+  group_key: string;
+  case_id: string;
+  last_alert_at: string;
 }
 
 export interface ObservablesTable {
@@ -70,6 +82,15 @@ export interface CommentsTable {
   created_at: string;
 }
 
+/** Signed heads of the audit chain. */
+export interface AuditCheckpointsTable {
+  seq: number;
+  hash: string;
+  at: string;
+  key_id: string;
+  mac: string;
+}
+
 export interface AuditTable {
   seq: number;
   at: string;
@@ -80,6 +101,9 @@ export interface AuditTable {
   data: string;
   prev_hash: string;
   hash: string;
+  /** `sha256` (a plain hash: events written before migration 0010) or `hmac-sha256` (keyed). */
+  alg: Generated<string>;
+  key_id: string | null;
 }
 
 export interface DecisionsTable {
@@ -254,9 +278,11 @@ export interface ConnectorStateTable {
 export interface Database {
   alerts: AlertsTable;
   cases: CasesTable;
+  case_keys: CaseKeysTable;
   observables: ObservablesTable;
   comments: CommentsTable;
   audit_events: AuditTable;
+  audit_checkpoints: AuditCheckpointsTable;
   decisions: DecisionsTable;
   assets: AssetsTable;
   asset_ips: AssetIpsTable;

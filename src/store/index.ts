@@ -1,5 +1,6 @@
 export * from "./database.js";
 export * from "./open.js";
+export { AuditKey, MIN_AUDIT_KEY_LENGTH, auditKeyOf, loadAuditKey } from "./audit-key.js";
 export * from "./json.js";
 export * from "./counters.js";
 export * from "./queue.js";

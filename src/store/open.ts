@@ -1,6 +1,7 @@
 import path from "node:path";
 import { Kysely, Migrator, type Dialect } from "kysely";
 import { withoutPassword } from "../core/index.js";
+import { loadAuditKey, type AuditKey } from "./audit-key.js";
 import type { Database, Db } from "./database.js";
 import { createPostgresDialect } from "./dialect/postgres/postgres-driver.js";
 import { createSqliteDialect } from "./dialect/sqlite/sqlite-driver.js";
@@ -13,12 +14,18 @@ export interface Store {
   kind: StoreKind;
   /** The SQLite file or the PostgreSQL URL without its password. */
   location: string;
+  /** The key that signs the audit chain (never stored in the database). */
+  auditKey: AuditKey;
+  /** The migrations this open applied (empty when the schema was up to date). */
+  applied: string[];
   close(): Promise<void>;
 }
 
 export interface StoreOptions {
   home: string;
   database_url?: string | undefined;
+  /** The audit chain's key (NIGHTSHIFT_AUDIT_KEY); else `$home/audit.key`, created on first use. */
+  audit_key?: string | undefined;
 }
 
 export function isPostgresUrl(url: string | undefined): boolean {
@@ -27,6 +34,7 @@ export function isPostgresUrl(url: string | undefined): boolean {
 
 /** Opens the store named by the configuration and brings its schema up to date. */
 export async function openStore(options: StoreOptions): Promise<Store> {
+  const auditKey = loadAuditKey(options.home, options.audit_key);
   let dialect: Dialect;
   let kind: StoreKind;
   let location: string;
@@ -43,24 +51,26 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     dialect = createSqliteDialect(location);
     kind = "sqlite";
   }
-  const db = new Kysely<Database>({ dialect });
+  const db = new Kysely<Database>({ dialect, plugins: [auditKey] });
+  let applied: string[];
   try {
-    await migrate(db, location);
+    applied = await migrate(db, location);
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  return { db, kind, location, close: () => db.destroy() };
+  return { db, kind, location, auditKey, applied, close: () => db.destroy() };
 }
 
 /**
- * Brings the schema up to date. A failure names the migration that failed, or — when none ran because the
- * database could not be reached — says so with the store's location (never its password).
+ * Brings the schema up to date and returns the names of the migrations applied. A failure names the migration
+ * that failed, or — when none ran because the database could not be reached — says so with the store's location
+ * (never its password).
  */
-export async function migrate(db: Db, location = "the database"): Promise<void> {
+export async function migrate(db: Db, location = "the database"): Promise<string[]> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
-  if (!error) return;
+  if (!error) return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
   const message = withoutPassword(error instanceof Error ? error.message : String(error));
   const failed = results?.find((r) => r.status === "Error");
   if (failed) throw new Error(`migration ${failed.migrationName} failed on ${location}: ${message}`);

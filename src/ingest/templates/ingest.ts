@@ -58,7 +58,7 @@ export async function ingestWebhookPayload(
     const { results } = await ingestAlerts(
       ex,
       output.alerts.map((item) => item.alert),
-      { via: "webhook", clock: options.clock, batch: true },
+      { via: "webhook", sender: `webhook:${sender.name}`, clock: options.clock, batch: true },
     );
     const created = results.filter((r) => r.created).length;
     return { ids: results.map((r) => r.id), created, duplicates: results.length - created, skipped };

@@ -80,8 +80,10 @@ export function registerAlertRoutes(app: OpenAPIHono<AppEnv>, deps: ServerDeps) 
     if (inputs.length === 0) throw new ValidationError("empty batch", [{ path: "", message: "send at least one alert" }]);
     if (inputs.length > MAX_BATCH)
       throw new ValidationError("batch too large", [{ path: "", message: `at most ${MAX_BATCH} alerts per request` }]);
-    const via = c.get("principal").kind === "webhook" ? "webhook" : "api";
-    const { results } = await ingestAlerts(deps.db, inputs, { via, clock: deps.clock, batch: Array.isArray(body) });
+    const principal = c.get("principal");
+    const via = principal.kind === "webhook" ? "webhook" : "api";
+    const sender = principal.kind === "token" ? `token:${principal.token.id}` : undefined;
+    const { results } = await ingestAlerts(deps.db, inputs, { via, sender, clock: deps.clock, batch: Array.isArray(body) });
     const created = results.filter((r) => r.created).length;
     return c.json({ ids: results.map((r) => r.id), created, duplicates: results.length - created }, 202);
   });

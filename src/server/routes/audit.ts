@@ -11,6 +11,20 @@ const AuditVerificationBody = z
     checked: z.number().int(),
     firstBroken: z.object({ seq: z.number().int(), reason: z.string() }).nullable(),
     head: z.object({ seq: z.number().int(), hash: z.string() }).nullable(),
+    keyed: z
+      .object({ key_id: z.string(), plain_events: z.number().int(), keyed_events: z.number().int() })
+      .openapi({ description: "the key's fingerprint, and events before the chain was keyed (plain SHA-256) and after" }),
+    checkpoints: z
+      .object({ checked: z.number().int(), failed: z.array(z.object({ seq: z.number().int(), reason: z.string() })) })
+      .openapi({ description: "signed checkpoints recorded in the database, checked against the chain" }),
+    cases: z
+      .object({
+        checked: z.number().int(),
+        mismatches: z.array(z.object({ case_id: z.string(), field: z.string(), chain: z.unknown(), table: z.unknown() })),
+        total_mismatches: z.number().int(),
+      })
+      .nullable()
+      .openapi({ description: "case state replayed from the chain, compared with the cases table" }),
   })
   .openapi("AuditVerification");
 
@@ -37,7 +51,7 @@ const verify = createRoute({
   method: "get",
   path: "/api/v1/audit/verify",
   tags: ["audit"],
-  summary: "Recompute the hash chain and report the first broken link",
+  summary: "Recompute the keyed chain, check the stored checkpoints, replay case state; report the first broken link and mismatches",
   middleware: [requireRole("viewer")] as const,
   responses: {
     200: { description: "Result of the verification", content: { "application/json": { schema: AuditVerificationBody } } },
@@ -53,6 +67,17 @@ export function registerAuditRoutes(app: OpenAPIHono<AppEnv>, deps: ServerDeps) 
   });
   app.openapi(verify, async (c) => {
     const result = await verifyAuditChain(deps.db);
-    return c.json({ ok: result.ok, checked: result.checked, firstBroken: result.firstBroken ?? null, head: result.head ?? null }, 200);
+    return c.json(
+      {
+        ok: result.ok,
+        checked: result.checked,
+        firstBroken: result.firstBroken ?? null,
+        head: result.head ?? null,
+        keyed: result.keyed,
+        checkpoints: result.checkpoints,
+        cases: result.cases ?? null,
+      },
+      200,
+    );
   });
 }

@@ -9,6 +9,7 @@ export const AlertBody = Alert.extend({
   case_id: z.string().nullable(),
   stage: z.string().openapi({ description: "how far the pipeline has taken it: received, enriched, grouped" }),
   enrichment: z.unknown().openapi({ description: "the Enrichment record once enriched, else null" }),
+  duplicates: z.number().int().openapi({ description: "further deliveries of exactly the same content collapsed into this alert" }),
 }).openapi("StoredAlert");
 export const CaseBody = Case.meta({ id: "Case" });
 export const CommentBody = Comment.meta({ id: "Comment" });

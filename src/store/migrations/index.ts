@@ -6,6 +6,8 @@ import { assets } from "./0004-assets.js";
 import { intelState } from "./0005-intel-state.js";
 import { crewRuns } from "./0006-crew-runs.js";
 import { feedback } from "./0008-feedback.js";
+import { grouping } from "./0009-grouping.js";
+import { auditKeys } from "./0010-audit-keys.js";
 import { ingest } from "./0011-ingest.js";
 
 /** Migrations live in code (not read from a folder) so the built CLI carries them. Append only. */
@@ -17,6 +19,8 @@ const migrations: Record<string, Migration> = {
   "0005-intel-state": intelState,
   "0006-crew-runs": crewRuns,
   "0008-feedback": feedback,
+  "0009-grouping": grouping,
+  "0010-audit-keys": auditKeys,
   "0011-ingest": ingest,
 };
 

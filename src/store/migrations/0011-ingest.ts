@@ -33,4 +33,7 @@ export const ingest: Migration = {
     for (const { hostname, source } of await typed.selectFrom("asset_inventory").select(["hostname", "source"]).distinct().execute()) add(hostname, source);
     for (let i = 0; i < rows.length; i += 500) await typed.insertInto("host_aliases").values(rows.slice(i, i + 500)).onConflict((oc) => oc.doNothing()).execute();
   },
+  async down(db: Kysely<unknown>) {
+    await db.schema.dropTable("host_aliases").execute();
+  },
 };

@@ -269,6 +269,21 @@ export interface Database {
   trace_entries: TraceEntriesTable;
   shift_memory: ShiftMemoryTable;
   proposed_actions: ProposedActionsTable;
+  alert_keys: AlertKeysTable;
+  alert_keys_pending: AlertKeysPendingTable;
+}
+
+/** An alert's history keys (`h:ws-042`, `i:203.0.113.9`, `d:evil.example`…), written by src/context/history-keys.ts. */
+export interface AlertKeysTable {
+  alert_id: string;
+  key: string;
+  /** The alert's time, as in `alerts.time`. */
+  time: string;
+}
+
+/** Alerts whose history keys are not written yet (a trigger adds every inserted alert). */
+export interface AlertKeysPendingTable {
+  alert_id: string;
 }
 
 export interface IntelStateTable {

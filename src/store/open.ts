@@ -29,8 +29,11 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   let dialect: Dialect;
   let kind: StoreKind;
   let location: string;
+  let closing = () => {};
   if (isPostgresUrl(options.database_url)) {
-    dialect = createPostgresDialect(options.database_url!);
+    const postgres = createPostgresDialect(options.database_url!);
+    dialect = postgres.dialect;
+    closing = postgres.closing;
     kind = "postgres";
     location = options.database_url!.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
   } else if (options.database_url && !options.database_url.startsWith("sqlite:")) {
@@ -49,7 +52,15 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await db.destroy();
     throw error;
   }
-  return { db, kind, location, close: () => db.destroy() };
+  return {
+    db,
+    kind,
+    location,
+    close: () => {
+      closing();
+      return db.destroy();
+    },
+  };
 }
 
 export async function migrate(db: Db): Promise<void> {

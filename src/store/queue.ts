@@ -76,27 +76,33 @@ export interface ClaimOptions {
   clock?: Clock;
 }
 
-/** Takes the oldest runnable job (or one whose lease expired) and leases it to this worker. */
+/**
+ * Takes the oldest runnable job (or one whose lease expired) and leases it to this worker. Two index reads
+ * (`jobs_claim`: status, created_at, id; `jobs_lease`: status, locked_until — migration 0007), each
+ * stopping at its first row, and the older of the two wins: a claim costs the same with ten queued jobs
+ * or a hundred thousand, and however many are done.
+ */
 export async function claimJob(db: Db, options: ClaimOptions): Promise<Job | null> {
   const clock = options.clock ?? systemClock;
   return db.transaction().execute(async (trx) => {
     const now = clock.now();
     const nowIso = now.toISOString();
-    let query = trx
-      .selectFrom("jobs")
-      .select(["id", "kind", "payload", "attempts"])
-      .where((eb) =>
-        eb.or([
-          eb.and([eb("status", "=", "queued"), eb("run_after", "<=", nowIso)]),
-          eb.and([eb("status", "=", "running"), eb("locked_until", "<", nowIso)]),
-        ]),
-      )
-      .orderBy("created_at")
-      .orderBy("id")
-      .limit(1);
-    if (options.kinds?.length) query = query.where("kind", "in", options.kinds);
     const isPostgres = trx.getExecutor().adapter.constructor.name.startsWith("Postgres");
-    const row = await (isPostgres ? query.forUpdate().skipLocked() : query).executeTakeFirst();
+    const oldest = (status: "queued" | "running") => {
+      let query = trx
+        .selectFrom("jobs")
+        .select(["id", "kind", "payload", "attempts", "created_at"])
+        .where("status", "=", status)
+        .where(status === "queued" ? "run_after" : "locked_until", status === "queued" ? "<=" : "<", nowIso)
+        .orderBy("created_at")
+        .orderBy("id")
+        .limit(1);
+      if (options.kinds?.length) query = query.where("kind", "in", options.kinds);
+      return (isPostgres ? query.forUpdate().skipLocked() : query).executeTakeFirst();
+    };
+    const queued = await oldest("queued");
+    const expired = await oldest("running");
+    const row = queued && expired ? (jobOrder(queued, expired) <= 0 ? queued : expired) : (queued ?? expired);
     if (!row) return null;
     const lockedUntil = new Date(now.getTime() + (options.leaseMs ?? 60_000)).toISOString();
     await trx
@@ -106,6 +112,11 @@ export async function claimJob(db: Db, options: ClaimOptions): Promise<Job | nul
       .execute();
     return { id: row.id, kind: row.kind, payload: fromJson(row.payload, null), attempts: row.attempts + 1 };
   });
+}
+
+/** Claim order: created_at, then id. */
+function jobOrder(a: { created_at: string; id: string }, b: { created_at: string; id: string }): number {
+  return a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /** Pushes a running job's lease forward, if this worker still holds it. */

@@ -5,6 +5,7 @@ import { connectors } from "./0003-connectors.js";
 import { assets } from "./0004-assets.js";
 import { intelState } from "./0005-intel-state.js";
 import { crewRuns } from "./0006-crew-runs.js";
+import { historyIndex } from "./0007-history-index.js";
 
 /** Migrations live in code (not read from a folder) so the built CLI carries them. Append only. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   "0004-assets": assets,
   "0005-intel-state": intelState,
   "0006-crew-runs": crewRuns,
+  "0007-history-index": historyIndex,
 };
 
 export const migrationProvider: MigrationProvider = {

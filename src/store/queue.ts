@@ -13,6 +13,8 @@ export interface Job<P = unknown> {
   kind: string;
   payload: P;
   attempts: number;
+  /** The worker whose lease on the job had lapsed when this claim took it over (it stopped, or was too slow). */
+  reclaimedFrom?: string;
 }
 
 let lastStamp = 0;
@@ -91,7 +93,7 @@ export async function claimJob(db: Db, options: ClaimOptions): Promise<Job | nul
     const oldest = (status: "queued" | "running") => {
       let query = trx
         .selectFrom("jobs")
-        .select(["id", "kind", "payload", "attempts", "created_at"])
+        .select(["id", "kind", "payload", "attempts", "created_at", "locked_by"])
         .where("status", "=", status)
         .where(status === "queued" ? "run_after" : "locked_until", status === "queued" ? "<=" : "<", nowIso)
         .orderBy("created_at")
@@ -110,13 +112,34 @@ export async function claimJob(db: Db, options: ClaimOptions): Promise<Job | nul
       .set({ status: "running", locked_by: options.workerId, locked_until: lockedUntil, attempts: row.attempts + 1, updated_at: nowIso })
       .where("id", "=", row.id)
       .execute();
-    return { id: row.id, kind: row.kind, payload: fromJson(row.payload, null), attempts: row.attempts + 1 };
+    const job: Job = { id: row.id, kind: row.kind, payload: fromJson(row.payload, null), attempts: row.attempts + 1 };
+    if (row === expired) job.reclaimedFrom = row.locked_by ?? "?";
+    return job;
   });
 }
 
 /** Claim order: created_at, then id. */
 function jobOrder(a: { created_at: string; id: string }, b: { created_at: string; id: string }): number {
   return a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Jobs of these kinds leased to a worker other than `workerId` (running elsewhere, or left by a worker that died). */
+export async function leasedElsewhere(db: Db, workerId: string, kinds: string[]): Promise<{ id: string; locked_by: string | null; locked_until: string | null }[]> {
+  let query = db.selectFrom("jobs").select(["id", "locked_by", "locked_until"]).where("status", "=", "running").where("locked_by", "!=", workerId);
+  if (kinds.length) query = query.where("kind", "in", kinds);
+  return query.execute();
+}
+
+/** Ends the lease of running jobs held by `holder` now, so the next claim takes them over. */
+export async function expireLeases(db: Db, ids: string[], holder: string): Promise<void> {
+  if (!ids.length) return;
+  await db
+    .updateTable("jobs")
+    .set({ locked_until: new Date(0).toISOString() })
+    .where("id", "in", ids)
+    .where("locked_by", "=", holder)
+    .where("status", "=", "running")
+    .execute();
 }
 
 /** Pushes a running job's lease forward, if this worker still holds it. */

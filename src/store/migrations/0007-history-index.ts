@@ -13,7 +13,7 @@ function isPostgres(db: Kysely<unknown>): boolean {
  *   writer: ingest, tests, bulk loads), and the alerts already stored are added here, so the keys are
  *   written by the first history lookup after them, in its transaction.
  * - the queue's claim reads `jobs (status, created_at, id)` and `jobs (status, locked_until)` instead of
- *   sorting every queued job; same-rule history reads `alerts (rule_id, time)`; the last disposition reads
+ *   sorting every queued job; same-rule history reads `alerts (rule_id, time, id, host_name)` alone; the last disposition reads
  *   `alerts (rule_id, lower(host_name))`. `jobs_ready` (status, run_after) goes: it led the claim to sort.
  */
 export const historyIndex: Migration = {
@@ -45,7 +45,7 @@ export const historyIndex: Migration = {
     await db.schema.dropIndex("jobs_ready").execute();
     await db.schema.createIndex("jobs_claim").on("jobs").columns(["status", "created_at", "id"]).execute();
     await db.schema.createIndex("jobs_lease").on("jobs").columns(["status", "locked_until"]).execute();
-    await db.schema.createIndex("alerts_rule_time").on("alerts").columns(["rule_id", "time"]).execute();
+    await db.schema.createIndex("alerts_rule_time").on("alerts").columns(["rule_id", "time", "id", "host_name"]).execute();
     await sql`CREATE INDEX alerts_rule_host_key ON alerts (rule_id, lower(host_name))`.execute(db);
   },
 };

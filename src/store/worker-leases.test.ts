@@ -3,7 +3,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { testStoreKind, useTestEnvironment } from "../../test/support/store.js";
-import { enqueue, queueCounts, runUntilIdle } from "./index.js";
+import { enqueue, queueCounts, runUntilIdle, startWorker } from "./index.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -51,5 +51,27 @@ describe(`runUntilIdle and jobs leased to other workers (${testStoreKind()})`, (
     const stats = await runUntilIdle(db(), { handlers, pollMs: 50 });
     expect(stats).toMatchObject({ processed: 1, reclaimed: 1, reclaimedFrom: ["another-host:1:abc"] });
     expect(done).toHaveLength(1);
+  });
+});
+
+describe(`workers and the event loop (${testStoreKind()})`, () => {
+  const { db } = useTestEnvironment();
+
+  it("let I/O in between two jobs: a callback queued while the worker is busy runs before the queue is empty", async () => {
+    for (let i = 0; i < 30; i++) await enqueue(db(), "busy.test", { i });
+    let handled = 0;
+    const seenAt: number[] = [];
+    const stop = startWorker(db(), { handlers: { "busy.test": { handle: async () => void handled++ } }, pollMs: 10 });
+    // An "HTTP request" arriving once the worker is under way: it must not wait for all 30 jobs.
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (handled === 0) return setImmediate(check);
+        seenAt.push(handled);
+        resolve();
+      };
+      setImmediate(check);
+    });
+    await stop();
+    expect(seenAt[0]).toBeLessThan(30);
   });
 });

@@ -81,6 +81,15 @@ async function withLeaseExtended<T>(db: Db, job: Job, workerId: string, work: ()
 }
 
 /**
+ * Lets pending I/O run between two jobs. On SQLite every query is synchronous, so a worker going from job
+ * to job never leaves the microtask queue: without this, an HTTP request arriving meanwhile (a webhook
+ * batch) is not even read until the queue is empty.
+ */
+export function yieldToEvents(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
  * Whether a lease holder is a process of this machine that no longer runs. Worker ids are
  * `host:pid:random`; a holder on another host, or named otherwise, is never judged dead here (its lease
  * runs out instead).
@@ -107,7 +116,10 @@ export async function runUntilIdle(db: Db, options: WorkerOptions & { pollMs?: n
   const stats: RunStats = { processed: 0, failed: 0 };
   const kinds = Object.keys(options.handlers);
   for (;;) {
-    if (await runOne(db, options, workerId, stats)) continue;
+    if (await runOne(db, options, workerId, stats)) {
+      await yieldToEvents();
+      continue;
+    }
     const held = await leasedElsewhere(db, workerId, kinds);
     if (held.length === 0) return stats;
     const gone = new Map<string, string[]>();
@@ -135,6 +147,7 @@ export function startWorker(db: Db, options: WorkerOptions & { pollMs?: number }
       } catch (error) {
         options.onError?.({ id: "-", kind: "-", payload: null, attempts: 0 }, error);
       }
+      if (worked) await yieldToEvents();
       if (!worked && !stopped) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, options.pollMs ?? 250);

@@ -1,7 +1,9 @@
 /**
  * Posts 10,000 alerts in batches to a running Nightshift server (a child process, as in production) on
  * SQLite and on PostgreSQL, prints alerts/s against a bare HTTP baseline measured in the same run, and
- * confirms from the database that none was lost and none duplicated.
+ * confirms from the database that none was lost and none duplicated. Each POST's latency is recorded: p50, p90
+ * and p99 are printed for each configuration (with the crew working in the same process, they show how long
+ * a sender waits while the worker is busy).
  *
  *   npx tsx bench/ingest.ts [--alerts 10000] [--batch 200] [--concurrency 4] [--store sqlite|postgres|both]
  */
@@ -56,14 +58,26 @@ function batches(alerts: unknown[]): string[] {
   return out;
 }
 
-async function post(url: string, bodies: string[], token: string): Promise<{ seconds: number; ids: number }> {
+/** The value below which `p` of the sorted latencies fall (nearest rank). */
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]! : NaN;
+}
+
+function latencyLine(latencies: number[]): string {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return `latency per POST p50 ${percentile(sorted, 0.5).toFixed(0)} ms, p90 ${percentile(sorted, 0.9).toFixed(0)} ms, p99 ${percentile(sorted, 0.99).toFixed(0)} ms`;
+}
+
+async function post(url: string, bodies: string[], token: string): Promise<{ seconds: number; ids: number; latencies: number[] }> {
   let next = 0;
   let ids = 0;
+  const latencies: number[] = [];
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < bodies.length) {
         const body = bodies[next++]!;
+        const sent = performance.now();
         const response = await fetch(url, {
           method: "POST",
           headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
@@ -71,10 +85,11 @@ async function post(url: string, bodies: string[], token: string): Promise<{ sec
         });
         if (response.status !== 202) throw new Error(`POST answered ${response.status}: ${await response.text()}`);
         ids += ((await response.json()) as { ids: string[] }).ids.length;
+        latencies.push(performance.now() - sent);
       }
     }),
   );
-  return { seconds: (performance.now() - started) / 1000, ids };
+  return { seconds: (performance.now() - started) / 1000, ids, latencies };
 }
 
 /** The baseline: a bare node:http server that parses the same JSON bodies and answers 202 with ids. */
@@ -156,7 +171,7 @@ const posted = bodies.reduce((n, b) => n + (JSON.parse(b) as unknown[]).length, 
 console.log(`posting ${total} alerts (${posted} with re-deliveries) in batches of ${batchSize}, ${concurrency} at a time`);
 const base = await baseline(bodies);
 const baseRate = posted / base.seconds;
-console.log(`${"baseline: node:http echo".padEnd(26)} ${baseRate.toFixed(0).padStart(8)} alerts/s`);
+console.log(`${"baseline: node:http echo".padEnd(26)} ${baseRate.toFixed(0).padStart(8)} alerts/s  ${latencyLine(base.latencies)}`);
 let failed = false;
 const stores = values.store === "both" ? (["sqlite", "postgres"] as const) : [values.store as "sqlite" | "postgres"];
 const pgServer = stores.includes("postgres") ? await startTemporaryPostgres() : undefined;
@@ -169,7 +184,7 @@ try {
     const label = `${kind}, ${worker ? "crew working" : "ingest only"}`;
     console.log(
       `${label.padEnd(26)} ${rate.toFixed(0).padStart(8)} alerts/s  (${(rate / baseRate).toFixed(3)} × baseline)  ` +
-        `rows ${result.rows}, distinct ${result.distinct}: ${ok ? "none lost, none duplicated" : "MISMATCH"}`,
+        `rows ${result.rows}, distinct ${result.distinct}: ${ok ? "none lost, none duplicated" : "MISMATCH"}\n${"".padEnd(27)}${latencyLine(result.latencies)}`,
     );
   }
 } finally {

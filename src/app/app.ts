@@ -2,7 +2,7 @@ import path from "node:path";
 import { loadConfig, type Config } from "../config/index.js";
 import { systemClock, type Clock } from "../core/index.js";
 import { openStore, runUntilIdle, startWorker, type HandlerEntry, type RunStats, type Store } from "../store/index.js";
-import { contextHandlers } from "../context/index.js";
+import { contextHandlers, indexAlertHistory } from "../context/index.js";
 import { caseHandlers, sealPlainChain } from "../cases/index.js";
 import { ModelSettings, runAgent, toolsFor, toraHandlers, veraHandlers } from "../crew/index.js";
 import { ValidationError, issuesOf } from "../core/index.js";
@@ -108,12 +108,28 @@ function reportJobError(job: { kind: string; id: string }, error: unknown) {
   process.stderr.write(`nightshift: job ${job.kind} ${job.id} failed: ${message}\n`);
 }
 
-/** Works the queue until nothing runnable is left. */
-export function workUntilIdle(app: App): Promise<RunStats> {
+/**
+ * Works the queue until nothing runnable is left. Alerts not yet in the history index (all of them, the
+ * first time after the upgrade that added it) are indexed first, a thousand per transaction, so that no
+ * enrichment job holds the write lock for the whole backlog.
+ */
+export async function workUntilIdle(app: App): Promise<RunStats> {
+  await indexAlertHistory(app.store.db);
   return runUntilIdle(app.store.db, { handlers: pipelineHandlers(app), clock: app.clock, onError: reportJobError });
 }
 
-/** A background worker for `serve` and `shift run` without --until-idle. */
+/** A background worker for `serve` and `shift run` without --until-idle (history indexed first, as above). */
 export function startPipelineWorker(app: App): () => Promise<void> {
-  return startWorker(app.store.db, { handlers: pipelineHandlers(app), clock: app.clock, onError: reportJobError });
+  let stopped = false;
+  let stop: (() => Promise<void>) | null = null;
+  const ready = indexAlertHistory(app.store.db)
+    .catch((error: unknown) => process.stderr.write(`nightshift: history index: ${error instanceof Error ? error.message : String(error)}\n`))
+    .then(() => {
+      if (!stopped) stop = startWorker(app.store.db, { handlers: pipelineHandlers(app), clock: app.clock, onError: reportJobError });
+    });
+  return async () => {
+    stopped = true;
+    await ready;
+    await stop?.();
+  };
 }

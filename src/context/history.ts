@@ -1,9 +1,10 @@
-import { sql, type Expression, type SqlBool } from "kysely";
+import { sql } from "kysely";
 import { Alert, type Enrichment } from "../core/index.js";
 import { fromJson, type Executor } from "../store/index.js";
 import { resolveHosts, type HostLabel } from "./hosts.js";
 import type { IntelResult } from "./intel.js";
-import { hostKey, hostOfUrl, isWithinDomain } from "./normalise.js";
+import { historyKey, indexAlertHistory, type KeyKind } from "./history-keys.js";
+import { hostKey, ipKey, isWithinDomain } from "./normalise.js";
 import { collectObservables, type AlertObservables } from "./observables.js";
 
 type History = Omit<Enrichment["history"], "suppression_match" | "suppression_age_days">;
@@ -22,12 +23,6 @@ export interface HistoryInput {
   hostile: IntelResult["hostile"];
 }
 
-/** `%value%` for LIKE with `!` as the escape character, matched against the lower-cased JSON document. */
-function containsPattern(value: string): string {
-  const inJson = JSON.stringify(value.toLowerCase()).slice(1, -1);
-  return `%${inJson.replace(/[!%_]/g, (c) => `!${c}`)}%`;
-}
-
 /** Addresses that belong to a CMDB asset are hosts, not indicators. */
 async function withoutAssetIps(ex: Executor, ips: string[]): Promise<string[]> {
   const known = new Set<string>();
@@ -38,6 +33,26 @@ async function withoutAssetIps(ex: Executor, ips: string[]): Promise<string[]> {
   return ips.filter((ip) => !known.has(ip));
 }
 
+/** The key kind a known-bad indicator of each type is found under. */
+const HOSTILE_KEY_KINDS: Partial<Record<string, KeyKind>> = { ip: "i", domain: "d", url: "l", file_hash: "f", email: "e" };
+
+/** Ids of the alerts (other than `except`) whose time is in [lo, hi] and that carry one of `keys`: an index read per key. */
+async function candidateIds(ex: Executor, keys: string[], range: { lo: string; hi: string; except: string }): Promise<string[]> {
+  const ids = new Set<string>();
+  for (let i = 0; i < keys.length; i += 500) {
+    const rows = await ex
+      .selectFrom("alert_keys")
+      .select("alert_id")
+      .where("key", "in", keys.slice(i, i + 500))
+      .where("time", ">=", range.lo)
+      .where("time", "<=", range.hi)
+      .where("alert_id", "!=", range.except)
+      .execute();
+    for (const row of rows) ids.add(row.alert_id);
+  }
+  return [...ids].sort();
+}
+
 interface Candidate {
   alert: Alert;
   time: number;
@@ -45,7 +60,8 @@ interface Candidate {
 
 /**
  * Alerts before this one (by alert time, within the window) that share a host, user, source address or
- * indicator with it. The SQL narrows by substring; the exact comparison happens on the parsed documents.
+ * indicator with it. The history keys (an index) narrow the candidates; the exact comparison happens on the
+ * parsed documents.
  */
 export async function buildHistory(ex: Executor, input: HistoryInput): Promise<History> {
   const { alert, alertTime, windowHours, host, observables } = input;
@@ -57,34 +73,33 @@ export async function buildHistory(ex: Executor, input: HistoryInput): Promise<H
   const sharing = { ...observables.sharing, ip: await withoutAssetIps(ex, observables.sharing.ip) };
   const hasIndicator = Object.values(sharing).some((list) => list.length > 0) || input.hostile.length > 0;
 
-  const patterns = new Set<string>();
-  for (const value of [...sharing.ip, ...sharing.domain, ...sharing.file_hash]) patterns.add(containsPattern(value));
-  for (const url of sharing.url) patterns.add(containsPattern(hostOfUrl(url) ?? url));
-  for (const { key, type } of input.hostile) patterns.add(containsPattern(type === "url" ? (hostOfUrl(key) ?? key) : key));
-  if (observables.srcIp) patterns.add(containsPattern(observables.srcIp));
-  for (const ip of [...observables.hostIps, ...(host?.record?.asset.ips ?? [])]) patterns.add(containsPattern(ip));
+  // Every key an earlier alert must carry to share something with this one (src/context/history-keys.ts).
+  const keys = new Set<string>();
+  if (host) keys.add(historyKey("h", host.key));
+  if (observables.user) keys.add(historyKey("u", observables.user));
+  const ips = [...sharing.ip, ...observables.hostIps, ...(host?.record?.asset.ips ?? [])];
+  if (observables.srcIp) ips.push(observables.srcIp);
+  for (const ip of ips) keys.add(historyKey("i", ipKey(ip)));
+  for (const domain of sharing.domain) keys.add(historyKey("d", domain));
+  for (const url of sharing.url) keys.add(historyKey("l", url));
+  for (const hash of sharing.file_hash) keys.add(historyKey("f", hash));
+  for (const { key, type } of input.hostile) {
+    const kind = HOSTILE_KEY_KINDS[type];
+    if (kind) keys.add(historyKey(kind, kind === "i" ? ipKey(key) : key));
+  }
 
   const candidates: Candidate[] = [];
-  if (patterns.size > 0 || host || observables.user) {
-    const rows = await ex
-      .selectFrom("alerts")
-      .select(["id", "time", "doc"])
-      .where("time", ">=", lo)
-      .where("time", "<=", hi)
-      .where("id", "!=", alert.id)
-      .where((eb) => {
-        const any: Expression<SqlBool>[] = [];
-        if (host) any.push(eb(sql<string>`lower(host_name)`, "=", host.key));
-        if (observables.user) any.push(sql<SqlBool>`lower(user_name) like ${containsPattern(observables.user)} escape '!'`);
-        for (const pattern of patterns) any.push(sql<SqlBool>`lower(doc) like ${pattern} escape '!'`);
-        return eb.or(any);
-      })
-      .execute();
-    for (const row of rows) {
-      const time = Date.parse(row.time);
-      if (!(time >= from && time <= at)) continue;
-      const parsed = Alert.safeParse(fromJson(row.doc, null));
-      if (parsed.success) candidates.push({ alert: parsed.data, time });
+  if (keys.size > 0) {
+    await indexAlertHistory(ex);
+    const ids = await candidateIds(ex, [...keys], { lo, hi, except: alert.id });
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await ex.selectFrom("alerts").select(["id", "time", "doc"]).where("id", "in", ids.slice(i, i + 500)).execute();
+      for (const row of rows) {
+        const time = Date.parse(row.time);
+        if (!(time >= from && time <= at)) continue;
+        const parsed = Alert.safeParse(fromJson(row.doc, null));
+        if (parsed.success) candidates.push({ alert: parsed.data, time });
+      }
     }
   }
 

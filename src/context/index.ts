@@ -34,6 +34,7 @@ export {
 export type { IntelFormat, IntelImportResult, IntelParse, ImportIntelFileOptions } from "./intel/index.js";
 export { matchIntel, type IntelResult } from "./intel.js";
 export { collectObservables, type AlertObservables } from "./observables.js";
+export { indexAlertHistory, historyKeysOf } from "./history-keys.js";
 export {
   gapCounts,
   caseMissingFields,

@@ -56,9 +56,19 @@ export async function buildJournalSite(home: string): Promise<SiteBuild> {
   const agents = agentsOf(posts);
   for (const [agent, own] of groupBy(posts, (post) => post.frontmatter.author)) pages.set(agentPage(agent), agentHtml(agent, own, agents));
   const caseIds = [...new Set(posts.flatMap((post) => post.frontmatter.case_ids))].sort();
-  for (const caseId of caseIds) pages.set(casePage(caseId), caseHtml(caseId, posts));
-  for (const post of posts) pages.set(post.page, postHtml(post, posts));
-  for (const trace of traces) pages.set(trace.page, traceHtml(trace, posts));
+  // Each case's posts, in site order, looked up once: scanning every post per case and per post made a
+  // rebuild quadratic (seconds of blocked event loop for a few thousand posts, while serve takes alerts in).
+  const byCase = new Map<string, SitePost[]>();
+  for (const post of posts)
+    for (const caseId of new Set(post.frontmatter.case_ids)) {
+      const list = byCase.get(caseId);
+      if (list) list.push(post);
+      else byCase.set(caseId, [post]);
+    }
+  for (const caseId of caseIds) pages.set(casePage(caseId), caseHtml(caseId, byCase.get(caseId) ?? [], agents));
+  for (const post of posts)
+    pages.set(post.page, postHtml(post, post.frontmatter.case_ids.length === 1 ? (byCase.get(post.frontmatter.case_ids[0]!) ?? []) : [], agents));
+  for (const trace of traces) pages.set(trace.page, traceHtml(trace, agents));
 
   const target = path.join(journal, "site");
   const staging = path.join(journal, `.site-${randomUUID().slice(0, 8)}`);
@@ -296,9 +306,9 @@ ${postTable(page, own, { agent: false })}`;
   return layout(page, agent, main, agents);
 }
 
-function caseHtml(caseId: string, posts: SitePost[]): string {
+/** `related`: the posts naming this case, in site order. */
+function caseHtml(caseId: string, related: SitePost[], agents: string[]): string {
   const page = casePage(caseId);
-  const related = posts.filter((post) => post.frontmatter.case_ids.includes(caseId));
   const writeUps = related.filter((post) => post.frontmatter.case_ids.length === 1).sort(tierOrder);
   const mentions = related.filter((post) => post.frontmatter.case_ids.length > 1).sort(newestFirst);
   const articles = writeUps.map((post) => {
@@ -319,10 +329,11 @@ ${latest ? `<p class="lead">${escapeHtml(latest.title)}</p>` : ""}
 <nav class="chain">${writeUps.map((post) => `<a href="${href(page, post.page)}">T${escapeHtml(post.frontmatter.tier)} ${escapeHtml(post.frontmatter.author)}: ${escapeHtml(post.frontmatter.disposition)}</a>`).join(" → ")}</nav>
 ${articles.join("\n") || "<p>No write-up for this case yet.</p>"}
 ${mentions.length ? `<section><h2>Also mentioned in</h2><ul>${mentions.map((post) => `<li><a href="${href(page, post.page)}">${escapeHtml(post.frontmatter.title)}</a> <span class="muted">by ${escapeHtml(post.frontmatter.author)}</span></li>`).join("")}</ul></section>` : ""}`;
-  return layout(page, caseId, main, agentsOf(posts));
+  return layout(page, caseId, main, agents);
 }
 
-function postHtml(post: SitePost, posts: SitePost[]): string {
+/** `sameCase`: the posts naming this post's case, when it names exactly one (in site order). */
+function postHtml(post: SitePost, sameCase: SitePost[], agents: string[]): string {
   const page = post.page;
   const fm = post.frontmatter;
   const facts: [string, string][] = [
@@ -339,7 +350,7 @@ function postHtml(post: SitePost, posts: SitePost[]): string {
   if (fm.schema_version != null) facts.push(["schema", `v${escapeHtml(fm.schema_version)}`]);
   const siblings =
     fm.case_ids.length === 1
-      ? posts.filter((other) => other !== post && other.frontmatter.case_ids.length === 1 && other.frontmatter.case_ids[0] === fm.case_ids[0]).sort(tierOrder)
+      ? sameCase.filter((other) => other !== post && other.frontmatter.case_ids.length === 1).sort(tierOrder)
       : [];
   const main = `<article class="post">
 <header>
@@ -353,11 +364,11 @@ ${post.html}
 </div>
 </article>
 ${siblings.length ? `<nav class="siblings"><h2>This case at other tiers</h2><ul>${siblings.map((other) => `<li><a href="${href(page, other.page)}">T${escapeHtml(other.frontmatter.tier)} ${escapeHtml(other.frontmatter.author)} · ${escapeHtml(other.frontmatter.disposition)}</a></li>`).join("")}</ul></nav>` : ""}`;
-  return layout(page, fm.title, main, agentsOf(posts));
+  return layout(page, fm.title, main, agents);
 }
 
 /** A decision's reasoning trace: its title and body, and the way back to the case. */
-function traceHtml(trace: SitePost, posts: SitePost[]): string {
+function traceHtml(trace: SitePost, agents: string[]): string {
   const page = trace.page;
   const fm = trace.frontmatter;
   const main = `<article class="post trace">
@@ -369,7 +380,7 @@ function traceHtml(trace: SitePost, posts: SitePost[]): string {
 ${trace.html}
 </div>
 </article>`;
-  return layout(page, fm.title, main, agentsOf(posts));
+  return layout(page, fm.title, main, agents);
 }
 
 function newestFirst(a: SitePost, b: SitePost): number {

@@ -306,6 +306,21 @@ export interface Database {
   shift_memory: ShiftMemoryTable;
   proposed_actions: ProposedActionsTable;
   feedback: FeedbackTable;
+  alert_keys: AlertKeysTable;
+  alert_keys_pending: AlertKeysPendingTable;
+}
+
+/** An alert's history keys (`h:ws-042`, `i:203.0.113.9`, `d:evil.example`…), written by src/context/history-keys.ts. */
+export interface AlertKeysTable {
+  alert_id: string;
+  key: string;
+  /** The alert's time, as in `alerts.time`. */
+  time: string;
+}
+
+/** Alerts whose history keys are not written yet (a trigger adds every inserted alert). */
+export interface AlertKeysPendingTable {
+  alert_id: string;
 }
 
 /** Analyst feedback (context/feedback.ts): one judged alert, `benign` 1 (false positive) or 0. */

@@ -38,8 +38,11 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   let dialect: Dialect;
   let kind: StoreKind;
   let location: string;
+  let closing = () => {};
   if (isPostgresUrl(options.database_url)) {
-    dialect = createPostgresDialect(options.database_url!);
+    const postgres = createPostgresDialect(options.database_url!);
+    dialect = postgres.dialect;
+    closing = postgres.closing;
     kind = "postgres";
     location = withoutPassword(options.database_url!);
   } else if (options.database_url && !options.database_url.startsWith("sqlite:")) {
@@ -59,7 +62,17 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await db.destroy();
     throw error;
   }
-  return { db, kind, location, auditKey, applied, close: () => db.destroy() };
+  return {
+    db,
+    kind,
+    location,
+    auditKey,
+    applied,
+    close: () => {
+      closing();
+      return db.destroy();
+    },
+  };
 }
 
 /**

@@ -13,6 +13,8 @@ export interface Job<P = unknown> {
   kind: string;
   payload: P;
   attempts: number;
+  /** The worker whose lease on the job had lapsed when this claim took it over (it stopped, or was too slow). */
+  reclaimedFrom?: string;
 }
 
 let lastStamp = 0;
@@ -76,27 +78,33 @@ export interface ClaimOptions {
   clock?: Clock;
 }
 
-/** Takes the oldest runnable job (or one whose lease expired) and leases it to this worker. */
+/**
+ * Takes the oldest runnable job (or one whose lease expired) and leases it to this worker. Two index reads
+ * (`jobs_claim`: status, created_at, id; `jobs_lease`: status, locked_until — migration 0007), each
+ * stopping at its first row, and the older of the two wins: a claim costs the same with ten queued jobs
+ * or a hundred thousand, and however many are done.
+ */
 export async function claimJob(db: Db, options: ClaimOptions): Promise<Job | null> {
   const clock = options.clock ?? systemClock;
   return db.transaction().execute(async (trx) => {
     const now = clock.now();
     const nowIso = now.toISOString();
-    let query = trx
-      .selectFrom("jobs")
-      .select(["id", "kind", "payload", "attempts"])
-      .where((eb) =>
-        eb.or([
-          eb.and([eb("status", "=", "queued"), eb("run_after", "<=", nowIso)]),
-          eb.and([eb("status", "=", "running"), eb("locked_until", "<", nowIso)]),
-        ]),
-      )
-      .orderBy("created_at")
-      .orderBy("id")
-      .limit(1);
-    if (options.kinds?.length) query = query.where("kind", "in", options.kinds);
     const isPostgres = trx.getExecutor().adapter.constructor.name.startsWith("Postgres");
-    const row = await (isPostgres ? query.forUpdate().skipLocked() : query).executeTakeFirst();
+    const oldest = (status: "queued" | "running") => {
+      let query = trx
+        .selectFrom("jobs")
+        .select(["id", "kind", "payload", "attempts", "created_at", "locked_by"])
+        .where("status", "=", status)
+        .where(status === "queued" ? "run_after" : "locked_until", status === "queued" ? "<=" : "<", nowIso)
+        .orderBy("created_at")
+        .orderBy("id")
+        .limit(1);
+      if (options.kinds?.length) query = query.where("kind", "in", options.kinds);
+      return (isPostgres ? query.forUpdate().skipLocked() : query).executeTakeFirst();
+    };
+    const queued = await oldest("queued");
+    const expired = await oldest("running");
+    const row = queued && expired ? (jobOrder(queued, expired) <= 0 ? queued : expired) : (queued ?? expired);
     if (!row) return null;
     const lockedUntil = new Date(now.getTime() + (options.leaseMs ?? 60_000)).toISOString();
     await trx
@@ -104,8 +112,34 @@ export async function claimJob(db: Db, options: ClaimOptions): Promise<Job | nul
       .set({ status: "running", locked_by: options.workerId, locked_until: lockedUntil, attempts: row.attempts + 1, updated_at: nowIso })
       .where("id", "=", row.id)
       .execute();
-    return { id: row.id, kind: row.kind, payload: fromJson(row.payload, null), attempts: row.attempts + 1 };
+    const job: Job = { id: row.id, kind: row.kind, payload: fromJson(row.payload, null), attempts: row.attempts + 1 };
+    if (row === expired) job.reclaimedFrom = row.locked_by ?? "?";
+    return job;
   });
+}
+
+/** Claim order: created_at, then id. */
+function jobOrder(a: { created_at: string; id: string }, b: { created_at: string; id: string }): number {
+  return a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Jobs of these kinds leased to a worker other than `workerId` (running elsewhere, or left by a worker that died). */
+export async function leasedElsewhere(db: Db, workerId: string, kinds: string[]): Promise<{ id: string; locked_by: string | null; locked_until: string | null }[]> {
+  let query = db.selectFrom("jobs").select(["id", "locked_by", "locked_until"]).where("status", "=", "running").where("locked_by", "!=", workerId);
+  if (kinds.length) query = query.where("kind", "in", kinds);
+  return query.execute();
+}
+
+/** Ends the lease of running jobs held by `holder` now, so the next claim takes them over. */
+export async function expireLeases(db: Db, ids: string[], holder: string): Promise<void> {
+  if (!ids.length) return;
+  await db
+    .updateTable("jobs")
+    .set({ locked_until: new Date(0).toISOString() })
+    .where("id", "in", ids)
+    .where("locked_by", "=", holder)
+    .where("status", "=", "running")
+    .execute();
 }
 
 /** Pushes a running job's lease forward, if this worker still holds it. */

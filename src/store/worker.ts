@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { newId, systemClock, type Clock } from "../core/index.js";
 import type { Db, Executor } from "./database.js";
-import { claimJob, completeJob, extendLease, failJob, stillLeased, type Job } from "./queue.js";
+import { claimJob, completeJob, expireLeases, extendLease, failJob, leasedElsewhere, stillLeased, type Job } from "./queue.js";
 
 /** A stage's handler: its writes and the job's completion commit in one transaction. `prepared` is what `prepare` returned. */
 export type JobHandler = (trx: Executor, job: Job, prepared?: unknown) => Promise<void>;
@@ -30,6 +30,10 @@ export interface WorkerOptions {
 export interface RunStats {
   processed: number;
   failed: number;
+  /** Jobs taken over from a worker whose lease had lapsed or that is known to have stopped. */
+  reclaimed?: number;
+  /** Workers whose leases were taken over (ids as `host:pid:…`). */
+  reclaimedFrom?: string[];
 }
 
 async function runOne(db: Db, options: WorkerOptions, workerId: string, stats: RunStats): Promise<boolean> {
@@ -37,6 +41,10 @@ async function runOne(db: Db, options: WorkerOptions, workerId: string, stats: R
   const job = await claimJob(db, { workerId, kinds: Object.keys(options.handlers), clock: systemClock });
   if (!job) return false;
   const entry = options.handlers[job.kind]!;
+  if (job.reclaimedFrom !== undefined) {
+    stats.reclaimed = (stats.reclaimed ?? 0) + 1;
+    if (!stats.reclaimedFrom?.includes(job.reclaimedFrom)) stats.reclaimedFrom = [...(stats.reclaimedFrom ?? []), job.reclaimedFrom];
+  }
   try {
     let prepared: unknown;
     if (entry.prepare) {
@@ -72,14 +80,57 @@ async function withLeaseExtended<T>(db: Db, job: Job, workerId: string, work: ()
   }
 }
 
-/** Works the queue until no runnable job is left (jobs waiting on backoff are left for later). */
-export async function runUntilIdle(db: Db, options: WorkerOptions): Promise<RunStats> {
+/**
+ * Lets pending I/O run between two jobs. On SQLite every query is synchronous, so a worker going from job
+ * to job never leaves the microtask queue: without this, an HTTP request arriving meanwhile (a webhook
+ * batch) is not even read until the queue is empty.
+ */
+export function yieldToEvents(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Whether a lease holder is a process of this machine that no longer runs. Worker ids are
+ * `host:pid:random`; a holder on another host, or named otherwise, is never judged dead here (its lease
+ * runs out instead).
+ */
+export function holderIsGone(holder: string | null): boolean {
+  const [host, pid] = (holder ?? "").split(":");
+  if (host !== hostname() || !pid || !/^\d+$/.test(pid) || Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+/**
+ * Works the queue until no runnable job is left (jobs waiting on backoff are left for later). Jobs leased
+ * to another worker are not left behind: it waits for them to be done, takes them over as soon as their
+ * holder is a process of this machine that has stopped, or when their lease runs out (a killed worker's
+ * jobs come back after at most the lease, 60 s). `stats.reclaimed` counts the jobs taken over.
+ */
+export async function runUntilIdle(db: Db, options: WorkerOptions & { pollMs?: number }): Promise<RunStats> {
   const workerId = options.workerId ?? `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
   const stats: RunStats = { processed: 0, failed: 0 };
-  while (await runOne(db, options, workerId, stats)) {
-    /* keep going */
+  const kinds = Object.keys(options.handlers);
+  for (;;) {
+    if (await runOne(db, options, workerId, stats)) {
+      await yieldToEvents();
+      continue;
+    }
+    const held = await leasedElsewhere(db, workerId, kinds);
+    if (held.length === 0) return stats;
+    const gone = new Map<string, string[]>();
+    for (const job of held) if (holderIsGone(job.locked_by)) gone.set(job.locked_by!, [...(gone.get(job.locked_by!) ?? []), job.id]);
+    for (const [holder, ids] of gone) await expireLeases(db, ids, holder);
+    if (gone.size > 0) continue;
+    // Another live worker holds them: look again when the first lease would run out, or sooner.
+    const soonest = Math.min(...held.map((job) => Date.parse(job.locked_until ?? "") || 0));
+    const wait = Math.max(20, Math.min(options.pollMs ?? 250, soonest - Date.now()));
+    await new Promise((resolve) => setTimeout(resolve, wait));
   }
-  return stats;
 }
 
 /** A long-running worker that polls the queue; returns a stop function that waits for the current job. */
@@ -96,6 +147,7 @@ export function startWorker(db: Db, options: WorkerOptions & { pollMs?: number }
       } catch (error) {
         options.onError?.({ id: "-", kind: "-", payload: null, attempts: 0 }, error);
       }
+      if (worked) await yieldToEvents();
       if (!worked && !stopped) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, options.pollMs ?? 250);

@@ -40,12 +40,22 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A short-lived admin connection. The server may end it (a fast shutdown, DROP DATABASE … WITH (FORCE) from
+ * another one): the error then fails the awaited query instead of escaping as an uncaught 'error' event.
+ */
+function adminClient(url: string): pg.Client {
+  const client = new pg.Client({ connectionString: url });
+  client.on("error", () => undefined);
+  return client;
+}
+
 async function waitReady(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 30_000;
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`postgres exited with code ${child.exitCode}`);
-    const client = new pg.Client({ connectionString: url });
+    const client = adminClient(url);
     try {
       await client.connect();
       await client.end();
@@ -108,7 +118,7 @@ export async function startTemporaryPostgres(): Promise<TemporaryPostgres> {
 
 /** Creates a fresh database on the server and returns its URL. */
 export async function createDatabase(adminUrl: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: adminUrl });
+  const admin = adminClient(adminUrl);
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${name}`);
@@ -119,7 +129,7 @@ export async function createDatabase(adminUrl: string, name: string): Promise<st
 }
 
 export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
+  const client = adminClient(adminUrl);
   await client.connect();
   try {
     await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

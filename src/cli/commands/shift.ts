@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { shiftSummary, startPipelineWorker, workUntilIdle } from "../../app/index.js";
 import { writeShiftReview } from "../../journal/index.js";
+import { queueCounts } from "../../store/index.js";
 import { action, printJson, withApp } from "../run.js";
 import { waitForSignal } from "../signals.js";
 
@@ -16,7 +17,9 @@ export function register(program: Command) {
           const started = app.clock.now();
           if (options.untilIdle) {
             const stats = await workUntilIdle(app);
-            process.stderr.write(`worked ${stats.processed} jobs, ${stats.failed} failed\n`);
+            const reclaimed = stats.reclaimed ? `, ${stats.reclaimed} taken over from stopped workers (${stats.reclaimedFrom!.join(", ")})` : "";
+            const later = (await queueCounts(app.store.db)).queued ?? 0;
+            process.stderr.write(`worked ${stats.processed} jobs, ${stats.failed} failed${reclaimed}${later ? `; ${later} queued for a retry later` : ""}\n`);
           } else {
             const stop = startPipelineWorker(app);
             process.stderr.write("working the queue; Ctrl-C to stop\n");

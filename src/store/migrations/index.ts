@@ -5,6 +5,7 @@ import { connectors } from "./0003-connectors.js";
 import { assets } from "./0004-assets.js";
 import { intelState } from "./0005-intel-state.js";
 import { crewRuns } from "./0006-crew-runs.js";
+import { historyIndex } from "./0007-history-index.js";
 import { feedback } from "./0008-feedback.js";
 import { grouping } from "./0009-grouping.js";
 import { auditKeys } from "./0010-audit-keys.js";
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   "0004-assets": assets,
   "0005-intel-state": intelState,
   "0006-crew-runs": crewRuns,
+  "0007-history-index": historyIndex,
   "0008-feedback": feedback,
   "0009-grouping": grouping,
   "0010-audit-keys": auditKeys,

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
-import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from "kysely";
+import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from "kysely";
 import type { Executor } from "../../database.js";
 
 /** Kysely's connection → the better-sqlite3 handle behind it, for the few bulk paths that need prepared statements. */
@@ -13,7 +13,7 @@ const handles = new WeakMap<DatabaseConnection, SQLite.Database>();
  */
 class ImmediateSqliteDriver extends SqliteDriver {
   constructor(private readonly database: SQLite.Database) {
-    super({ database });
+    super({ database: cachingStatements(database) });
   }
   override async acquireConnection(): Promise<DatabaseConnection> {
     const connection = await super.acquireConnection();
@@ -23,6 +23,39 @@ class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw("begin immediate"));
   }
+}
+
+/** How many distinct statements stay prepared (least recently used ones are dropped past it). */
+export const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * The handle Kysely's driver sees: `prepare` hands back the statement already prepared for the same SQL
+ * (Kysely prepares every query it runs, 27 times per enrichment job), unless that one is busy iterating
+ * (a stream still open), when a fresh one is prepared.
+ */
+export function cachingStatements(database: SQLite.Database): SqliteDialectConfig["database"] {
+  const cache = new Map<string, SQLite.Statement>();
+  const prepare = (sql: string): SQLite.Statement => {
+    const cached = cache.get(sql);
+    if (cached && !cached.busy) {
+      cache.delete(sql);
+      cache.set(sql, cached);
+      return cached;
+    }
+    const statement = database.prepare(sql);
+    if (!cached) {
+      cache.set(sql, statement);
+      if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    }
+    return statement;
+  };
+  return {
+    prepare,
+    close: () => {
+      cache.clear();
+      database.close();
+    },
+  };
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {

@@ -16,7 +16,7 @@ import { ARIA_ACTOR, SOC_QUEUE, VERA_ACTOR, transitionFor } from "../guardrails/
 import { guardVera, scopeOf } from "../guardrails/vera.js";
 import { recordDecision } from "../stage/decision.js";
 import { commitStagedEffects } from "../stage/effects.js";
-import { commitFailedRun } from "../stage/failure.js";
+import { commitFailedRun, recordAppliedFallback } from "../stage/failure.js";
 import { modelStageOptions, type CrewStageOptions } from "../stage/options.js";
 import { heldByCrew } from "../stage/held.js";
 import { agentRunRecord, appendTrace, runCrewAgent, type CrewRun } from "../stage/run.js";
@@ -61,7 +61,13 @@ export interface CommitMeta {
   input?: VeraInput;
   /** A model run's staged effects: its propose_action effects join the proposals when VERA escalates. */
   staged?: readonly StagedEffect[];
+  /** Extra case tags (e.g. `vera:decided-without-model`). */
+  tags?: readonly string[];
 }
+
+/** A case VERA escalated with her deterministic decision because the model run failed (crew.md: safe direction only). */
+export const VERA_DECIDED_WITHOUT_MODEL_TAG = "vera:decided-without-model";
+export const VERA_FALLBACK_ANALYST = `${DETERMINISTIC_VERA} (model failed)`;
 
 /**
  * The investigation stage: read the case into VERA's input, let the analyst propose, commit the decision.
@@ -130,7 +136,9 @@ export async function commitVeraDecision(ex: Executor, caseId: string, proposed:
     // model run put it: one a human took over keeps its status and owner.
     const held = current.status === "on_hold" && (await heldByCrew(trx, case_id, "VERA"));
     const ours = held || (current.status === "in_progress" && current.assignee?.kind === "agent" && current.assignee.name === VERA_ACTOR.name);
-    const tags = [...new Set([...current.tags.filter((t) => t !== VERA_MODEL_FAILED_TAG), `vera:${output.verdict.toLowerCase()}`, `root-cause:${output.root_cause_confidence.toLowerCase()}`])];
+    const tags = [
+      ...new Set([...current.tags.filter((t) => t !== VERA_MODEL_FAILED_TAG), `vera:${output.verdict.toLowerCase()}`, `root-cause:${output.root_cause_confidence.toLowerCase()}`, ...(meta.tags ?? [])]),
+    ];
     await updateCaseTriage(
       trx,
       case_id,
@@ -275,6 +283,34 @@ export function veraHandlers(options: VeraHandlerOptions): Record<string, Handle
 
     if (p.failure || !p.proposal) {
       const failure = p.failure ?? { kind: "other" as const, message: "no output", retryable: true };
+      // crew.md: the deterministic decision is applied in the safe direction only — a hand-off to ARIA goes
+      // ahead at once (containment waits for no endpoint); a HOLD or a closure waits on hold for the retry.
+      const fallback = guardVera(investigateDeterministic(p.input, p.input.now), p.input).output;
+      if (fallback.verdict === "ESCALATE_TO_ARIA") {
+        const decision = await commitVeraDecision(
+          trx,
+          p.caseId,
+          fallback,
+          { analyst: VERA_FALLBACK_ANALYST, runId: p.run.runId, input: p.input, tags: [VERA_DECIDED_WITHOUT_MODEL_TAG] },
+          clock,
+        );
+        const record = agentRunRecord(p.run, { ...meta, failure, decisionId: decision.id, fallback: fallback as unknown as Record<string, unknown> });
+        const failedTrace = p.run.outcome.ok ? appendTrace(trace, "error", { kind: failure.kind, message: failure.message }, p.run.finishedAt) : trace;
+        await recordAppliedFallback(trx, {
+          agent: "VERA",
+          actor: VERA_ACTOR,
+          caseId: p.caseId,
+          attempt: p.attempt,
+          failure,
+          run: record,
+          runInput: p.run.input,
+          trace: failedTrace,
+          fallbackSummary: fallbackSummary(fallback),
+          clock,
+          saveRun,
+        });
+        return;
+      }
       await commitFailedRun(trx, {
         meta,
         actor: VERA_ACTOR,

@@ -10,7 +10,7 @@ import { dnsLookup, intelMatch } from "../testing/fixtures.js";
 import { getToraDecision } from "../tora/triage-case.js";
 import { loadVeraInput } from "./augment.js";
 import { investigateDeterministic } from "./deterministic.js";
-import { getVeraDecision, VERA_MODEL_FAILED_TAG, veraHandlers, type VeraHandlerOptions } from "./investigate-case.js";
+import { getVeraDecision, VERA_DECIDED_WITHOUT_MODEL_TAG, VERA_FALLBACK_ANALYST, VERA_MODEL_FAILED_TAG, veraHandlers, type VeraHandlerOptions } from "./investigate-case.js";
 import type { VeraProposal } from "./model.js";
 import { connections, storeEvents, triagedCase } from "./testing.js";
 
@@ -75,6 +75,19 @@ describe(`VERA on a model: the investigation stage (${testStoreKind()})`, () => 
   async function c2Case(): Promise<string> {
     await storeEvents(db(), connections(6, { ip: "198.51.100.7", port: 443, image: "C:\\Windows\\System32\\rundll32.exe" }));
     return triagedCase(db(), clock, dnsLookup({}, C2));
+  }
+
+  /** A high-severity lookup with intel from only 2 sources and no traffic: TORA escalates, VERA's deterministic verdict is HOLD. */
+  async function holdCase(): Promise<string> {
+    const caseId = await triagedCase(db(), clock, dnsLookup({ severity: "high" }, { threat_intel: { verdict: "malicious" as const, matches: [intelMatch("c2.example", 2)] } }));
+    expect((await getToraDecision(db(), caseId))!.verdict).toBe("ESCALATED");
+    return caseId;
+  }
+
+  /** A retry's model answer that hands the held case to ARIA: block the looked-up domain. */
+  function escalation(det: VeraOutput): VeraProposal {
+    const recommendations = [{ order: 1, action_hint: "block_ioc" as const, target: "c2.example", rationale: "the domain the host resolved" }];
+    return proposalOf(det, { verdict: "ESCALATE_TO_ARIA", containment: { ...det.containment, urgency: "within_shift", recommendations } });
   }
 
   async function deterministic(caseId: string): Promise<VeraOutput> {
@@ -178,15 +191,16 @@ describe(`VERA on a model: the investigation stage (${testStoreKind()})`, () => 
     expect(refused).toEqual([expect.objectContaining({ kind: "propose_action", target: "CORP\\admin", reason: expect.stringContaining("not one of the case's entities") })]);
   });
 
-  it("an output the guardrails cannot accept (repeated evidence ids) is a failure, not a decision", async () => {
+  it("an output the guardrails cannot accept (repeated evidence ids) is a failure, not the model's decision", async () => {
     const caseId = await c2Case();
     const det = await deterministic(caseId);
     const evidence = det.evidence.map((e) => ({ ...e, id: "EVD-001" }));
+    expect(evidence.length).toBeGreaterThan(1);
     await run([{ ok: true, output: proposalOf(det, { evidence }) }]);
-    expect(await getVeraDecision(db(), caseId)).toBeNull();
     const [failed] = await listRuns(db(), { caseId, agent: "VERA" });
     expect(failed).toMatchObject({ status: "failed", failure: { kind: "invalid_output", retryable: false } });
-    expect((await getCase(db(), caseId))!.status).toBe("on_hold");
+    // The model's answer is not applied; the deterministic hand-off to ARIA is (the safe direction).
+    expect((await getVeraDecision(db(), caseId))!).toMatchObject({ analyst: VERA_FALLBACK_ANALYST, verdict: "ESCALATE_TO_ARIA" });
   });
 
   const failures: [string, Turn, boolean][] = [
@@ -207,8 +221,9 @@ describe(`VERA on a model: the investigation stage (${testStoreKind()})`, () => 
     ["other", { throws: "runtime exploded" }, true],
   ];
   for (const [kind, turn, retryable] of failures) {
-    it(`on ${kind}: on hold for the SOC queue, comment, audit, failed run with the deterministic verdict beside it, retry in 60 s`, async () => {
-      const caseId = await c2Case();
+    it(`on ${kind} with a deterministic HOLD: on hold for the SOC queue, comment, audit, failed run with the deterministic verdict beside it, retry in 60 s`, async () => {
+      const caseId = await holdCase();
+      expect((await deterministic(caseId)).verdict).toBe("HOLD");
       await run([turn]);
 
       expect(await getVeraDecision(db(), caseId)).toBeNull();
@@ -219,13 +234,13 @@ describe(`VERA on a model: the investigation stage (${testStoreKind()})`, () => 
       const comments = (await listComments(db(), caseId)).filter((x) => x.author.name === "VERA");
       expect(comments).toHaveLength(1);
       expect(comments[0]!.body).toContain(`## VERA model run failed — ${kind}`);
-      expect(comments[0]!.body).toContain("not applied: ESCALATE_TO_ARIA");
+      expect(comments[0]!.body).toContain("not applied: HOLD");
 
       const [failed] = await listRuns(db(), { caseId, agent: "VERA" });
       expect(failed).toMatchObject({ status: "failed", attempt: 1, decision_id: null, failure: { kind, retryable } });
-      expect(VeraOutput.parse(failed!.fallback).verdict).toBe("ESCALATE_TO_ARIA");
+      expect(VeraOutput.parse(failed!.fallback).verdict).toBe("HOLD");
       const audit = (await listAudit(db(), { caseId })).find((e) => e.action === "crew.model_failed")!;
-      expect(audit.data).toMatchObject({ agent: "VERA", run_id: failed!.id, kind, attempt: 1, held: true, fallback_verdict: "ESCALATE_TO_ARIA" });
+      expect(audit.data).toMatchObject({ agent: "VERA", run_id: failed!.id, kind, attempt: 1, held: true, fallback_verdict: "HOLD" });
 
       const retry = (await investigateJobs()).find((j) => j.payload.attempt === 2)!;
       expect(retry).toMatchObject({ payload: { case_id: caseId, attempt: 2 }, dedupe_key: `investigate:${caseId}:attempt-2`, status: "queued" });
@@ -233,8 +248,29 @@ describe(`VERA on a model: the investigation stage (${testStoreKind()})`, () => 
     });
   }
 
+  for (const [kind, turn] of failures.filter(([k]) => ["timeout", "credit_exhausted", "invalid_output", "other"].includes(k))) {
+    it(`on ${kind} with a deterministic hand-off to ARIA: applied at once in the safe direction, marked as decided without the model, no retry`, async () => {
+      const caseId = await c2Case();
+      expect((await deterministic(caseId)).verdict).toBe("ESCALATE_TO_ARIA");
+      await run([turn]);
+
+      const decision = (await getVeraDecision(db(), caseId))!;
+      expect(decision).toMatchObject({ verdict: "ESCALATE_TO_ARIA", analyst: VERA_FALLBACK_ANALYST });
+      const c = (await getCase(db(), caseId))!;
+      expect(c).toMatchObject({ status: "in_progress", assignee: { kind: "agent", name: "ARIA" }, crew_verdict: "ESCALATE_TO_ARIA" });
+      expect(c.tags).toContain(VERA_DECIDED_WITHOUT_MODEL_TAG);
+      expect(c.tags).not.toContain(VERA_MODEL_FAILED_TAG);
+      expect((await proposals(caseId)).length).toBeGreaterThan(0);
+      const [failed] = await listRuns(db(), { caseId, agent: "VERA" });
+      expect(failed).toMatchObject({ status: "failed", decision_id: decision.id, failure: { kind } });
+      const audit = (await listAudit(db(), { caseId })).find((e) => e.action === "crew.model_failed")!;
+      expect(audit.data).toMatchObject({ agent: "VERA", kind, held: false, fallback_applied: true, decision_id: decision.id, fallback_verdict: "ESCALATE_TO_ARIA" });
+      expect((await investigateJobs()).filter((j) => j.payload.attempt === 2)).toEqual([]);
+    });
+  }
+
   it("backs off exponentially and stops after max_attempts, never closing the case", async () => {
-    const caseId = await c2Case();
+    const caseId = await holdCase();
     const turns = Array.from({ length: 3 }, () => fail("server_error", true));
     const { stats } = await run(turns, { queueClock: pastQueue(), retry: { max_attempts: 3, base_seconds: 30, max_seconds: 45 } });
     expect(stats).toEqual({ processed: 3, failed: 0 });
@@ -246,9 +282,9 @@ describe(`VERA on a model: the investigation stage (${testStoreKind()})`, () => 
   });
 
   it("a retry that succeeds moves the case the crew put on hold", async () => {
-    const caseId = await c2Case();
+    const caseId = await holdCase();
     const det = await deterministic(caseId);
-    await run([fail("timeout", true), { ok: true, output: proposalOf(det) }], { queueClock: pastQueue() });
+    await run([fail("timeout", true), { ok: true, output: escalation(det) }], { queueClock: pastQueue() });
     expect((await getVeraDecision(db(), caseId))!).toMatchObject({ verdict: "ESCALATE_TO_ARIA", analyst: "model:fake-llm" });
     const c = (await getCase(db(), caseId))!;
     expect(c).toMatchObject({ status: "in_progress", assignee: { kind: "agent", name: "ARIA" }, crew_verdict: "ESCALATE_TO_ARIA" });
@@ -262,7 +298,7 @@ describe(`VERA on a model: the investigation stage (${testStoreKind()})`, () => 
   });
 
   it("a retry that ends in HOLD leaves the held case on hold with VERA's verdict, flagged for a human", async () => {
-    const caseId = await c2Case();
+    const caseId = await holdCase();
     const det = await deterministic(caseId);
     const hold = proposalOf(det, { verdict: "HOLD", containment: { ...det.containment, recommendations: [] } });
     await run([fail("timeout", true), { ok: true, output: hold }], { queueClock: pastQueue() });
@@ -271,12 +307,12 @@ describe(`VERA on a model: the investigation stage (${testStoreKind()})`, () => 
   });
 
   it("a retry that succeeds leaves a case a human took meanwhile", async () => {
-    const caseId = await c2Case();
-    const det = await deterministic(caseId);
+    const caseId = await holdCase();
+    const det = escalation(await deterministic(caseId));
     await run([fail("server_error", true)]);
     await transitionCase(db(), caseId, { to: "in_progress", actor: { kind: "human", name: "maria" }, assignee: { kind: "human", name: "maria" } }, clock);
     await db().updateTable("jobs").set({ run_after: "2001-01-01T00:00:00.000Z" }).where("kind", "=", "case.investigate").where("status", "=", "queued").execute();
-    await run([{ ok: true, output: proposalOf(det) }]);
+    await run([{ ok: true, output: det }]);
     expect((await getVeraDecision(db(), caseId))!.verdict).toBe("ESCALATE_TO_ARIA");
     expect((await getCase(db(), caseId))!).toMatchObject({ status: "in_progress", assignee: { kind: "human", name: "maria" } });
     expect((await listAudit(db(), { caseId })).find((e) => e.action === "vera.transition_skipped")?.data).toMatchObject({ status: "in_progress", wanted: "in_progress" });

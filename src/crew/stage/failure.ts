@@ -31,68 +31,58 @@ export interface CrewFailure {
  * escalation, never a closure): the decision committed by the stage, the run saved failed beside it.
  */
 export interface AppliedFallback {
-  agent: AgentName;
+  meta: { agent: AgentName; tier: number; caseId: string; promptVersion: string; attempt: number };
   actor: Actor;
-  caseId: string;
-  attempt: number;
+  /** The failed model run. */
+  run: CrewRun<unknown>;
   failure: RunFailure;
-  /** The failed run, `decision_id` the applied decision and `fallback` its output. */
-  run: AgentRun;
-  runInput: Record<string, unknown>;
-  trace: TraceEntry[];
+  /** The decision the stage committed from `output`. */
+  decisionId: string;
+  /** The deterministic analyst's output that was applied. */
+  output: object;
   /** One line on the applied decision, for the comment. */
   fallbackSummary: string;
   clock: Clock;
   saveRun: SaveRun;
 }
 
-/**
- * Records a failed model run whose deterministic escalation was applied (the stage committed the decision
- * already, in the caller's transaction): the run with its trace, a comment saying the case was decided
- * without the model, and `crew.model_failed` with `fallback_applied: true`. No retry: the escalation stands
- * and the next tier takes the case at once. Idempotent like `holdOnFailure`.
- */
+/** The `crew.model_failed` audit data every failure path records, with what the path adds. */
+function modelFailedData(agent: AgentName, run: AgentRun, attempt: number, failure: RunFailure, extra: Record<string, unknown>): Record<string, unknown> {
+  return {
+    agent,
+    run_id: run.id,
+    attempt,
+    kind: failure.kind,
+    message: failure.message.slice(0, 2000),
+    retryable: failure.retryable,
+    ...extra,
+    fallback_verdict: typeof run.fallback?.verdict === "string" ? run.fallback.verdict : null,
+  };
+}
+
 export async function recordAppliedFallback(trx: Executor, f: AppliedFallback): Promise<{ duplicate: boolean }> {
-  const earlier = await trx
-    .selectFrom("agent_runs")
-    .select("attempt")
-    .where("case_id", "=", f.caseId)
-    .where("agent", "=", f.agent)
-    .where("status", "=", "failed")
-    .execute();
-  if (earlier.some((r) => Number(r.attempt) === f.attempt)) return { duplicate: true };
-  await f.saveRun(trx, { ...f.run, status: "failed", failure: f.failure, attempt: f.attempt }, f.runInput, f.trace);
+  const { agent, caseId, attempt } = f.meta;
+  const earlier = await trx.selectFrom("agent_runs").select("attempt").where("case_id", "=", caseId).where("agent", "=", agent).where("status", "=", "failed").execute();
+  if (earlier.some((r) => Number(r.attempt) === attempt)) return { duplicate: true };
+  const run = agentRunRecord(f.run, { ...f.meta, failure: f.failure, decisionId: f.decisionId, fallback: f.output as Record<string, unknown> });
+  const trace = f.run.outcome.ok ? appendTrace(f.run.outcome.trace, "error", { kind: f.failure.kind, message: f.failure.message }, f.run.finishedAt) : f.run.outcome.trace;
+  await f.saveRun(trx, run, f.run.input, trace);
   const body = [
-    `## ${f.agent} model run failed — ${f.failure.kind}: decided without the model`,
+    `## ${agent} model run failed — ${f.failure.kind}: decided without the model`,
     "",
-    `Attempt ${f.attempt} (run \`${f.run.id}\`, ${f.run.analyst}) failed: ${quoted(f.failure.message)}.`,
+    `Attempt ${attempt} (run \`${run.id}\`, ${run.analyst}) failed: ${quoted(f.failure.message)}.`,
     `The deterministic analyst's decision escalates, so it was applied at once (an escalation is the safe direction; a closure never is): ${f.fallbackSummary}.`,
     "No retry: the escalation stands and the next tier has the case.",
   ].join("\n");
-  await addComment(trx, f.caseId, { author: f.actor, body }, f.clock);
-  await appendAudit(
-    trx,
-    {
-      actor: f.actor,
-      action: "crew.model_failed",
-      caseId: f.caseId,
-      data: {
-        agent: f.agent,
-        run_id: f.run.id,
-        attempt: f.attempt,
-        kind: f.failure.kind,
-        message: f.failure.message.slice(0, 2000),
-        retryable: f.failure.retryable,
-        held: false,
-        fallback_applied: true,
-        decision_id: f.run.decision_id,
-        retry_at: null,
-        no_retry_reason: "the deterministic escalation was applied",
-        fallback_verdict: typeof f.run.fallback?.verdict === "string" ? f.run.fallback.verdict : null,
-      },
-    },
-    f.clock,
-  );
+  await addComment(trx, caseId, { author: f.actor, body }, f.clock);
+  const data = modelFailedData(agent, run, attempt, f.failure, {
+    held: false,
+    fallback_applied: true,
+    decision_id: f.decisionId,
+    retry_at: null,
+    no_retry_reason: "the deterministic escalation was applied",
+  });
+  await appendAudit(trx, { actor: f.actor, action: "crew.model_failed", caseId, data }, f.clock);
   return { duplicate: false };
 }
 
@@ -170,19 +160,12 @@ export async function holdOnFailure(trx: Executor, f: CrewFailure): Promise<Crew
       actor: f.actor,
       action: "crew.model_failed",
       caseId: f.caseId,
-      data: {
-        agent: f.agent,
-        run_id: f.run.id,
-        attempt: f.attempt,
-        kind: f.failure.kind,
-        message: f.failure.message.slice(0, 2000),
-        retryable: f.failure.retryable,
+      data: modelFailedData(f.agent, f.run, f.attempt, f.failure, {
         held: movable,
         status: movable ? "on_hold" : current.status,
         retry_at: retryAt,
         no_retry_reason: decision.reason,
-        fallback_verdict: typeof f.run.fallback?.verdict === "string" ? f.run.fallback.verdict : null,
-      },
+      }),
     },
     f.clock,
   );

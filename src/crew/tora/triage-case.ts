@@ -312,17 +312,13 @@ export function toraHandlers(options: ToraHandlerOptions): Record<string, Handle
           { analyst: FALLBACK_ANALYST, durationMs: output.nova_feed.duration_ms, runId: p.run.runId, createdAt: p.run.finishedAt, tags: [DECIDED_WITHOUT_MODEL_TAG] },
           clock,
         );
-        const record = agentRunRecord(p.run, { ...meta, failure, decisionId: decision.id, fallback: output as unknown as Record<string, unknown> });
-        const failedTrace = p.run.outcome.ok ? appendTrace(trace, "error", { kind: failure.kind, message: failure.message }, p.run.finishedAt) : trace;
         await recordAppliedFallback(trx, {
-          agent: "TORA",
+          meta,
           actor: TORA_ACTOR,
-          caseId: p.caseId,
-          attempt: p.attempt,
+          run: p.run,
           failure,
-          run: record,
-          runInput: p.run.input,
-          trace: failedTrace,
+          decisionId: decision.id,
+          output: output,
           fallbackSummary: fallbackSummary(output),
           clock,
           saveRun,

@@ -294,17 +294,13 @@ export function veraHandlers(options: VeraHandlerOptions): Record<string, Handle
           { analyst: VERA_FALLBACK_ANALYST, runId: p.run.runId, input: p.input, tags: [VERA_DECIDED_WITHOUT_MODEL_TAG] },
           clock,
         );
-        const record = agentRunRecord(p.run, { ...meta, failure, decisionId: decision.id, fallback: fallback as unknown as Record<string, unknown> });
-        const failedTrace = p.run.outcome.ok ? appendTrace(trace, "error", { kind: failure.kind, message: failure.message }, p.run.finishedAt) : trace;
         await recordAppliedFallback(trx, {
-          agent: "VERA",
+          meta,
           actor: VERA_ACTOR,
-          caseId: p.caseId,
-          attempt: p.attempt,
+          run: p.run,
           failure,
-          run: record,
-          runInput: p.run.input,
-          trace: failedTrace,
+          decisionId: decision.id,
+          output: fallback,
           fallbackSummary: fallbackSummary(fallback),
           clock,
           saveRun,

@@ -10,27 +10,46 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Splits a text stream into lines without ever holding more than one line plus one chunk. */
-export async function* textLines(chunks: AsyncIterable<string>): AsyncGenerator<{ line: string } | { overlong: true }> {
-  let rest = "";
+/** Characters examined while looking for line ends (each character of the input once). */
+export interface LineScanStats {
+  examined: number;
+}
+
+/**
+ * Splits a text stream into lines without ever holding more than one line plus one chunk, in time linear in
+ * the input: each chunk is searched once for newlines, and a line that spans chunks is kept as its pieces and
+ * joined once, when its end arrives (never re-concatenated and re-searched chunk after chunk).
+ */
+export async function* textLines(chunks: AsyncIterable<string>, stats?: LineScanStats): AsyncGenerator<{ line: string } | { overlong: true }> {
+  let pending: string[] = [];
+  let pendingLength = 0;
   let skipping = false;
   for await (const chunk of chunks) {
-    const text = rest.length === 0 ? chunk : rest + chunk;
+    if (stats) stats.examined += chunk.length;
     let start = 0;
     let newline: number;
-    while ((newline = text.indexOf("\n", start)) !== -1) {
+    while ((newline = chunk.indexOf("\n", start)) !== -1) {
       if (skipping) skipping = false;
-      else yield { line: text.slice(start, newline) };
+      else {
+        const piece = chunk.slice(start, newline);
+        yield { line: pending.length ? pending.join("") + piece : piece };
+      }
+      pending = [];
+      pendingLength = 0;
       start = newline + 1;
     }
-    rest = skipping ? "" : text.slice(start);
-    if (rest.length > MAX_DOCUMENT_CHARS) {
+    if (!skipping && start < chunk.length) {
+      pending.push(chunk.slice(start));
+      pendingLength += chunk.length - start;
+    }
+    if (pendingLength > MAX_DOCUMENT_CHARS) {
       yield { overlong: true };
-      rest = "";
+      pending = [];
+      pendingLength = 0;
       skipping = true;
     }
   }
-  if (!skipping && rest.length > 0) yield { line: rest };
+  if (!skipping && pendingLength > 0) yield { line: pending.join("") };
 }
 
 /** JSON lines: one object (or an array of objects) a line; blank lines are ignored, bad ones reported. */

@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { NotFoundError, ValidationError, isoNow, systemClock, type Alert, type Clock, type Verdict } from "../core/index.js";
 import { flatRecordToGeneric, formatFromName, isMapTarget, MAP_TARGETS, normaliseAlert, openRecords, type FieldMap, type FileFormat, type Issue, type SourceRecord } from "../ingest/index.js";
-import type { Executor } from "../store/index.js";
+import type { Executor, FeedbackTable } from "../store/index.js";
 import { hostKey, ipKey } from "./normalise.js";
 import { getAssetRecord } from "./queries.js";
 
@@ -186,21 +186,8 @@ export async function importFeedback(db: Executor, file: string, options: Feedba
   return result;
 }
 
-type FeedbackValues = {
-  id: string;
-  origin: string;
-  ref: string;
-  source: string;
-  rule: string;
-  host: string | null;
-  host_role: string | null;
-  src_ip: string | null;
-  benign: number;
-  label: string;
-  title: string;
-  time: string;
-  created_at: string;
-};
+/** One row of the `feedback` table (store/database.ts owns its shape). */
+type FeedbackValues = FeedbackTable;
 
 function feedbackValues(alert: Alert, o: { origin: "import" | "case"; ref: string; benign: boolean; label: string; createdAt: string; role?: string | null }): FeedbackValues {
   const shape = shapeOf(alert);

@@ -1,7 +1,7 @@
 import type { Config } from "../config/index.js";
 import { loadPack, type LoadPackOptions } from "./load.js";
 import { replayPack, type ReplayOptions } from "./replay.js";
-import { addCounts, addMatrices, emptyMatrix, headline, scorePack, share, TORA_LABELS, VERA_LABELS, type Counts, type IncidentResult, type PackScore, type TierMatrix } from "./score.js";
+import { addCounts, addMatrices, emptyCounts, emptyMatrix, headline, scorePack, share, TORA_LABELS, VERA_LABELS, type Counts, type IncidentResult, type PackScore, type TierMatrix } from "./score.js";
 
 export const EVAL_FORMAT = "nightshift.eval.v1";
 
@@ -81,32 +81,7 @@ export async function evaluatePackFile(file: string, config: Config, options: Lo
 
 /** The totals over packs: counts are summed, then the shares computed from the sums. */
 export function combine(packs: PackResult[]): EvalResult {
-  const zero: Counts = {
-    alerts: 0,
-    malicious_alerts: 0,
-    benign_alerts: 0,
-    malicious_alerts_escalated: 0,
-    malicious_alerts_closed: 0,
-    benign_alerts_closed: 0,
-    cases: 0,
-    escalated_cases: 0,
-    escalated_cases_malicious: 0,
-    malicious_incidents: 0,
-    incidents_caught: 0,
-    malicious_incidents_closed: 0,
-    contained_alerts: 0,
-    contained_incidents: 0,
-    contained_incidents_closed: 0,
-    containment_expected: 0,
-    containment_missing: 0,
-    containment_wrong: 0,
-    hypotheses: { malicious: {}, benign: {} },
-    crew_ms: 0,
-    tokens_in: 0,
-    tokens_out: 0,
-    wall_ms: 0,
-  };
-  const total = packs.reduce((sum, p) => addCounts(sum, p.counts), zero);
+  const total = packs.reduce((sum, p) => addCounts(sum, p.counts), emptyCounts());
   const tiers = packs.reduce((sum, p) => ({ tora: addMatrices(sum.tora, p.tiers.tora), vera: addMatrices(sum.vera, p.tiers.vera) }), {
     tora: emptyMatrix(TORA_LABELS),
     vera: emptyMatrix(VERA_LABELS),

@@ -122,24 +122,9 @@ export function scorePack(observation: ReplayObservation, incidents: Map<string,
   const escalated = (a: AlertObservation) => caseOf(a)?.tora === "ESCALATED";
 
   const counts: Counts = {
+    ...emptyCounts(),
     alerts: observation.alerts.length,
-    malicious_alerts: 0,
-    benign_alerts: 0,
-    malicious_alerts_escalated: 0,
-    malicious_alerts_closed: 0,
-    benign_alerts_closed: 0,
     cases: observation.cases.length,
-    escalated_cases: 0,
-    escalated_cases_malicious: 0,
-    malicious_incidents: 0,
-    incidents_caught: 0,
-    malicious_incidents_closed: 0,
-    contained_alerts: 0,
-    contained_incidents: 0,
-    contained_incidents_closed: 0,
-    containment_expected: 0,
-    containment_missing: 0,
-    containment_wrong: 0,
     hypotheses: { malicious: emptyRow(["CONFIRMED", "REFINED", "REFUTED"]), benign: emptyRow(["CONFIRMED", "REFINED", "REFUTED"]) },
     crew_ms: observation.cases.reduce((s, c) => s + c.durationMs, 0),
     tokens_in: observation.cases.reduce((s, c) => s + c.tokensIn, 0),
@@ -265,6 +250,35 @@ export function addMatrices(a: TierMatrix, b: TierMatrix): TierMatrix {
     by_expected,
     agreed: a.agreed + b.agreed,
     judged: a.judged + b.judged,
+  };
+}
+
+/** Every count at zero: the start of a pack's tally and of the sum over packs. */
+export function emptyCounts(): Counts {
+  return {
+    alerts: 0,
+    malicious_alerts: 0,
+    benign_alerts: 0,
+    malicious_alerts_escalated: 0,
+    malicious_alerts_closed: 0,
+    benign_alerts_closed: 0,
+    cases: 0,
+    escalated_cases: 0,
+    escalated_cases_malicious: 0,
+    malicious_incidents: 0,
+    incidents_caught: 0,
+    malicious_incidents_closed: 0,
+    contained_alerts: 0,
+    contained_incidents: 0,
+    contained_incidents_closed: 0,
+    containment_expected: 0,
+    containment_missing: 0,
+    containment_wrong: 0,
+    hypotheses: { malicious: {}, benign: {} },
+    crew_ms: 0,
+    tokens_in: 0,
+    tokens_out: 0,
+    wall_ms: 0,
   };
 }
 

@@ -257,6 +257,7 @@ const CSV_COLUMNS: Record<"assets" | "identities", { key: string; required: stri
       aliases: "list",
       os: "string",
       role: "string",
+      do_not_touch: "boolean",
     },
   },
   identities: {
@@ -278,6 +279,7 @@ const CSV_COLUMNS: Record<"assets" | "identities", { key: string; required: stri
       risk_score: "integer",
       department: "string",
       email: "string",
+      do_not_touch: "boolean",
     },
   },
 };

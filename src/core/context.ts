@@ -21,6 +21,8 @@ export const CmdbAsset = z.object({
   aliases: z.array(z.string().min(1)).optional(),
   /** What the host is for (mail, web, dns, firewall, workstation…): analyst precedent is also looked up by role. */
   role: z.string().min(1).optional(),
+  /** Never acted on by ARIA (a safety-critical or fragile system): the response tier forbids every action on it. */
+  do_not_touch: z.boolean().optional(),
 });
 export type CmdbAsset = z.infer<typeof CmdbAsset>;
 
@@ -95,6 +97,8 @@ export const Identity = z.object({
   manager: z.string().optional(),
   groups: z.array(z.string()).optional(),
   disabled: z.boolean().optional(),
+  /** Never acted on by ARIA (break-glass and other accounts humans keep to themselves). */
+  do_not_touch: z.boolean().optional(),
 });
 export type Identity = z.infer<typeof Identity>;
 

@@ -24,6 +24,14 @@ export class ConflictError extends Error {
   }
 }
 
+/** The caller may not do this (a role too low, an approver deciding their own request). */
+export class ForbiddenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ForbiddenError";
+  }
+}
+
 export function issuesOf(error: { issues: { path: PropertyKey[]; message: string }[] }, prefix = "") {
   return error.issues.map((issue) => ({
     path: [prefix, ...issue.path.map(String)].filter(Boolean).join("."),

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
-import { ConflictError, NotFoundError, ValidationError, issuesOf } from "../core/index.js";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError, issuesOf } from "../core/index.js";
 
 export const Issue = z.object({ path: z.string(), message: z.string() });
 export const ErrorBody = z
@@ -40,6 +40,7 @@ export function handleError(error: Error, c: Context): Response {
   if (error instanceof ZodError) return errorJson(c, 400, "invalid request", issuesOf(error));
   if (error instanceof NotFoundError) return errorJson(c, 404, error.message);
   if (error instanceof ConflictError) return errorJson(c, 409, error.message);
+  if (error instanceof ForbiddenError) return errorJson(c, 403, error.message);
   if (error instanceof HTTPException) {
     const status = error.status as ContentfulStatusCode;
     const message = status === 413 ? "request body larger than 10 MB" : error.message || "request refused";

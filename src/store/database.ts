@@ -308,6 +308,57 @@ export interface Database {
   feedback: FeedbackTable;
   alert_keys: AlertKeysTable;
   alert_keys_pending: AlertKeysPendingTable;
+  response_actions: ResponseActionsTable;
+  response_approvals: ResponseApprovalsTable;
+}
+
+/** An action the response tier was asked to take (src/respond): JSON columns args, facts, evidence, outcome. */
+export interface ResponseActionsTable {
+  id: string;
+  /** The requester's own key (e.g. the proposed action's id): asking twice returns the first row. */
+  request_key: string | null;
+  case_id: string | null;
+  action: string;
+  args: string;
+  args_hash: string;
+  target: string;
+  status: string;
+  decision: string;
+  policy_rule: string;
+  explanation: string;
+  facts: string;
+  approvals_required: number;
+  requested_by_kind: string;
+  requested_by: string;
+  rationale: string;
+  evidence: string;
+  confidence: number | null;
+  connector: string | null;
+  supersedes: string | null;
+  rollback_of: string | null;
+  idempotency_key: string;
+  attempts: Generated<number>;
+  lease_until: string | null;
+  remote_ref: string | null;
+  outcome: string | null;
+  error: string | null;
+  expires_at: string | null;
+  created_at: string;
+  updated_at: string;
+  decided_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** One person's decision on a response action, bound to the arguments' hash they saw. */
+export interface ResponseApprovalsTable {
+  action_id: string;
+  approver: string;
+  role: string;
+  decision: string;
+  args_hash: string;
+  note: string | null;
+  at: string;
 }
 
 /** An alert's history keys (`h:ws-042`, `i:203.0.113.9`, `d:evil.example`…), written by src/context/history-keys.ts. */

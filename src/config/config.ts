@@ -125,6 +125,33 @@ export const ConfigSchema = z.strictObject({
         .default({ max_attempts: 6, base_seconds: 60, max_seconds: 3600 }),
     })
     .default({ tiers: {}, max_steps: { tora: 12, vera: 24 }, retry: { max_attempts: 6, base_seconds: 60, max_seconds: 3600 } }),
+  /** The response tier (src/respond, README "Response (ARIA)"): policy, action connectors, notifications. */
+  respond: z
+    .strictObject({
+      /** The autonomy policy (YAML or JSON); unset: the documented default policy. */
+      policy_file: z.string().min(1).optional(),
+      /** Action connectors; each kind validates its own settings (src/respond/connectors/<kind>); `${NAME}` as for connectors. */
+      connectors: z
+        .array(
+          z.looseObject({
+            name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "letters, digits, '.', '_' or '-' (at most 64)"),
+            kind: z.string().min(1),
+          }),
+        )
+        .default([])
+        .refine((list) => new Set(list.map((c) => c.name)).size === list.length, "action connector names must be unique"),
+      /** Where pending approvals and executed actions are announced (Slack- or Teams-compatible incoming webhook). */
+      notify: z
+        .strictObject({
+          url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }),
+          format: z.enum(["slack", "teams"]).default("slack"),
+          /** The console or API base URL that messages link to. */
+          link_base: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
+          timeout_seconds: z.coerce.number().positive().max(120).default(10),
+        })
+        .optional(),
+    })
+    .default({ connectors: [] }),
   webhooks: z
     .strictObject({
       /**

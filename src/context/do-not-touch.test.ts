@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fixedClock } from "../core/index.js";
 import { useTestEnvironment } from "../../test/support/store.js";
-import { getAsset, getIdentity, loadContext, parseContextCsv } from "./index.js";
+import { getAsset, getIdentity, loadContext, parseContextCsv, responseTargetFacts } from "./index.js";
 
 describe("do-not-touch marks (read by the response tier's policy)", () => {
   const { db } = useTestEnvironment();
@@ -22,6 +22,9 @@ describe("do-not-touch marks (read by the response tier's policy)", () => {
     expect((await getAsset(db(), "plc-gw-01"))?.do_not_touch).toBe(true);
     expect((await getAsset(db(), "ws-042"))?.do_not_touch).toBeUndefined();
     expect((await getIdentity(db(), "breakglass"))?.do_not_touch).toBe(true);
+    expect(await responseTargetFacts(db(), { kind: "host", value: "PLC-GW-01" })).toEqual({ criticality: "critical", environment: "production", do_not_touch: true, known: true });
+    expect(await responseTargetFacts(db(), { kind: "host", value: "unknown-host" })).toEqual({ criticality: null, environment: null, do_not_touch: false, known: false });
+    expect(await responseTargetFacts(db(), { kind: "account", value: "CORP\\breakglass" })).toMatchObject({ do_not_touch: true, known: true });
   });
 
   it("a CMDB CSV carries it as a column", () => {

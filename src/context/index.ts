@@ -15,6 +15,7 @@ export {
   lookupIndicator,
 } from "./queries.js";
 export type { AssetRecord, IdentityRecord, ContextCounts, ListOptions } from "./queries.js";
+export { responseTargetFacts, type ResponseTargetFacts } from "./response-facts.js";
 export { hostKey, userKey, indicatorKey } from "./normalise.js";
 export {
   INTEL_FORMATS,

@@ -16,6 +16,7 @@ import { registerEventRoutes } from "./routes/events.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerJournalRoutes } from "./routes/journal.js";
 import { registerMcpRoutes } from "./routes/mcp.js";
+import { registerResponseRoutes } from "./routes/response.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
 import { isSenderWebhook, registerWebhookRoutes } from "./routes/webhooks.js";
@@ -79,6 +80,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   registerJournalRoutes(app, deps);
   registerWebhookRoutes(app, deps);
   registerMcpRoutes(app, deps);
+  registerResponseRoutes(app, deps);
 
   app.doc31(OPENAPI_PATH, {
     openapi: "3.1.0",

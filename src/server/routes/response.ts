@@ -4,7 +4,6 @@ import { Criticality } from "../../core/index.js";
 import { responseTargetFacts } from "../../context/index.js";
 import {
   ACTIONS,
-  ACTION_STATUSES,
   ActionName,
   AutonomyPolicy,
   ResponseAction,
@@ -20,6 +19,7 @@ import {
   parseAction,
   requestRollback,
 } from "../../respond/index.js";
+import type { ActionStatus } from "../../respond/index.js";
 import { actorOf, requireRole } from "../auth/middleware.js";
 import type { AppEnv, ServerDeps } from "../context.js";
 import { errorResponses } from "../errors.js";
@@ -147,7 +147,7 @@ export function registerResponseRoutes(app: OpenAPIHono<AppEnv>, deps: ServerDep
   app.openapi(list, async (c) => {
     const q = c.req.valid("query");
     await expireApprovals(deps.db, deps.clock);
-    const status = q.status ? (q.status.split(",").map((s) => s.trim()) as (typeof ACTION_STATUSES)[number][]) : undefined;
+    const status = q.status ? (q.status.split(",").map((s) => s.trim()) as ActionStatus[]) : undefined;
     return c.json({ actions: await listActions(deps.db, { status, case_id: q.case_id, limit: q.limit, offset: q.offset }) }, 200);
   });
   app.openapi(one, async (c) => c.json(await getAction(deps.db, c.req.valid("param").id), 200));

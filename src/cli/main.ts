@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from "commander";
+import * as approvals from "./commands/approvals.js";
 import * as audit from "./commands/audit.js";
 import * as connectors from "./commands/connectors.js";
 import * as context from "./commands/context.js";
@@ -12,6 +13,7 @@ import * as exportCommands from "./commands/export.js";
 import * as ingest from "./commands/ingest.js";
 import * as journal from "./commands/journal.js";
 import * as mcp from "./commands/mcp.js";
+import * as policy from "./commands/policy.js";
 import * as rules from "./commands/rules.js";
 import * as runs from "./commands/runs.js";
 import * as serve from "./commands/serve.js";
@@ -22,7 +24,7 @@ export function buildProgram(): Command {
   const program = new Command("nightshift")
     .description("Nightshift — an autonomous Security Operations Center. Data lives in $NIGHTSHIFT_HOME (default ./data).")
     .version("0.1.0");
-  for (const command of [demo, serve, shift, ingest, feedback, detect, rules, evalCommand, evalDetection, exportCommands, connectors, context, audit, token, journal, mcp, runs]) command.register(program);
+  for (const command of [demo, serve, shift, ingest, feedback, detect, rules, evalCommand, evalDetection, exportCommands, connectors, context, audit, token, journal, mcp, runs, policy, approvals]) command.register(program);
   return program;
 }
 

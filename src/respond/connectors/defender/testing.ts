@@ -9,6 +9,8 @@ export interface FakeDefender extends FakeApi {
   machines: { id: string; computerDnsName: string }[];
   actions: Map<string, Record<string, unknown>>;
   indicators: Map<string, Record<string, unknown>>;
+  /** While set, a machine action is created but its answer never sent (a worker killed mid-call never gets it). */
+  hang: { machineActions: boolean };
 }
 
 export async function startFakeDefender(): Promise<FakeDefender> {
@@ -19,6 +21,7 @@ export async function startFakeDefender(): Promise<FakeDefender> {
   const actions = new Map<string, Record<string, unknown>>();
   const indicators = new Map<string, Record<string, unknown>>();
   let seq = 0;
+  const hang = { machineActions: false };
   const notFound = (what: string) => ({ status: 404, body: { error: { code: "ResourceNotFound", message: `${what} was not found`, target: "00000000-0000-0000-0000-000000000000" } } });
   const api = await startFakeApi((req) => {
     const filter = req.query.get("$filter") ?? "";
@@ -37,6 +40,7 @@ export async function startFakeDefender(): Promise<FakeDefender> {
       const id = `ma-${++seq}`;
       const action = { id, type, scope: (req.body as { IsolationType?: string }).IsolationType ?? null, requestor: "app", requestorComment: body.Comment, status: "Pending", machineId: machine.id, computerDnsName: machine.computerDnsName, creationDateTimeUtc: "2026-11-24T10:00:00Z" };
       actions.set(id, action);
+      if (hang.machineActions) return new Promise<never>(() => {});
       return { status: 201, body: action };
     }
     const get = /^\/api\/machineactions\/([^/]+)$/.exec(req.path);
@@ -72,7 +76,7 @@ export async function startFakeDefender(): Promise<FakeDefender> {
     }
     return notFound(req.path);
   });
-  return Object.assign(api, { machines, actions, indicators });
+  return Object.assign(api, { machines, actions, indicators, hang });
 }
 
 export function defenderSettings(url: string) {

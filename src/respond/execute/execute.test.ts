@@ -122,6 +122,17 @@ describe("executing response actions", () => {
     expect((slack.requests.at(-1)!.body as { text: string }).text).toMatch(/^Response action failed/);
   });
 
+  it("a vendor message cannot break out of the case comment's code spans", async () => {
+    const caseId = await aCase();
+    const scan = await request(caseId, "run_av_scan", { host: "ws-042" });
+    mde.inject("POST /api/machines", { status: 400, body: { error: { code: "Bad", message: "x`\n\n# Pwned [click](https://evil.example)" } } });
+    await executeAction(db(), scan.id, deps());
+    const comment = (await listComments(db(), caseId)).at(-1)!.body;
+    const errorLine = comment.split("\n").find((l) => l.startsWith("- error:"))!;
+    expect(errorLine).toMatch(/^- error: `[^`]*`$/);
+    expect(comment).not.toMatch(/^# Pwned/m);
+  });
+
   it("record-only: a human carries it out and confirms; viewers cannot confirm", async () => {
     const caseId = await aCase();
     const pending = await request(caseId, "disable_account", { account: "jdoe" });

@@ -16,7 +16,8 @@ export const RESPONSE_ACTOR: Actor = { kind: "agent", name: "ARIA" };
 
 /** The case comment for an outcome (Markdown; the values are quoted as code, never as links or markup). */
 export function outcomeComment(action: ResponseAction, outcome: ActionOutcome): string {
-  const code = (v: string) => `\`${v.replace(/`/g, "'")}\``;
+  // Vendor messages can echo alert content: one line, no backticks, so a value never leaves its code span.
+  const code = (v: string) => `\`${v.replace(/`/g, "'").replace(/\s+/g, " ").slice(0, 500)}\``;
   const lines = [
     `**Response action ${outcome.status.replace("_", " ")}**: ${code(action.action)} on ${code(action.target)} via ${code(outcome.connector)}`,
     `- action taken: ${code(outcome.action_taken)}`,

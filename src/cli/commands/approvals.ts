@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { ACTIONS, approveAction, confirmAction, denyAction, editAndApprove, executeAction, expireApprovals, getAction, listActions, parseAction, requestRollback, responseServices, ActionStatus, type ResponseAction } from "../../respond/index.js";
+import { ACTIONS, approveAction, confirmAction, denyAction, editAndApprove, executeAction, expireApprovals, getAction, listActions, parseAction, pollAction, requestRollback, responseServices, ActionStatus, type ResponseAction } from "../../respond/index.js";
 import { ForbiddenError, ValidationError, parseJson } from "../../core/index.js";
 import { responseTargetFacts } from "../../context/index.js";
 import { authenticate, tokenActorName } from "../../server/index.js";
@@ -129,7 +129,7 @@ export function register(program: Command) {
   approvals
     .command("run")
     .argument("<id>")
-    .description("execute an approved action now through its connector (idempotent: a settled action is shown, never run again)")
+    .description("execute an approved action now through its connector, or follow one the vendor is still working on (idempotent: a settled action is shown, never run again)")
     .option("--token <token>", "your API token (default: NIGHTSHIFT_TOKEN)")
     .option("--json", "print the action as JSON")
     .action(
@@ -137,7 +137,9 @@ export function register(program: Command) {
         withApp(async (app) => {
           const who = await person(app, options.token);
           if (who.role !== "analyst" && who.role !== "admin") throw new ForbiddenError(`running a response action needs the analyst or admin role; ${who.name} has ${who.role}`);
-          show(await executeAction(app.store.db, id, responseServices(app.config, app.clock).executeDeps()), options.json);
+          const deps = responseServices(app.config, app.clock).executeDeps();
+          const current = await getAction(app.store.db, id);
+          show(current.status === "in_progress" ? await pollAction(app.store.db, id, deps) : await executeAction(app.store.db, id, deps), options.json);
         }),
       ),
     );

@@ -5,6 +5,10 @@ import { attachAlert, listAudit } from "../../cases/index.js";
 import { storedAlert } from "../../cases/test-alerts.js";
 import { loadContext } from "../../context/index.js";
 import { DEFAULT_POLICY, requestAction, type ResponseAction } from "../../respond/index.js";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { ValidationError } from "../../core/index.js";
+import { createHttpApp } from "../app.js";
 import { createTestClient, type TestClient } from "../testing.js";
 
 describe(`response routes (${testStoreKind()})`, () => {
@@ -77,5 +81,19 @@ describe(`response routes (${testStoreKind()})`, () => {
     const doc = (await (await client.request("/api/docs", { as: "viewer" })).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/v1/response/actions", "/api/v1/response/actions/{id}/approve", "/api/v1/response/actions/{id}/edit", "/api/v1/response/policy/check"]));
     expect((await client.request("/api/v1/response/actions")).status).toBe(401);
+  });
+
+  it("a bad policy file or action connector stops the server at startup, naming the setting", () => {
+    const file = path.join(env.home, "policy.yaml");
+    writeFileSync(file, "rules: [{name: a, when: {colour: red}, decision: auto}]\n");
+    const withPolicy = { ...env.config, respond: { ...env.config.respond, policy_file: file } };
+    expect(() => createHttpApp({ db: env.store.db, config: withPolicy, clock })).toThrow(ValidationError);
+    const withConnector = { ...env.config, respond: { ...env.config.respond, connectors: [{ name: "x", kind: "edr9000" }] } };
+    try {
+      createHttpApp({ db: env.store.db, config: withConnector, clock });
+      throw new Error("expected an error");
+    } catch (error) {
+      expect((error as ValidationError).issues[0]!.path).toBe("respond.connectors[0].kind");
+    }
   });
 });

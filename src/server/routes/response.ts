@@ -8,6 +8,7 @@ import {
   AutonomyPolicy,
   ResponseAction,
   approveAction,
+  buildActionConnectors,
   confirmAction,
   denyAction,
   editAndApprove,
@@ -142,8 +143,11 @@ function approver(c: Context<AppEnv>): { name: string; role: string } {
   return { name: actorOf(c).name, role: principal.kind === "token" ? principal.token.role : "webhook" };
 }
 
+/** The policy and the action connectors are validated here, when the app is built at startup: a bad one stops the server. */
 export function registerResponseRoutes(app: OpenAPIHono<AppEnv>, deps: ServerDeps) {
-  const policy = () => loadPolicy(deps.config.respond.policy_file);
+  const loaded = loadPolicy(deps.config.respond.policy_file);
+  buildActionConnectors(deps.config);
+  const policy = () => loaded;
   app.openapi(list, async (c) => {
     const q = c.req.valid("query");
     await expireApprovals(deps.db, deps.clock);

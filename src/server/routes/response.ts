@@ -145,8 +145,10 @@ function approver(c: Context<AppEnv>): { name: string; role: string } {
 
 /** The policy and the action connectors are validated here, when the app is built at startup: a bad one stops the server. */
 export function registerResponseRoutes(app: OpenAPIHono<AppEnv>, deps: ServerDeps) {
-  const loaded = loadPolicy(deps.config.respond.policy_file);
-  buildActionConnectors(deps.config);
+  // A hand-built configuration (tests) may leave the section out: the defaults apply.
+  const respond = deps.config.respond ?? { connectors: [] };
+  const loaded = loadPolicy(respond.policy_file);
+  buildActionConnectors({ respond, connectors: deps.config.connectors ?? {} });
   const policy = () => loaded;
   app.openapi(list, async (c) => {
     const q = c.req.valid("query");

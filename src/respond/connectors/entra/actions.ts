@@ -16,8 +16,14 @@ const UserState = z.looseObject({
   lastPasswordChangeDateTime: z.string().nullish(),
 });
 
+/** Graph names a user by object id or user principal name; a `DOMAIN\\user` name would only be a 404 later. */
+function checkAccount(client: GraphClient, account: string): void {
+  if (account.includes("\\")) throw new ApiError(`${client.settings.name}: Entra ID names ${account} by its user principal name (user@domain) or object id, not DOMAIN\\user`, 400, "UnsupportedAccountName");
+}
+
 export async function executeEntra(client: GraphClient, call: ConnectorCall, ctx: ConnectorContext): Promise<ConnectorResult> {
   const account = String(call.args.account);
+  checkAccount(client, account);
   switch (call.action) {
     case "disable_account":
     case "enable_account": {

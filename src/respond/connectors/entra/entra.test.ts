@@ -60,6 +60,8 @@ describe("Entra ID (Microsoft Graph) action connector (loopback)", () => {
   it("reports Graph's error for an unknown user, refreshes a revoked token, waits out 429", async () => {
     const ctx = recordingContext();
     const c = connector();
+    await expect(c.execute(call("disable_account", "CORP\\jdoe"), ctx)).rejects.toThrow(/user principal name/);
+    expect(fake.requests.filter((r) => r.method === "PATCH")).toHaveLength(0);
     const error = await c.execute(call("disable_account", "nobody@corp.example"), ctx).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ status: 404, code: "Request_ResourceNotFound" });

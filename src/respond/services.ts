@@ -25,5 +25,5 @@ export function responseServices(config: ResponseConfig, clock: Clock, env: Reco
   const policy = loadPolicy(config.respond.policy_file);
   const connectors = buildActionConnectors(config, env);
   const notifier = config.respond.notify ? createWebhookNotifier(config.respond.notify, { clock }) : null;
-  return { policy, connectors, notifier, executeDeps: (options = {}) => ({ connectors, clock, notifier, ...options }) };
+  return { policy, connectors, notifier, executeDeps: (options = {}) => ({ connectors, clock, notifier, policy, ...options }) };
 }

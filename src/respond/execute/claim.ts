@@ -4,6 +4,7 @@ import type { Executor } from "../../store/index.js";
 import { getAction } from "../approvals/index.js";
 import type { ResponseAction } from "../approvals/index.js";
 import { pickConnector, type ActionConnector } from "../connectors/index.js";
+import { approvalsRequired, evaluatePolicy, type AutonomyPolicy } from "../policy/index.js";
 
 export const DEFAULT_LEASE_MS = 5 * 60_000;
 
@@ -25,7 +26,7 @@ export interface Claim {
  * action still `executing` with a lapsed lease was interrupted (kill -9, a lost answer): it is resumed.
  * Throws ConflictError for an action that is not approved.
  */
-export async function claimExecution(ex: Executor, id: string, connectors: ActionConnector[], clock: Clock, leaseMs = DEFAULT_LEASE_MS): Promise<Claim | null> {
+export async function claimExecution(ex: Executor, id: string, connectors: ActionConnector[], clock: Clock, leaseMs = DEFAULT_LEASE_MS, policy: AutonomyPolicy | null = null): Promise<Claim | null> {
   const work = async (trx: Executor): Promise<Claim | null> => {
     await lockAuditChain(trx);
     const current = await getAction(trx, id);
@@ -34,6 +35,7 @@ export async function claimExecution(ex: Executor, id: string, connectors: Actio
     const row = await trx.selectFrom("response_actions").select(["lease_until", "started_at"]).where("id", "=", id).executeTakeFirstOrThrow();
     if (current.status === "executing" && row.lease_until && row.lease_until > now.toISOString()) return null;
     if (current.status !== "approved" && current.status !== "executing") throw new ConflictError(`response action ${id} is ${current.status}: only an approved action runs`);
+    if (policy && current.status === "approved" && (await recheckPolicy(trx, current, policy, clock))) return null;
     const connector = pickConnector(connectors, current.action, current.connector);
     const resumed = current.status === "executing";
     const attempt = current.attempts + 1;
@@ -51,4 +53,41 @@ export async function claimExecution(ex: Executor, id: string, connectors: Actio
     return { action: await getAction(trx, id), connector, attempt, resumed };
   };
   return ex.isTransaction ? work(ex) : ex.transaction().execute(work);
+}
+
+/**
+ * Nothing runs outside the policy in force: an approved action is judged again, with its recorded facts, just
+ * before its first attempt. Forbidden now → `forbidden`; more approvals required than it has → back to
+ * `pending_approval` under the new verdict (audited `response.rechecked`). Returns true when it must not run.
+ * (A resumed attempt is not judged again: the vendor may already have acted, and that must be settled.)
+ */
+async function recheckPolicy(trx: Executor, current: ResponseAction, policy: AutonomyPolicy, clock: Clock): Promise<boolean> {
+  const facts = current.policy.facts as { criticality?: never; environment?: string | null; do_not_touch?: boolean };
+  const now = clock.now();
+  const verdict = evaluatePolicy(policy, { action: current.action, criticality: facts.criticality ?? null, environment: facts.environment ?? null, do_not_touch: facts.do_not_touch ?? false, confidence: current.confidence, at: now.toISOString() });
+  const approvals = current.approvals.filter((v) => v.decision === "approve").length;
+  const required = approvalsRequired(verdict.decision);
+  const forbidden = verdict.decision === "forbidden";
+  if (!forbidden && required <= approvals) return false;
+  const at = now.toISOString();
+  await trx
+    .updateTable("response_actions")
+    .set({
+      status: forbidden ? "forbidden" : "pending_approval",
+      decision: verdict.decision,
+      policy_rule: verdict.rule,
+      explanation: verdict.explanation,
+      approvals_required: required,
+      expires_at: forbidden ? null : new Date(now.getTime() + policy.approval_ttl_minutes * 60_000).toISOString(),
+      decided_at: forbidden ? at : null,
+      updated_at: at,
+    })
+    .where("id", "=", current.id)
+    .execute();
+  await appendAudit(
+    trx,
+    { actor: { kind: "system", name: "respond" }, action: "response.rechecked", caseId: current.case_id, data: { action_id: current.id, action: current.action, was: current.policy.decision, decision: verdict.decision, rule: verdict.rule, approvals, required } },
+    clock,
+  );
+  return true;
 }

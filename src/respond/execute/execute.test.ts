@@ -8,7 +8,7 @@ import { DefenderActionSettings, createDefenderConnector, createRecordOnlyConnec
 import { defenderSettings, startFakeDefender, type FakeDefender } from "../connectors/defender/testing.js";
 import { startFakeApi, type FakeApi } from "../connectors/testing.js";
 import { createWebhookNotifier } from "../notify/index.js";
-import { DEFAULT_POLICY } from "../policy/index.js";
+import { DEFAULT_POLICY, parsePolicyText } from "../policy/index.js";
 import { claimExecution, confirmAction, executeAction, pollAction, requestRollback } from "./index.js";
 
 const ARIA = { kind: "agent" as const, name: "ARIA" };
@@ -159,5 +159,25 @@ describe("executing response actions", () => {
     expect(mde.requests.some((r) => r.method === "GET" && r.path === "/api/indicators")).toBe(false);
     const scan = await request(caseId, "run_av_scan", { host: "ws-042" });
     await expect(requestRollback(db(), scan.id, ARIA, "x", ctx)).rejects.toThrow(/approved/);
+  });
+
+  it("judges an approved action again under the policy in force before its first attempt", async () => {
+    const caseId = await aCase();
+    const scan = await request(caseId, "run_av_scan", { host: "ws-042" });
+    const collect = await request(caseId, "collect_investigation_package", { host: "ws-042" });
+    expect([scan.status, collect.status]).toEqual(["approved", "approved"]);
+    const stricter = parsePolicyText(`
+rules:
+  - {name: no-scans, when: {actions: [run_av_scan]}, decision: forbidden}
+  - {name: ask-first, when: {actions: [collect_investigation_package]}, decision: needs_approval}
+default: auto
+`);
+    expect(await executeAction(db(), scan.id, { ...deps(), policy: stricter })).toMatchObject({ status: "forbidden", policy: { rule: "no-scans" } });
+    const pending = await executeAction(db(), collect.id, { ...deps(), policy: stricter });
+    expect(pending).toMatchObject({ status: "pending_approval", approvals_required: 1, policy: { decision: "needs_approval", rule: "ask-first" } });
+    expect(mde.requests.filter((r) => r.method === "POST")).toHaveLength(0);
+    await approveAction(db(), collect.id, { name: "alice", role: "analyst" }, clock);
+    expect(await executeAction(db(), collect.id, { ...deps(), policy: stricter })).toMatchObject({ status: "in_progress" });
+    expect((await listAudit(db(), { caseId })).filter((e) => e.action === "response.rechecked")).toHaveLength(2);
   });
 });

@@ -5,6 +5,7 @@ import { rollbackArgs } from "../actions/index.js";
 import { DECIDING_ROLES, getAction, requestAction, type Approver, type PolicyContext, type ResponseAction } from "../approvals/index.js";
 import { OutcomeUnknownError, pickConnector, type ActionConnector, type ConnectorCall, type ConnectorResult } from "../connectors/index.js";
 import type { Notifier, NotifyEvent } from "../notify/index.js";
+import type { AutonomyPolicy } from "../policy/index.js";
 import { DEFAULT_LEASE_MS, claimExecution } from "./claim.js";
 import { RESPONSE_ACTOR, recordOutcome } from "./record.js";
 
@@ -16,6 +17,8 @@ export interface ExecuteDeps {
   leaseMs?: number;
   /** Attempts whose outcome stayed unknown before the action is failed (default 5). */
   maxAttempts?: number;
+  /** The policy in force: an approved action is judged again before its first attempt (claimExecution). */
+  policy?: AutonomyPolicy | null;
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -62,7 +65,7 @@ export async function notifyEvent(db: Db, notifier: Notifier | null | undefined,
  * the lease), up to `maxAttempts`, then `failed` with the reason.
  */
 export async function executeAction(db: Db, id: string, deps: ExecuteDeps): Promise<ResponseAction> {
-  const claim = await claimExecution(db, id, deps.connectors, deps.clock, deps.leaseMs ?? DEFAULT_LEASE_MS);
+  const claim = await claimExecution(db, id, deps.connectors, deps.clock, deps.leaseMs ?? DEFAULT_LEASE_MS, deps.policy ?? null);
   if (!claim) return getAction(db, id);
   const ctx = { clock: deps.clock, sleep: deps.sleep ?? realSleep };
   const call = await callFor(db, claim.action);

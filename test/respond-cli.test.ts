@@ -47,6 +47,9 @@ describe(`nightshift policy / approvals (${testStoreKind()})`, () => {
       await store.close();
     }
     const token = lastLine((await runCli(["token", "create", "--role", "analyst", "--name", "alice"], environment.env)).stdout);
+    const badStatus = await runCli(["approvals", "list", "--status", "pending"], environment.env);
+    expect(badStatus.code).toBe(2);
+    expect(badStatus.stderr).toContain('--status: "pending" is not a status');
     const listed = await runCli(["approvals", "list"], environment.env);
     expect(listed.stdout).toContain(`${id}  pending_approval`);
     expect(listed.stdout).toContain("approvals 0/1");

@@ -38,7 +38,10 @@ export function register(program: Command) {
     .option("--json", "one JSON object per line")
     .action(
       action(async (options: { status: string; case?: string; limit: string; json?: boolean }) => {
-        const status = options.status === "all" ? undefined : options.status.split(",").map((s) => ActionStatus.parse(s.trim()));
+        const statuses = options.status === "all" ? undefined : options.status.split(",").map((s) => s.trim());
+        const bad = statuses?.find((s) => !ActionStatus.safeParse(s).success);
+        if (bad !== undefined) throw new ValidationError("invalid options", [{ path: "--status", message: `"${bad}" is not a status (${ActionStatus.options.join(", ")}, or all)` }]);
+        const status = statuses as ActionStatus[] | undefined;
         await withApp(async (app) => {
           await expireApprovals(app.store.db, app.clock);
           const rows = await listActions(app.store.db, { status, case_id: options.case, limit: Number(options.limit) });

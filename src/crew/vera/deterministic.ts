@@ -1,6 +1,6 @@
 import type { TraceStep, VeraOutput } from "../../core/index.js";
-import { assessCase } from "../tora/assessment.js";
-import { uniqueCaseless } from "../tora/text.js";
+import { assessCase } from "../assessment/assessment.js";
+import { uniqueCaseless } from "../assessment/text.js";
 import { caseEntities } from "./augment.js";
 import { attackChecklist } from "./deterministic/attack-checklist.js";
 import { dispositionStep } from "./deterministic/disposition.js";

@@ -1,5 +1,5 @@
 import { toDnsLookup, type StoredEvent } from "../../../events/index.js";
-import { uniqueCaseless } from "../../tora/text.js";
+import { uniqueCaseless } from "../../assessment/text.js";
 import type { Augmentation, DnsLookup, PartQuery } from "../schema.js";
 import { AUGMENT_CAPS, AUGMENT_WINDOW } from "./caps.js";
 import { dedupe, missingFor, primaryHosts, search, shift, type AugmentContext } from "./context.js";

@@ -1,5 +1,5 @@
 import type { ToraOutput } from "../../../core/index.js";
-import { uniqueCaseless } from "../../tora/text.js";
+import { uniqueCaseless } from "../../assessment/text.js";
 import type { VeraAlertInput } from "../schema.js";
 
 /** The case's entities: what the augmentation queries on, and what containment may target. */

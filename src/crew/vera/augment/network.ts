@@ -1,5 +1,5 @@
 import { toConnection, type StoredEvent } from "../../../events/index.js";
-import { uniqueCaseless } from "../../tora/text.js";
+import { uniqueCaseless } from "../../assessment/text.js";
 import type { Augmentation, Connection, DestinationSummary, PartQuery } from "../schema.js";
 import { AUGMENT_CAPS, AUGMENT_WINDOW } from "./caps.js";
 import { dedupe, primaryHosts, search, shift, TELEMETRY_LABEL, type AugmentContext } from "./context.js";

@@ -1,6 +1,6 @@
 import { CREW_SCHEMA_VERSION, VeraOutput, caseIdForTier, maxSeverity, severityRank, shiftSeverity, type ContainmentUrgency, type HypothesisResolution, type RootCauseConfidence, type Severity, type TraceStep, type Verdict, type VeraEvidence, type VeraVerdict } from "../../../core/index.js";
-import type { CaseAssessment } from "../../tora/assessment.js";
-import { listOf, uniqueCaseless } from "../../tora/text.js";
+import type { CaseAssessment } from "../../assessment/assessment.js";
+import { listOf, uniqueCaseless } from "../../assessment/text.js";
 import type { CaseEntities } from "../augment.js";
 import { containmentPlan, probableC2, probableExfiltration, probableThreatDescription, type Signals } from "../containment.js";
 import { ownInfrastructureOf } from "../own-infrastructure.js";

@@ -1,5 +1,5 @@
-import type { CaseAssessment } from "../../tora/assessment.js";
-import { listOf, quote, shortTime, uniqueCaseless } from "../../tora/text.js";
+import type { CaseAssessment } from "../../assessment/assessment.js";
+import { listOf, quote, shortTime, uniqueCaseless } from "../../assessment/text.js";
 import type { CaseEntities } from "../augment.js";
 import type { ProcessNodeDigest, VeraInput } from "../schema.js";
 import { BROWSERS, DOCUMENT_PARENTS, EXECUTABLE_FILE, INTERPRETERS, SOURCES, image, q, type Investigation } from "./investigation.js";

@@ -1,7 +1,7 @@
 import type { EvidenceWeight } from "../../../core/index.js";
-import type { CaseAssessment } from "../../tora/assessment.js";
-import type { AlertFacts } from "../../tora/facts.js";
-import { listOf, quote, shortTime, uniqueCaseless } from "../../tora/text.js";
+import type { CaseAssessment } from "../../assessment/assessment.js";
+import type { AlertFacts } from "../../assessment/facts.js";
+import { listOf, quote, shortTime, uniqueCaseless } from "../../assessment/text.js";
 import type { CaseEntities } from "../augment.js";
 import type { VeraInput } from "../schema.js";
 import { SOURCES, hostKey, q, type Investigation } from "./investigation.js";

@@ -1,5 +1,5 @@
-import type { CaseAssessment } from "../../tora/assessment.js";
-import { listOf, shortTime, uniqueCaseless } from "../../tora/text.js";
+import type { CaseAssessment } from "../../assessment/assessment.js";
+import { listOf, shortTime, uniqueCaseless } from "../../assessment/text.js";
 import type { VeraInput } from "../schema.js";
 import { SOURCES, hostKey, q, type Investigation } from "./investigation.js";
 

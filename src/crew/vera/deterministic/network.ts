@@ -1,5 +1,5 @@
-import type { CaseAssessment } from "../../tora/assessment.js";
-import { listOf, shortTime, uniqueCaseless } from "../../tora/text.js";
+import type { CaseAssessment } from "../../assessment/assessment.js";
+import { listOf, shortTime, uniqueCaseless } from "../../assessment/text.js";
 import type { CaseEntities } from "../augment.js";
 import { EXFIL_BYTES } from "../containment.js";
 import type { DestinationSummary, VeraInput } from "../schema.js";

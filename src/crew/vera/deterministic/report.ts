@@ -1,7 +1,7 @@
 import type { ContainmentRecommendation, ContainmentUrgency, HypothesisResolution, RootCauseConfidence, Severity, TimelineEvent, Verdict, VeraEvidence, VeraOutput, VeraVerdict } from "../../../core/index.js";
-import type { CaseAssessment } from "../../tora/assessment.js";
+import type { CaseAssessment } from "../../assessment/assessment.js";
 import { loginService } from "../../tora/hypothesis.js";
-import { listOf, quote, shortTime, uniqueCaseless } from "../../tora/text.js";
+import { listOf, quote, shortTime, uniqueCaseless } from "../../assessment/text.js";
 import type { CaseEntities } from "../augment.js";
 import type { Signals } from "../containment.js";
 import type { VeraInput } from "../schema.js";

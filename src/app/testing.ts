@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { sharedPath } from "../../test/support/shared.js";
+import { sharedPath } from "../core/testing.js";
 
 /** Fixtures for the detection stage's tests (here, in the server and in the CLI): real SigmaHQ rules and events. */
 const RULES = () => sharedPath("data/sigma/rules/rules/windows");

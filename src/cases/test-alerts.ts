@@ -1,6 +1,6 @@
 import { Alert, newId, type Severity } from "../core/index.js";
 import type { Executor } from "../store/index.js";
-import { insertAlertRow } from "../../test/support/alerts.js";
+import { insertAlertRow } from "../ingest/testing.js";
 
 /** Test fixtures: a minimal valid Alert, and its row in the alerts table as ingest would store it. */
 export interface AlertFixture {

@@ -1,6 +1,6 @@
 import { Alert, newId, type Alert as AlertType } from "../core/index.js";
 import type { Executor } from "../store/index.js";
-import { insertAlertRow } from "../../test/support/alerts.js";
+import { insertAlertRow } from "../ingest/testing.js";
 
 /**
  * A small alert fixture for tests: a valid normalised Alert with overrides, and a direct row insert

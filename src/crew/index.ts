@@ -39,10 +39,10 @@ export {
   type VeraHandlerOptions,
 } from "./vera/index.js";
 export { guardVera, VERA_BLOCKING_RULES } from "./guardrails/vera.js";
-export { assessCase, CONFIDENCE_WEIGHTS, MALICIOUS_WEIGHTS, BENIGN_WEIGHTS, EVIDENCE_CAP } from "./tora/assessment.js";
-export type { CaseAssessment, Evidence, BruteForceChain } from "./tora/assessment.js";
-export { SEVERITY_GROUP_CAPS, MAX_RAISE } from "./tora/severity.js";
-export { STALE_INTEL_DAYS, STRONG_INTEL_SOURCES, WEAK_INTEL_SOURCES, SUPPRESSION_MAX_AGE_DAYS } from "./tora/facts.js";
+export { assessCase, CONFIDENCE_WEIGHTS, MALICIOUS_WEIGHTS, BENIGN_WEIGHTS, EVIDENCE_CAP } from "./assessment/assessment.js";
+export type { CaseAssessment, Evidence, BruteForceChain } from "./assessment/assessment.js";
+export { SEVERITY_GROUP_CAPS, MAX_RAISE } from "./assessment/severity.js";
+export { STALE_INTEL_DAYS, STRONG_INTEL_SOURCES, WEAK_INTEL_SOURCES, SUPPRESSION_MAX_AGE_DAYS } from "./assessment/facts.js";
 export { applyGuardrails, guard, type GuardedOutput } from "./guardrails/apply.js";
 export { FORCED_RULES, evaluateForcedRules, toForcedRule, type ForcedRuleDefinition, type FiredRule } from "./guardrails/forced-rules.js";
 export {

@@ -21,3 +21,7 @@ export {
   type StoredEvent,
   type ProcessNode,
 } from "./event-store.js";
+export { eventField, eventText, eventNumber } from "./readers/data.js";
+export { toConnection, type EventConnection } from "./readers/connection.js";
+export { AUTH_EVENT_IDS, toAuthEvent, type EventAuth } from "./readers/auth.js";
+export { toDnsLookup, type EventDnsLookup } from "./readers/dns.js";

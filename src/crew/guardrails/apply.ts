@@ -8,7 +8,7 @@ import {
   type Indicators,
   type ToraVerdict,
 } from "../../core/index.js";
-import { assessCase, CONFIDENCE_WEIGHTS, type CaseAssessment } from "../tora/assessment.js";
+import { assessCase, CONFIDENCE_WEIGHTS, type CaseAssessment } from "../assessment/assessment.js";
 import { buildHypothesis, type Hypothesis } from "../tora/hypothesis.js";
 import { buildEscalationPackage, buildInsufficientContextPackage, collectIndicators, preservedContext } from "../tora/packages.js";
 import { ToraInput } from "../tora/schema.js";
@@ -66,7 +66,7 @@ export function guard(proposed: ToraOutput, rawInput: ToraInput, known?: { asses
   });
   out.forced_escalation = { triggered: rules.length > 0, rules: rules.map(toForcedRule) };
 
-  // A suppression-backed closure stands on the SOC's approved context, not on the axes (tora/assessment.ts).
+  // A suppression-backed closure stands on the SOC's approved context, not on the axes (assessment/assessment.ts).
   const suppressionBackedClose = out.verdict === "CLOSED" && rules.length === 0 && (a.context.suppressionBacked || a.context.precedentBacked);
   if (!a.context.sufficient && !suppressionBackedClose && out.confidence > CONFIDENCE_WEIGHTS.insufficientContextCap) {
     adjustments.push(`confidence ${out.confidence} capped at ${CONFIDENCE_WEIGHTS.insufficientContextCap}: fewer than 2 axes carry signal and intel cannot rescue`);

@@ -1,5 +1,5 @@
 import { PRIORITIES, severityRank, type Actor, type CaseStatus, type Priority, type Severity, type ToraVerdict, type Verdict } from "../../core/index.js";
-import type { CaseAssessment } from "../tora/assessment.js";
+import type { CaseAssessment } from "../assessment/assessment.js";
 import type { Hypothesis } from "../tora/hypothesis.js";
 import type { FiredRule } from "./forced-rules.js";
 
@@ -15,9 +15,9 @@ export interface CloseCheck {
   singleAsset: boolean;
   forcedRules: number;
   disposition: Verdict;
-  /** Two axes with signal, or a suppression-backed closure (tora/assessment.ts). */
+  /** Two axes with signal, or a suppression-backed closure (assessment/assessment.ts). */
   contextSufficient: boolean;
-  /** Every alert is a true positive a control contained (tora/closing.ts): true_positive may close. */
+  /** Every alert is a true positive a control contained (assessment/closing.ts): true_positive may close. */
   containedByControl: boolean;
 }
 

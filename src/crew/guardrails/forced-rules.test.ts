@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assessCase } from "../tora/assessment.js";
+import { assessCase } from "../assessment/assessment.js";
 import { triageDeterministic } from "../tora/deterministic.js";
 import { DEFAULT_IDENTITY, benignUpdateLookup, toraInput, type EnrichmentPatch, type Item } from "../testing/fixtures.js";
 import { FORCED_RULES, evaluateForcedRules } from "./forced-rules.js";

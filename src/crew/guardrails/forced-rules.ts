@@ -1,6 +1,6 @@
 import { severityRank, type ForcedRule, type Severity } from "../../core/index.js";
-import type { CaseAssessment } from "../tora/assessment.js";
-import { listOf } from "../tora/text.js";
+import type { CaseAssessment } from "../assessment/assessment.js";
+import { listOf } from "../assessment/text.js";
 
 /**
  * Forced escalation rules (crew.md, TORA step 4). They are checked first, in code, on structured
@@ -16,7 +16,7 @@ export interface ForcedRuleDefinition {
 export interface RuleSeverity {
   /** Severity after step 1 (or higher, when an analyst raised it). */
   severity: Severity;
-  /** The same without the environment factor, for the production rule (see tora/severity.ts). */
+  /** The same without the environment factor, for the production rule (see assessment/severity.ts). */
   severityWithoutEnvironment: Severity;
 }
 

@@ -6,7 +6,7 @@ import {
   type ContainmentRecommendation,
   type VeraVerdict,
 } from "../../core/index.js";
-import { assessCase } from "../tora/assessment.js";
+import { assessCase } from "../assessment/assessment.js";
 import { caseEntities } from "../vera/augment.js";
 import { investigateDeterministic } from "../vera/deterministic.js";
 import { ownInfrastructureOf } from "../vera/own-infrastructure.js";

@@ -2,8 +2,8 @@ import { CREW_SCHEMA_VERSION, confidenceLabel, type ToraOutput, type TraceStep }
 import { guard, parseOrThrow } from "../guardrails/apply.js";
 import { behaviourPriority, CLOSE_MIN_CONFIDENCE, decideVerdict, priorityFor } from "../guardrails/decision.js";
 import { evaluateForcedRules, toForcedRule, waivedForcedRules, type FiredRule } from "../guardrails/forced-rules.js";
-import { assessCase, type CaseAssessment } from "./assessment.js";
-import { describeContainment } from "./closing.js";
+import { assessCase, type CaseAssessment } from "../assessment/assessment.js";
+import { describeContainment } from "../assessment/closing.js";
 import { buildHypothesis } from "./hypothesis.js";
 import { buildEscalationPackage, buildInsufficientContextPackage } from "./packages.js";
 import { ToraInput } from "./schema.js";

@@ -1,6 +1,6 @@
-import type { CaseAssessment } from "./assessment.js";
-import type { AlertFacts } from "./facts.js";
-import { addMinutes, listOf, quote, shortTime, uniqueCaseless } from "./text.js";
+import type { CaseAssessment } from "../assessment/assessment.js";
+import type { AlertFacts } from "../assessment/facts.js";
+import { addMinutes, listOf, quote, shortTime, uniqueCaseless } from "../assessment/text.js";
 
 /**
  * A hypothesis TORA hands to VERA: what was seen (values from the axes), what would be observed if it

@@ -4,7 +4,7 @@ import type { ToraOutput } from "../../core/index.js";
 import { evaluateForcedRules } from "../guardrails/forced-rules.js";
 import type { AgentSpec, UntrustedBlock } from "../runtime/types.js";
 import type { ToolDefinition } from "../tools/tool.js";
-import { assessCase } from "./assessment.js";
+import { assessCase } from "../assessment/assessment.js";
 import { suppressionCandidate } from "./deterministic.js";
 import { ToraOutput as ToraOutputSchema, type ToraInput } from "./schema.js";
 

@@ -1,9 +1,9 @@
 import { canonicalJson, type EscalationPackage, type Indicators, type InsufficientContextPackage, type Priority } from "../../core/index.js";
 import type { FiredRule } from "../guardrails/forced-rules.js";
-import { AXES, type CaseAssessment } from "./assessment.js";
-import type { AlertFacts } from "./facts.js";
+import { AXES, type CaseAssessment } from "../assessment/assessment.js";
+import type { AlertFacts } from "../assessment/facts.js";
 import type { Hypothesis } from "./hypothesis.js";
-import { quote, shortTime, uniqueCaseless } from "./text.js";
+import { quote, shortTime, uniqueCaseless } from "../assessment/text.js";
 
 /** Every indicator of every alert: observables, endpoints, process, email and intel matches. */
 export function collectIndicators(a: CaseAssessment): Indicators {

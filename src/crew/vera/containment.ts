@@ -1,7 +1,7 @@
 import type { ActionHint, ContainmentRecommendation, ContainmentUrgency } from "../../core/index.js";
-import type { CaseAssessment } from "../tora/assessment.js";
-import type { AlertFacts } from "../tora/facts.js";
-import { listOf, uniqueCaseless } from "../tora/text.js";
+import type { CaseAssessment } from "../assessment/assessment.js";
+import type { AlertFacts } from "../assessment/facts.js";
+import { listOf, uniqueCaseless } from "../assessment/text.js";
 import type { CaseEntities } from "./augment.js";
 
 export const EXFIL_BYTES = 10 * 1024 * 1024;

@@ -1,6 +1,6 @@
 import { getCmdbAssetRecord } from "../../context/queries.js";
 import type { Executor } from "../../store/index.js";
-import { isExternalDomain, isPublicIp } from "../tora/facts.js";
+import { isExternalDomain, isPublicIp } from "../assessment/facts.js";
 import { caseEntities } from "./augment.js";
 import type { VeraAlertInput, VeraInput } from "./schema.js";
 

@@ -1,4 +1,4 @@
-import { insertAlertRow } from "../../../test/support/alerts.js";
+import { insertAlertRow } from "../../ingest/testing.js";
 import { type Alert, type Clock } from "../../core/index.js";
 import { attachAlert } from "../../cases/index.js";
 import { normaliseEvent } from "../../detect/engine.js";

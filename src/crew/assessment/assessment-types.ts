@@ -13,7 +13,7 @@ export interface Evidence {
   weight: number;
   detail: string;
   /**
-   * The closing basis that accounts for this evidence on every alert it was found on (tora/closing.ts):
+   * The closing basis that accounts for this evidence on every alert it was found on (assessment/closing.ts):
    * it still counts towards escalation, but not against closing.
    */
   answeredBy?: "contained_by_control" | "dead_indicator";
@@ -113,7 +113,7 @@ export interface CaseAssessment {
   fp: FalsePositiveAssessment;
   context: ContextAssessment;
   confidence: ConfidenceAssessment;
-  /** Attacker behaviour the alerts' own content carries (tora/behaviour.ts), one entry per kind. */
+  /** Attacker behaviour the alerts' own content carries (assessment/behaviour.ts), one entry per kind. */
   behaviour: (BehaviourFinding & { alertId: string })[];
   /** The strongest confirmed-attack precedent among the alerts (analysts judged the shape malicious). */
   confirmedPrecedent: { alertId: string; detail: string } | null;
@@ -125,7 +125,7 @@ export interface CaseAssessment {
   precedentWaiver: boolean;
 }
 
-/** What the closing bases of tora/closing.ts find on each alert of the case. */
+/** What the closing bases of assessment/closing.ts find on each alert of the case. */
 export interface ClosingFacts {
   /** Ids of the alerts that are contained deliveries. */
   contained: ReadonlySet<string>;

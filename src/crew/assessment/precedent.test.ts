@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Alert, Enrichment, ToraOutput } from "../../core/index.js";
 import { applyGuardrails } from "../guardrails/apply.js";
 import { intelMatch, makeAlert, makeEnrichment, toraInput, type Item } from "../testing/fixtures.js";
-import { triageDeterministic } from "./deterministic.js";
+import { triageDeterministic } from "../tora/deterministic.js";
 
 type Shape = NonNullable<Enrichment["precedent"]>["shapes"][number];
 

@@ -24,7 +24,7 @@ import { listOf } from "./text.js";
  * | intel_strong         | intel       |  +1   | malicious/suspicious on ≥ 10 sources and ≤ 180 days old, on an alert   |
  * |                      |             |       | that is not a contained delivery                                       |
  * | contained_by_control | intel       |   0   | the strong intel is on a phishing e-mail the gateway kept out, with no |
- * |                      |             |       | click and no endpoint follow-up (tora/closing.ts): intel confirms the  |
+ * |                      |             |       | click and no endpoint follow-up (assessment/closing.ts): intel confirms the  |
  * |                      |             |       | classification of an item a control already stopped, so it does not   |
  * |                      |             |       | raise. Recorded at 0 rather than −1: containment removes the reason to |
  * |                      |             |       | raise, it does not make the source's own severity wrong                |
@@ -70,7 +70,7 @@ export interface SeverityAssessment {
   findings: string[];
 }
 
-/** `contained`: ids of the alerts that are contained deliveries (see tora/closing.ts). */
+/** `contained`: ids of the alerts that are contained deliveries (see assessment/closing.ts). */
 export function assessSeverity(facts: AlertFacts[], spreadAssets: string[], contained: ReadonlySet<string> = new Set()): SeverityAssessment {
   let base: Severity = "informational";
   let baseFrom = "no alert";

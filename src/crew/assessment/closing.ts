@@ -20,7 +20,7 @@ import type { AlertFacts } from "./facts.js";
  * |                      |                      | is dead and no connection could follow                                  |
  * | analyst_precedent    | false_positive       | analysts judged the alert's exact shape (source, rule, host or host     |
  * |                      |                      | role) a false positive ≥ 5 times within the suppression age limit and   |
- * |                      |                      | never malicious (tora/precedent.ts), and the alert carries no attacker  |
+ * |                      |                      | never malicious (assessment/precedent.ts), and the alert carries no attacker  |
  * |                      |                      | behaviour and no hostile intel match                                    |
  *
  * Evidence a basis accounts for does not count against closing (confidence to close is confidence

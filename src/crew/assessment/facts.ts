@@ -124,9 +124,9 @@ export interface AlertFacts {
   email: EmailFacts | null;
   process: ProcessFacts | null;
   suppression: SuppressionFacts | null;
-  /** Attacker behaviour the alert's own structured content carries (tora/behaviour.ts). */
+  /** Attacker behaviour the alert's own structured content carries (assessment/behaviour.ts). */
   behaviour: BehaviourFinding[];
-  /** Analyst precedent for the alert's shape (tora/precedent.ts). */
+  /** Analyst precedent for the alert's shape (assessment/precedent.ts). */
   precedent: PrecedentFacts;
   /** The source sent no severity nor rule level nor priority: its medium is the ingest default. */
   severityUnsent: boolean;

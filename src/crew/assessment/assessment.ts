@@ -1,4 +1,4 @@
-import type { ToraInput } from "./schema.js";
+import type { ToraInput } from "../tora/schema.js";
 import { alertFacts } from "./facts.js";
 import { assessSeverity } from "./severity.js";
 import { describeConfirmed } from "./precedent.js";

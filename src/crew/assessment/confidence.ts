@@ -9,7 +9,7 @@ import type { AlertFacts } from "./facts.js";
  *   escalate = support + malicious evidence − ⌈benign evidence / 2⌉
  *   close    = support + benign evidence − malicious evidence no closing basis accounts for
  * Each evidence side is the sum of its weights below, capped at EVIDENCE_CAP. Closing confidence is
- * confidence that nothing further is needed, so evidence a closing basis accounts for (tora/closing.ts:
+ * confidence that nothing further is needed, so evidence a closing basis accounts for (assessment/closing.ts:
  * the intel on a contained phishing e-mail, the stale intel on a dead indicator) does not count against
  * it. With fewer than two axes of signal both directions are capped at 59: intel may corroborate, it
  * never rescues thin context.

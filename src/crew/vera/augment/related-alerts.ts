@@ -1,0 +1,40 @@
+import type { Augmentation, PartQuery } from "../schema.js";
+import { AUGMENT_CAPS } from "./caps.js";
+import { bounded, type AugmentContext } from "./context.js";
+
+// Related alerts: alerts of other cases that share an observable with this one.
+
+export async function relatedAlertsPart(ctx: AugmentContext, caseId: string): Promise<Augmentation["related_alerts"]> {
+  const e = ctx.entities;
+  const values = [...e.domains, ...e.ips, ...e.hashes, ...e.users, ...e.hosts, ...e.hostIps].map((v) => v.toLowerCase()).slice(0, 60);
+  const queries: PartQuery[] = [{ source: "observables", args: { values, excluding_case: caseId } }];
+  if (values.length === 0) return { queries, missing_telemetry: [], truncated: false, alerts: [], cases: [] };
+  const rows = await ctx.ex
+    .selectFrom("observables")
+    .innerJoin("alerts", "alerts.id", "observables.alert_id")
+    .select(["alerts.id as alert_id", "alerts.case_id", "alerts.time", "alerts.title", "alerts.severity", "alerts.host_name", "alerts.user_name", "observables.type", "observables.value"])
+    .where("observables.case_id", "!=", caseId)
+    .where((eb) => eb(eb.fn("lower", ["observables.value"]), "in", values))
+    .orderBy("alerts.time", "desc")
+    .limit(500)
+    .execute();
+  const byAlert = new Map<string, Augmentation["related_alerts"]["alerts"][number]>();
+  for (const row of rows) {
+    const entry = byAlert.get(row.alert_id) ?? {
+      alert_id: row.alert_id,
+      case_id: row.case_id,
+      time: row.time,
+      title: bounded(row.title) as string,
+      severity: row.severity,
+      host: row.host_name,
+      user: row.user_name,
+      shared: [],
+    };
+    const label = `${row.type}:${row.value}`;
+    if (!entry.shared.includes(label)) entry.shared.push(label);
+    byAlert.set(row.alert_id, entry);
+  }
+  const alerts = [...byAlert.values()];
+  const cases = [...new Set(alerts.map((a) => a.case_id).filter((c): c is string => !!c))];
+  return { queries, missing_telemetry: [], truncated: alerts.length > AUGMENT_CAPS.relatedAlerts || rows.length >= 500, alerts: alerts.slice(0, AUGMENT_CAPS.relatedAlerts), cases };
+}

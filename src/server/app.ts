@@ -19,6 +19,7 @@ import { registerMcpRoutes } from "./routes/mcp.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
 import { isSenderWebhook, registerWebhookRoutes } from "./routes/webhooks.js";
+import { applyOperationIds } from "./operations.js";
 import { nightshiftVersion } from "./version.js";
 
 export type { ServerDeps } from "./context.js";
@@ -40,7 +41,8 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   app.use("*", bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => errorJson(c, 413, "request body larger than 10 MB") }));
   const apiAuth = authenticateRequest(deps, { acceptsSignature: isAlertWebhook });
   // Sender webhooks check the sender's own credential in their route (an HMAC, a header, basic auth).
-  app.use("/api/*", (c, next) => (isSenderWebhook(c) ? next() : apiAuth(c, next)));
+  // The OpenAPI document is public: it describes the API, never data (client generators fetch it without a token).
+  app.use("/api/*", (c, next) => (isSenderWebhook(c) || (c.req.method === "GET" && c.req.path === OPENAPI_PATH) ? next() : apiAuth(c, next)));
   // JSON bodies keep big integers exact (a 64-bit id read as a double would merge two alerts): every
   // route's validator reads the body through c.req.json(), which this replaces for the request.
   app.use("/api/*", (c, next) => {
@@ -79,6 +81,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   registerJournalRoutes(app, deps);
   registerWebhookRoutes(app, deps);
   registerMcpRoutes(app, deps);
+  applyOperationIds(app);
 
   app.doc31(OPENAPI_PATH, {
     openapi: "3.1.0",
@@ -87,7 +90,9 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
       version: nightshiftVersion(),
       description:
         "Alerts in, cases out. Roles: viewer reads; analyst also ingests alerts and works cases; admin also manages tokens.",
+      license: { name: "Apache-2.0", url: "https://www.apache.org/licenses/LICENSE-2.0" },
     },
+    servers: [{ url: "/", description: "The Nightshift server that serves this document" }],
     security: [{ bearerAuth: [] }],
   });
   return app;

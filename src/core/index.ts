@@ -11,3 +11,4 @@ export * from "./trace.js";
 export * from "./json.js";
 export * from "./attack.js";
 export * from "./version.js";
+export * from "./logger.js";

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import { parseJson } from "../core/index.js";
+import { accessLog } from "./access-log.js";
 import { authenticateRequest } from "./auth/middleware.js";
 import { SIGNATURE_HEADER } from "./auth/signature.js";
 import type { AppEnv, ServerDeps } from "./context.js";
@@ -36,6 +37,7 @@ function isAlertWebhook(c: Context<AppEnv>): boolean {
 export function createHttpApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(handleError);
+  app.use("*", accessLog());
   app.notFound((c) => errorJson(c, 404, `no route for ${c.req.method} ${c.req.path}`));
   app.use("*", secureHeaders());
   app.use("*", bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => errorJson(c, 413, "request body larger than 10 MB") }));

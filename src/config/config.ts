@@ -14,6 +14,20 @@ export const ConfigSchema = z.strictObject({
     .optional(),
   host: z.string().default("127.0.0.1"),
   port: z.coerce.number().int().min(0).max(65535).default(8700),
+  /** The HTTP server itself: TLS termination (HTTPS when both files are set; reloaded when they change). */
+  server: z
+    .strictObject({
+      tls: z
+        .strictObject({
+          /** PEM certificate chain (leaf first). */
+          cert_file: z.string().min(1).optional(),
+          /** PEM private key of the certificate. */
+          key_file: z.string().min(1).optional(),
+        })
+        .refine((tls) => !tls.cert_file === !tls.key_file, "set both cert_file and key_file, or neither")
+        .default({}),
+    })
+    .default({ tls: {} }),
   /** Level of the JSON logs of the server and worker (stderr): trace, debug, info, warn, error, fatal or silent. */
   log_level: z.enum(LOG_LEVELS).default("info"),
   /** Secret for HMAC-SHA256 signatures on the alert webhook; unset means signatures are not accepted. */
@@ -167,6 +181,13 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (env.NIGHTSHIFT_HOST) fromEnv.host = env.NIGHTSHIFT_HOST;
   if (env.NIGHTSHIFT_PORT) fromEnv.port = env.NIGHTSHIFT_PORT;
   if (env.NIGHTSHIFT_LOG_LEVEL) fromEnv.log_level = env.NIGHTSHIFT_LOG_LEVEL;
+  if (env.NIGHTSHIFT_TLS_CERT_FILE || env.NIGHTSHIFT_TLS_KEY_FILE) {
+    const server = (fromFile.server ?? {}) as { tls?: object };
+    fromEnv.server = {
+      ...server,
+      tls: { ...server.tls, ...(env.NIGHTSHIFT_TLS_CERT_FILE ? { cert_file: env.NIGHTSHIFT_TLS_CERT_FILE } : {}), ...(env.NIGHTSHIFT_TLS_KEY_FILE ? { key_file: env.NIGHTSHIFT_TLS_KEY_FILE } : {}) },
+    };
+  }
   if (env.NIGHTSHIFT_WEBHOOK_SECRET) fromEnv.webhook_secret = env.NIGHTSHIFT_WEBHOOK_SECRET;
   if (env.NIGHTSHIFT_AUDIT_KEY) fromEnv.audit_key = env.NIGHTSHIFT_AUDIT_KEY;
   if (env.NIGHTSHIFT_GROUPING_WINDOW_MINUTES)

@@ -25,7 +25,7 @@ export async function serveApp(app: App, options: { rebuildEveryMs?: number; wor
   await buildJournalSite(app.config.home);
   const server = await startHttpServer(
     { db: app.store.db, config: app.config, clock: app.clock, journalDir: siteDir },
-    { host: app.config.host, port: app.config.port },
+    { host: app.config.host, port: app.config.port, tls: app.config.server.tls },
   );
   // Without the worker, the API only takes alerts in; `nightshift shift run` works the queue elsewhere.
   const stopWorker = options.worker === false ? async () => {} : startPipelineWorker(app);

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { createServer } from "node:http";
+import { createServer, request as httpRequest } from "node:http";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApp, serveApp, type App, type RunningService } from "../src/app/index.js";
@@ -87,12 +87,17 @@ describe(`structured logs never carry a secret (${testStoreKind()})`, () => {
     service = await serveApp(app, { rebuildEveryMs: 60_000 });
     token = (await createToken(app.store.db, { role: "analyst", name: "logs-test" })).token;
 
-    const call = async (path: string, init: RequestInit = {}) => {
-      const res = await fetch(`${service.url}${path}`, init);
-      responses.push({ id: res.headers.get("x-request-id"), path: path.split("?")[0]! });
-      await res.arrayBuffer();
-      return res;
-    };
+    // A fresh connection per request (no keep-alive reuse racing the server's idle timeout on a loaded machine).
+    const call = (path: string, init: { method?: string; headers?: Record<string, string>; body?: string; redirect?: string } = {}) =>
+      new Promise<void>((resolve, reject) => {
+        const req = httpRequest(`${service.url}${path}`, { method: init.method ?? "GET", headers: init.headers ?? {}, agent: false }, (res) => {
+          responses.push({ id: (res.headers["x-request-id"] as string | undefined) ?? null, path: path.split("?")[0]! });
+          res.resume();
+          res.on("end", resolve);
+        });
+        req.on("error", reject);
+        req.end(init.body);
+      });
     const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
     await call("/api/v1/alerts", { method: "POST", headers: auth, body: JSON.stringify({ title: "Beacon", source: "edr", source_id: "e-1", severity: "high", host: "ws-1" }) });
     await call("/api/v1/cases", { headers: auth });

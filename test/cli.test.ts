@@ -109,6 +109,20 @@ describe(`nightshift CLI (${testStoreKind()})`, () => {
     const bad = await runCli(["cases", "export", "--since", "yesterday"], environment.env);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/since/);
+
+    const ocsf = lines<{ class_uid: number; finding_info_list: { uid: string }[] }>((await runCli(["cases", "export", "--format", "ocsf"], environment.env)).stdout);
+    expect(ocsf.map((c) => [c.class_uid, c.finding_info_list.length])).toEqual([
+      [2005, 1],
+      [2005, 1],
+    ]);
+    const findings = lines<{ class_uid: number }>((await runCli(["alerts", "export", "--format", "ocsf"], environment.env)).stdout);
+    expect(findings.map((f) => f.class_uid)).toEqual([2004, 2004]);
+    const ecs = lines<{ event: { kind: string } }>((await runCli(["alerts", "export", "--format", "ecs"], environment.env)).stdout);
+    expect(ecs.map((d) => d.event.kind)).toEqual(["alert", "alert"]);
+    const unknown = await runCli(["alerts", "export", "--format", "cef"], environment.env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--format: expected one of ndjson, ocsf, ecs/);
+    expect(unknown.stdout).toBe("");
   });
 
   it("creates a token printed alone on the last line and refuses unknown roles", async () => {

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { loadConfig, type Config } from "../config/index.js";
-import { systemClock, type Clock } from "../core/index.js";
+import { logger, systemClock, type Clock } from "../core/index.js";
 import { openStore, runUntilIdle, startWorker, type HandlerEntry, type RunStats, type Store } from "../store/index.js";
 import { contextHandlers, indexAlertHistory } from "../context/index.js";
 import { caseHandlers, sealPlainChain } from "../cases/index.js";
@@ -104,8 +104,7 @@ export function tierModel(config: Config, tier: "tora" | "vera"): ModelSettings 
 }
 
 function reportJobError(job: { kind: string; id: string }, error: unknown) {
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`nightshift: job ${job.kind} ${job.id} failed: ${message}\n`);
+  logger().error({ job_id: job.id, kind: job.kind, err: error }, "job failed");
 }
 
 /**
@@ -123,7 +122,7 @@ export function startPipelineWorker(app: App): () => Promise<void> {
   let stopped = false;
   let stop: (() => Promise<void>) | null = null;
   const ready = indexAlertHistory(app.store.db)
-    .catch((error: unknown) => process.stderr.write(`nightshift: history index: ${error instanceof Error ? error.message : String(error)}\n`))
+    .catch((error: unknown) => logger().error({ err: error }, "history index failed"))
     .then(() => {
       if (!stopped) stop = startWorker(app.store.db, { handlers: pipelineHandlers(app), clock: app.clock, onError: reportJobError });
     });

@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { z } from "zod";
 import type { Config } from "../config/index.js";
-import { ValidationError, issuesOf, isoNow, systemClock, type Clock } from "../core/index.js";
+import { ValidationError, issuesOf, isoNow, logger, systemClock, type Clock } from "../core/index.js";
 import { createDetector, detectionToAlertInput, detectorSources, type DetectionAlert, type Detector } from "../detect/index.js";
 import { getEvents, loadDetectionState, purgeEvents, saveDetectionState, type StoredEvent } from "../events/index.js";
 import { DETECT_JOB, ingestAlerts } from "../ingest/index.js";
@@ -95,7 +95,7 @@ function restore(detector: Detector, state: unknown, initialState: unknown) {
     detector.restoreState(state);
   } catch (error) {
     if (!(error instanceof ValidationError) || state === initialState) throw error;
-    process.stderr.write(`nightshift: stored correlation state unreadable (${error.message}); starting with empty windows\n`);
+    logger().warn({ err: error }, "stored correlation state unreadable; starting with empty windows");
     detector.restoreState(initialState);
   }
 }

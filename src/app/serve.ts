@@ -3,7 +3,9 @@ import { sql } from "kysely";
 import { startConfiguredConnectors } from "../ingest/connectors/index.js";
 import { buildJournalSite } from "../journal/index.js";
 import { startHttpServer } from "../server/index.js";
+import { logger } from "../core/index.js";
 import { startPipelineWorker, type App } from "./app.js";
+import { configureLogging } from "./logging.js";
 import { purgeExpiredEvents } from "./detection.js";
 
 const RETENTION_SWEEP_MS = 60 * 60 * 1000;
@@ -18,11 +20,12 @@ export interface RunningService {
  * when new posts have been written (checked every few seconds, so a burst of alerts builds it once).
  */
 export async function serveApp(app: App, options: { rebuildEveryMs?: number; worker?: boolean } = {}): Promise<RunningService> {
+  configureLogging(app.config, app.store.db);
   const siteDir = path.join(app.journalDir, "site");
   await buildJournalSite(app.config.home);
   const server = await startHttpServer(
     { db: app.store.db, config: app.config, clock: app.clock, journalDir: siteDir },
-    { host: app.config.host, port: app.config.port },
+    { host: app.config.host, port: app.config.port, tls: app.config.server.tls },
   );
   // Without the worker, the API only takes alerts in; `nightshift shift run` works the queue elsewhere.
   const stopWorker = options.worker === false ? async () => {} : startPipelineWorker(app);
@@ -38,7 +41,7 @@ export async function serveApp(app: App, options: { rebuildEveryMs?: number; wor
         postsBuilt = posts;
       }
     } catch (error) {
-      process.stderr.write(`nightshift: journal rebuild failed: ${String(error)}\n`);
+      logger().error({ err: error }, "journal rebuild failed");
     } finally {
       building = false;
     }
@@ -48,7 +51,7 @@ export async function serveApp(app: App, options: { rebuildEveryMs?: number; wor
     options.worker === false
       ? undefined
       : setInterval(() => {
-          purgeExpiredEvents(app).catch((error: unknown) => process.stderr.write(`nightshift: event retention sweep failed: ${String(error)}\n`));
+          purgeExpiredEvents(app).catch((error: unknown) => logger().error({ err: error }, "event retention sweep failed"));
         }, RETENTION_SWEEP_MS);
   sweep?.unref();
   // Pull connectors run beside the worker (same rule: an API-only front end does not pull).
@@ -58,9 +61,10 @@ export async function serveApp(app: App, options: { rebuildEveryMs?: number; wor
       : startConfiguredConnectors(app.store.db, app.config, {
           clock: app.clock,
           onRun: (summary) => {
-            if (summary.error) process.stderr.write(`nightshift: connector ${summary.name}: ${summary.error}\n`);
+            if (summary.error) logger().warn({ connector: summary.name, error: summary.error }, "connector run failed");
           },
         });
+  logger().info({ url: server.url, worker: options.worker !== false, store: app.store.kind }, "serving");
   return {
     url: server.url,
     async stop() {

@@ -69,6 +69,11 @@ export type ExportOptions = z.input<typeof ExportOptions>;
  * case was updated at or after it. Ordered by received_at, then id.
  */
 export async function* exportAlerts(db: Executor, options: ExportOptions = {}): AsyncGenerator<AlertExportLine> {
+  for await (const page of exportAlertPages(db, options)) yield* page;
+}
+
+/** The lines of `exportAlerts`, a page at a time, for exports that load more per page (export-formats.ts). */
+export async function* exportAlertPages(db: Executor, options: ExportOptions = {}): AsyncGenerator<AlertExportLine[]> {
   const { since, pageSize } = parseInput(ExportOptions, options, "export options");
   const from = since === undefined ? undefined : normaliseTime(since);
   let after: { received_at: string; id: string } | undefined;
@@ -108,9 +113,9 @@ export async function* exportAlerts(db: Executor, options: ExportOptions = {}): 
       );
     }
     const rows = await query.execute();
-    for (const row of rows) {
+    yield rows.map((row): AlertExportLine => {
       const status = row.case_status as CaseStatus | null;
-      yield {
+      return {
         id: row.id,
         source_id: row.source_id,
         source: { name: row.source, file: row.origin_file, record: row.origin_record == null ? null : Number(row.origin_record) },
@@ -129,7 +134,7 @@ export async function* exportAlerts(db: Executor, options: ExportOptions = {}): 
         outcome: status ? outcomeOf(status, row.case_suppression_id) : "open",
         duplicates: Number(row.duplicates),
       };
-    }
+    });
     const last = rows.at(-1);
     if (!last || rows.length < pageSize) return;
     after = { received_at: last.received_at, id: last.id };
@@ -164,6 +169,11 @@ export function caseExportLine(c: Case): CaseExportLine {
 
 /** One line per case. With `since`: cases updated at or after it. Ordered by created_at, then id. */
 export async function* exportCases(db: Executor, options: ExportOptions = {}): AsyncGenerator<CaseExportLine> {
+  for await (const page of exportCasePages(db, options)) yield* page.map(caseExportLine);
+}
+
+/** The cases of `exportCases`, a page at a time. */
+export async function* exportCasePages(db: Executor, options: ExportOptions = {}): AsyncGenerator<Case[]> {
   const { since, pageSize } = parseInput(ExportOptions, options, "export options");
   const from = since === undefined ? undefined : normaliseTime(since);
   let after: { created_at: string; id: string } | undefined;
@@ -175,7 +185,7 @@ export async function* exportCases(db: Executor, options: ExportOptions = {}): A
       query = query.where((eb) => eb.or([eb("created_at", ">", created_at), eb.and([eb("created_at", "=", created_at), eb("id", ">", id)])]));
     }
     const rows = await query.execute();
-    for (const c of await hydrateCases(db, rows)) yield caseExportLine(c);
+    yield await hydrateCases(db, rows);
     const last = rows.at(-1);
     if (!last || rows.length < pageSize) return;
     after = { created_at: last.created_at, id: last.id };

@@ -32,3 +32,4 @@ export {
 } from "./service.js";
 export type { SimilarCase } from "./service.js";
 export { AlertExportLine, CaseExportLine, ExportOptions, caseExportLine, exportAlerts, exportCases } from "./export.js";
+export { EXPORT_FORMATS, ExportFormat, exportAlertsAs, exportCasesAs } from "./export-formats.js";

@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import * as approvals from "./commands/approvals.js";
 import * as audit from "./commands/audit.js";
+import * as backup from "./commands/backup.js";
 import * as connectors from "./commands/connectors.js";
 import * as context from "./commands/context.js";
 import * as demo from "./commands/demo.js";
@@ -24,7 +25,7 @@ export function buildProgram(): Command {
   const program = new Command("nightshift")
     .description("Nightshift — an autonomous Security Operations Center. Data lives in $NIGHTSHIFT_HOME (default ./data).")
     .version("0.1.0");
-  for (const command of [demo, serve, shift, ingest, feedback, detect, rules, evalCommand, evalDetection, exportCommands, connectors, context, audit, token, journal, mcp, runs, policy, approvals]) command.register(program);
+  for (const command of [demo, serve, shift, ingest, feedback, detect, rules, evalCommand, evalDetection, exportCommands, connectors, context, audit, token, journal, mcp, runs, policy, approvals, backup]) command.register(program);
   return program;
 }
 

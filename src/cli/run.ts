@@ -1,10 +1,12 @@
 import { ValidationError } from "../core/index.js";
-import { openApp, type App } from "../app/index.js";
+import { configureLogging, openApp, type App } from "../app/index.js";
 
 /** Opens the app for one command and always closes it, so the process can exit. */
 export async function withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
   const app = await openApp();
   try {
+    // The worker and the server log as JSON on stderr, at the configured level, never writing a secret.
+    configureLogging(app.config, app.store.db);
     return await fn(app);
   } finally {
     await app.close();

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { ValidationError, issuesOf, withoutPassword } from "../core/index.js";
+import { LOG_LEVELS, ValidationError, issuesOf, withoutPassword } from "../core/index.js";
 
 /** One schema for all configuration; defaults make the embedded demo work. */
 export const ConfigSchema = z.strictObject({
@@ -14,6 +14,22 @@ export const ConfigSchema = z.strictObject({
     .optional(),
   host: z.string().default("127.0.0.1"),
   port: z.coerce.number().int().min(0).max(65535).default(8700),
+  /** The HTTP server itself: TLS termination (HTTPS when both files are set; reloaded when they change). */
+  server: z
+    .strictObject({
+      tls: z
+        .strictObject({
+          /** PEM certificate chain (leaf first). */
+          cert_file: z.string().min(1).optional(),
+          /** PEM private key of the certificate. */
+          key_file: z.string().min(1).optional(),
+        })
+        .refine((tls) => !tls.cert_file === !tls.key_file, "set both cert_file and key_file, or neither")
+        .default({}),
+    })
+    .default({ tls: {} }),
+  /** Level of the JSON logs of the server and worker (stderr): trace, debug, info, warn, error, fatal or silent. */
+  log_level: z.enum(LOG_LEVELS).default("info"),
   /** Secret for HMAC-SHA256 signatures on the alert webhook; unset means signatures are not accepted. */
   webhook_secret: z.string().min(16).optional(),
   /** The audit chain's HMAC key (NIGHTSHIFT_AUDIT_KEY); unset: `$NIGHTSHIFT_HOME/audit.key`, created 0600 on first use. */
@@ -191,6 +207,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (env.NIGHTSHIFT_DATABASE_URL) fromEnv.database_url = env.NIGHTSHIFT_DATABASE_URL;
   if (env.NIGHTSHIFT_HOST) fromEnv.host = env.NIGHTSHIFT_HOST;
   if (env.NIGHTSHIFT_PORT) fromEnv.port = env.NIGHTSHIFT_PORT;
+  if (env.NIGHTSHIFT_LOG_LEVEL) fromEnv.log_level = env.NIGHTSHIFT_LOG_LEVEL;
+  if (env.NIGHTSHIFT_TLS_CERT_FILE || env.NIGHTSHIFT_TLS_KEY_FILE) {
+    const server = (fromFile.server ?? {}) as { tls?: object };
+    fromEnv.server = {
+      ...server,
+      tls: { ...server.tls, ...(env.NIGHTSHIFT_TLS_CERT_FILE ? { cert_file: env.NIGHTSHIFT_TLS_CERT_FILE } : {}), ...(env.NIGHTSHIFT_TLS_KEY_FILE ? { key_file: env.NIGHTSHIFT_TLS_KEY_FILE } : {}) },
+    };
+  }
   if (env.NIGHTSHIFT_WEBHOOK_SECRET) fromEnv.webhook_secret = env.NIGHTSHIFT_WEBHOOK_SECRET;
   if (env.NIGHTSHIFT_AUDIT_KEY) fromEnv.audit_key = env.NIGHTSHIFT_AUDIT_KEY;
   if (env.NIGHTSHIFT_GROUPING_WINDOW_MINUTES)

@@ -10,3 +10,5 @@ export * from "./loopback.js";
 export * from "./trace.js";
 export * from "./json.js";
 export * from "./attack.js";
+export * from "./version.js";
+export * from "./logger.js";

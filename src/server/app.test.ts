@@ -2,11 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../test/support/store.js";
 import { fixedClock } from "../core/index.js";
 import { MAX_BODY_BYTES } from "./app.js";
+import { OPERATION_IDS } from "./operations.js";
 import { createTestClient, type TestClient } from "./testing.js";
 
 interface OpenApiDoc {
   openapi: string;
-  paths: Record<string, Record<string, { security?: Record<string, string[]>[]; responses: Record<string, unknown> }>>;
+  info: { title: string; version: string; license?: { name: string; url?: string } };
+  servers?: { url: string }[];
+  paths: Record<string, Record<string, { operationId?: string; security?: Record<string, string[]>[]; responses: Record<string, unknown> }>>;
   components: { securitySchemes: Record<string, { type: string; scheme?: string }>; schemas: Record<string, unknown> };
   security: Record<string, string[]>[];
 }
@@ -22,11 +25,13 @@ describe(`http app (${testStoreKind()})`, () => {
     await env.cleanup();
   });
 
-  it("serves an OpenAPI 3.1 document of every route, behind authentication", async () => {
-    expect((await client.request("/api/docs")).status).toBe(401);
-    const res = await client.request("/api/docs", { as: "viewer" });
+  it("serves an OpenAPI 3.1 document of every route, readable without a token", async () => {
+    const res = await client.request("/api/docs");
     expect(res.status).toBe(200);
     const doc = (await res.json()) as OpenApiDoc;
+    expect(await (await client.request("/api/docs", { as: "viewer" })).json()).toEqual(doc);
+    expect(doc.info.license).toEqual({ name: "Apache-2.0", url: "https://www.apache.org/licenses/LICENSE-2.0" });
+    expect(doc.servers).toEqual([{ url: "/", description: expect.any(String) }]);
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
     expect(doc.security).toEqual([{ bearerAuth: [] }]);
@@ -66,6 +71,7 @@ describe(`http app (${testStoreKind()})`, () => {
         "/api/v1/tokens/{id}",
         "/api/v1/webhooks/{sender}",
         "/healthz",
+        "/readyz",
         "/journal/{path}",
         "/login",
       ].sort(),
@@ -74,6 +80,21 @@ describe(`http app (${testStoreKind()})`, () => {
     expect(doc.paths["/healthz"]!.get!.security).toEqual([]);
     expect(doc.paths["/api/v1/alerts"]!.post!.security).toEqual([{ bearerAuth: [] }, { webhookSignature: [] }]);
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(["Case", "StoredAlert", "Error", "AuditEvent", "Decision"]));
+  });
+
+  it("names every operation with a unique operationId from OPERATION_IDS, and OPERATION_IDS names no route that is gone", async () => {
+    const doc = (await (await client.request("/api/docs")).json()) as OpenApiDoc;
+    const seen = new Map<string, string>();
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const key = `${method.toUpperCase()} ${path}`;
+        expect(operation.operationId, `${key} needs an entry in src/server/operations.ts`).toMatch(/^[a-z][A-Za-z0-9]+$/);
+        expect(seen.get(operation.operationId!), `operationId ${operation.operationId} used twice`).toBeUndefined();
+        seen.set(operation.operationId!, key);
+        expect(OPERATION_IDS[key]).toBe(operation.operationId);
+      }
+    }
+    expect([...seen.values()].sort()).toEqual(Object.keys(OPERATION_IDS).sort());
   });
 
   it("answers 401 on every documented route without a token, except the public ones", async () => {
@@ -94,7 +115,7 @@ describe(`http app (${testStoreKind()})`, () => {
       }
     }
     // Sender webhooks carry no Nightshift token: each sender's own credential is checked in the route.
-    expect(publicRoutes.sort()).toEqual(["get /", "get /healthz", "get /login", "post /api/v1/webhooks/{sender}"]);
+    expect(publicRoutes.sort()).toEqual(["get /", "get /healthz", "get /login", "get /readyz", "post /api/v1/webhooks/{sender}"]);
     expect(checked).toBeGreaterThanOrEqual(18);
   });
 

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import { parseJson } from "../core/index.js";
+import { accessLog } from "./access-log.js";
 import { authenticateRequest } from "./auth/middleware.js";
 import { SIGNATURE_HEADER } from "./auth/signature.js";
 import type { AppEnv, ServerDeps } from "./context.js";
@@ -20,6 +21,7 @@ import { registerResponseRoutes } from "./routes/response.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerTokenRoutes } from "./routes/tokens.js";
 import { isSenderWebhook, registerWebhookRoutes } from "./routes/webhooks.js";
+import { applyOperationIds } from "./operations.js";
 import { nightshiftVersion } from "./version.js";
 
 export type { ServerDeps } from "./context.js";
@@ -36,12 +38,14 @@ function isAlertWebhook(c: Context<AppEnv>): boolean {
 export function createHttpApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(handleError);
+  app.use("*", accessLog());
   app.notFound((c) => errorJson(c, 404, `no route for ${c.req.method} ${c.req.path}`));
   app.use("*", secureHeaders());
   app.use("*", bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => errorJson(c, 413, "request body larger than 10 MB") }));
   const apiAuth = authenticateRequest(deps, { acceptsSignature: isAlertWebhook });
   // Sender webhooks check the sender's own credential in their route (an HMAC, a header, basic auth).
-  app.use("/api/*", (c, next) => (isSenderWebhook(c) ? next() : apiAuth(c, next)));
+  // The OpenAPI document is public: it describes the API, never data (client generators fetch it without a token).
+  app.use("/api/*", (c, next) => (isSenderWebhook(c) || (c.req.method === "GET" && c.req.path === OPENAPI_PATH) ? next() : apiAuth(c, next)));
   // JSON bodies keep big integers exact (a 64-bit id read as a double would merge two alerts): every
   // route's validator reads the body through c.req.json(), which this replaces for the request.
   app.use("/api/*", (c, next) => {
@@ -81,6 +85,7 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
   registerWebhookRoutes(app, deps);
   registerMcpRoutes(app, deps);
   registerResponseRoutes(app, deps);
+  applyOperationIds(app);
 
   app.doc31(OPENAPI_PATH, {
     openapi: "3.1.0",
@@ -89,7 +94,9 @@ export function createHttpApp(deps: ServerDeps): OpenAPIHono<AppEnv> {
       version: nightshiftVersion(),
       description:
         "Alerts in, cases out. Roles: viewer reads; analyst also ingests alerts and works cases; admin also manages tokens.",
+      license: { name: "Apache-2.0", url: "https://www.apache.org/licenses/LICENSE-2.0" },
     },
+    servers: [{ url: "/", description: "The Nightshift server that serves this document" }],
     security: [{ bearerAuth: [] }],
   });
   return app;

@@ -17,5 +17,6 @@ export type Principal =
   | { kind: "webhook" };
 
 export interface AppEnv {
-  Variables: { principal: Principal };
+  /** requestId: set by the access log for every request (server/access-log.ts). */
+  Variables: { principal: Principal; requestId: string };
 }

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError, issuesOf } from "../core/index.js";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError, issuesOf, logger } from "../core/index.js";
 
 export const Issue = z.object({ path: z.string(), message: z.string() });
 export const ErrorBody = z
@@ -46,7 +46,7 @@ export function handleError(error: Error, c: Context): Response {
     const message = status === 413 ? "request body larger than 10 MB" : error.message || "request refused";
     return errorJson(c, status, message);
   }
-  console.error(`[server] ${c.req.method} ${c.req.path}:`, error);
+  logger().error({ req_id: c.get("requestId") as string | undefined, method: c.req.method, path: c.req.path, err: error }, "request failed");
   return errorJson(c, 500, "internal error");
 }
 

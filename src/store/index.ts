@@ -6,3 +6,4 @@ export * from "./counters.js";
 export * from "./queue.js";
 export * from "./worker.js";
 export { withSqliteHandle } from "./dialect/sqlite/sqlite-driver.js";
+export { backupSqlite, checkRestorable, restoreSqlite, type BackupResult } from "./backup.js";

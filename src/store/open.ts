@@ -32,6 +32,14 @@ export function isPostgresUrl(url: string | undefined): boolean {
   return !!url && /^postgres(ql)?:\/\//.test(url);
 }
 
+/** The SQLite file the configuration names (default `$home/nightshift.db`); null for PostgreSQL. */
+export function sqliteFile(options: Pick<StoreOptions, "home" | "database_url">): string | null {
+  if (isPostgresUrl(options.database_url)) return null;
+  if (options.database_url && !options.database_url.startsWith("sqlite:"))
+    throw new Error(`database_url (NIGHTSHIFT_DATABASE_URL) must be a postgres:// or sqlite: URL, got ${withoutPassword(options.database_url)}`);
+  return options.database_url ? options.database_url.replace(/^sqlite:(\/\/)?/, "") : path.join(options.home, "nightshift.db");
+}
+
 /** Opens the store named by the configuration and brings its schema up to date. */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const auditKey = loadAuditKey(options.home, options.audit_key);
@@ -45,12 +53,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     closing = postgres.closing;
     kind = "postgres";
     location = withoutPassword(options.database_url!);
-  } else if (options.database_url && !options.database_url.startsWith("sqlite:")) {
-    throw new Error(`database_url (NIGHTSHIFT_DATABASE_URL) must be a postgres:// or sqlite: URL, got ${withoutPassword(options.database_url)}`);
   } else {
-    location = options.database_url
-      ? options.database_url.replace(/^sqlite:(\/\/)?/, "")
-      : path.join(options.home, "nightshift.db");
+    location = sqliteFile(options)!;
     dialect = createSqliteDialect(location);
     kind = "sqlite";
   }

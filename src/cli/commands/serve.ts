@@ -14,7 +14,7 @@ export function register(program: Command) {
           const service = await serveApp(app, { worker: options.worker });
           process.stderr.write(
             `Nightshift on ${service.url} — API ${service.url}/api/v1, OpenAPI ${service.url}/api/docs, journal ${service.url}/journal/\n` +
-              "Every route but /healthz needs a token: nightshift token create --role viewer\n",
+              "Every route but /healthz, /readyz and /api/docs needs a token: nightshift token create --role viewer\n",
           );
           await waitForSignal();
           await service.stop();

@@ -7,6 +7,7 @@ import { kind as defender, devicesKind as defender_devices } from "./defender/in
 import { kind as elastic } from "./elastic/index.js";
 import { kind as cowrie } from "./cowrie/index.js";
 import { kind as opensearch_sa } from "./opensearch-sa/index.js";
+import { kind as sentinel } from "./sentinel/index.js";
 import { kind as suricata } from "./suricata/index.js";
 import { kind as zeek } from "./zeek/index.js";
 import { makeRedactor, readSecretsFile, resolveSecrets } from "./secrets.js";
@@ -34,6 +35,7 @@ export const CONNECTOR_KINDS: Record<string, ConnectorKind<any>> = {
   opensearch_sa,
   defender,
   defender_devices,
+  sentinel,
   suricata,
   zeek,
   cowrie,

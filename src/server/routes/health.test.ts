@@ -1,8 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../../test/support/store.js";
 import { fixedClock } from "../../core/index.js";
-import { enqueue } from "../../store/index.js";
+import { enqueue, openStore } from "../../store/index.js";
+import { createHttpApp } from "../app.js";
 import { createTestClient, type TestClient } from "../testing.js";
+
+interface ReadinessBody {
+  status: string;
+  checks: Record<"database" | "queue", { ok: boolean; error?: string; queued?: number; oldest_queued_seconds?: number }>;
+}
 
 describe(`health routes (${testStoreKind()})`, () => {
   let env: TestEnvironment;
@@ -19,6 +25,43 @@ describe(`health routes (${testStoreKind()})`, () => {
     const res = await client.request("/healthz");
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: "ok" });
+  });
+
+  it("answers the readiness probe without a token: the database answers and the queue can be read, with its lag", async () => {
+    await enqueue(env.store.db, "alert.enrich", { alert_id: "a" }, { clock: fixedClock("2026-11-24T10:00:00Z") });
+    await enqueue(env.store.db, "alert.enrich", { alert_id: "later" }, { clock: fixedClock("2026-11-24T11:00:00Z") });
+    const clock = fixedClock("2026-11-24T10:05:00Z");
+    const app = createHttpApp({ db: env.store.db, config: env.config, clock });
+    const res = await app.request("/readyz");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as ReadinessBody;
+    expect(body.status).toBe("ready");
+    expect(body.checks.database.ok).toBe(true);
+    // The job due at 11:00 is not yet due: the lag is the 10:00 job's five minutes.
+    expect(body.checks.queue).toMatchObject({ ok: true, queued: 1, oldest_queued_seconds: 300 });
+  });
+
+  it("is not ready (503) when the work queue cannot be read, and says which check failed", async () => {
+    await env.store.db.schema.dropTable("jobs").execute();
+    const res = await client.request("/readyz");
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as ReadinessBody;
+    expect(body.status).toBe("not_ready");
+    expect(body.checks.database.ok).toBe(true);
+    expect(body.checks.queue.ok).toBe(false);
+    expect(body.checks.queue.error).toMatch(/jobs/);
+  });
+
+  it("is not ready (503) when the database is gone, while liveness still answers", async () => {
+    const other = await openStore(env.config);
+    await other.close();
+    const app = createHttpApp({ db: other.db, config: env.config, clock: fixedClock("2026-11-24T10:00:00Z") });
+    const res = await app.request("/readyz");
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as ReadinessBody;
+    expect(body.checks.database.ok).toBe(false);
+    expect(body.checks.queue.ok).toBe(false);
+    expect((await app.request("/healthz")).status).toBe(200);
   });
 
   it("reports the store kind, queue counts and version to any role, and nothing to anonymous callers", async () => {

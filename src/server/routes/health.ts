@@ -3,6 +3,7 @@ import { isPostgresUrl, queueCounts } from "../../store/index.js";
 import { requireRole } from "../auth/middleware.js";
 import type { AppEnv, ServerDeps } from "../context.js";
 import { errorResponses } from "../errors.js";
+import { checkReadiness } from "../readiness.js";
 import { nightshiftVersion } from "../version.js";
 
 const Liveness = z.object({ status: z.literal("ok") }).openapi("Liveness");
@@ -14,6 +15,29 @@ const Health = z
     queue: z.record(z.string(), z.number().int()).openapi({ description: "jobs by status (queued, running, done, failed)" }),
   })
   .openapi("Health");
+
+const Check = z.object({
+  ok: z.boolean(),
+  ms: z.number().int(),
+  error: z.string().optional(),
+  queued: z.number().int().optional(),
+  oldest_queued_seconds: z.number().int().optional(),
+});
+const Readiness = z
+  .object({ status: z.enum(["ready", "not_ready"]), checks: z.object({ database: Check, queue: Check }) })
+  .openapi("Readiness");
+
+const readiness = createRoute({
+  method: "get",
+  path: "/readyz",
+  tags: ["health"],
+  summary: "Readiness probe (no authentication): the database answers and the work queue can be read",
+  security: [],
+  responses: {
+    200: { description: "Ready to serve", content: { "application/json": { schema: Readiness } } },
+    503: { description: "Not ready: a check failed or timed out", content: { "application/json": { schema: Readiness } } },
+  },
+});
 
 const liveness = createRoute({
   method: "get",
@@ -38,6 +62,10 @@ const health = createRoute({
 
 export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: ServerDeps) {
   app.openapi(liveness, (c) => c.json({ status: "ok" as const }, 200));
+  app.openapi(readiness, async (c) => {
+    const { ready, checks } = await checkReadiness(deps.db, deps.clock.now());
+    return ready ? c.json({ status: "ready" as const, checks }, 200) : c.json({ status: "not_ready" as const, checks }, 503);
+  });
   app.openapi(health, async (c) => {
     const queue = await queueCounts(deps.db);
     const store = isPostgresUrl(deps.config.database_url) ? ("postgres" as const) : ("sqlite" as const);

@@ -110,10 +110,10 @@ export interface ApiGetOptions {
   maxAttempts: number;
 }
 
-/** What a request is, for messages: the path and query of a URL, never a token. */
-export function describeUrl(url: string): string {
+/** What a request is, for messages: the method, path and query of a URL, never a token. */
+export function describeUrl(url: string, method = "GET"): string {
   const parsed = new URL(url);
-  return `GET ${decodeURIComponent(parsed.pathname + parsed.search)}`;
+  return `${method} ${decodeURIComponent(parsed.pathname + parsed.search)}`;
 }
 
 /**
@@ -122,15 +122,26 @@ export function describeUrl(url: string): string {
  * permission) fails the run with a ConnectorAuthError. Returns null on 404 when `allowNotFound`.
  */
 export async function apiGet(url: string, options: ApiGetOptions, ctx: Pick<PullContext, "clock" | "sleep">, allowNotFound = false): Promise<unknown> {
-  const what = `${options.name}: ${describeUrl(url)}`;
+  return apiRequest(url, options, ctx, { method: "GET", allowNotFound });
+}
+
+/** apiGet for any method; a POST sends an empty JSON body (ARM list actions such as Sentinel's incident alerts). */
+export async function apiRequest(
+  url: string,
+  options: ApiGetOptions,
+  ctx: Pick<PullContext, "clock" | "sleep">,
+  request: { method: "GET" | "POST"; allowNotFound?: boolean },
+): Promise<unknown> {
+  const what = `${options.name}: ${describeUrl(url, request.method)}`;
   for (let attempt = 0; ; attempt++) {
     const token = await options.tokens.get(ctx);
     try {
       const response = await requestWithRetry(
         () =>
           options.send(url, {
-            method: "GET",
-            headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+            method: request.method,
+            headers: { authorization: `Bearer ${token}`, accept: "application/json", ...(request.method === "POST" ? { "content-type": "application/json" } : {}) },
+            ...(request.method === "POST" ? { body: "{}" } : {}),
             signal: AbortSignal.timeout(options.timeoutSeconds * 1000),
           }),
         { what, clock: ctx.clock, sleep: ctx.sleep, redact: options.tokens.redact, retry: { maxAttempts: options.maxAttempts } },
@@ -141,7 +152,7 @@ export async function apiGet(url: string, options: ApiGetOptions, ctx: Pick<Pull
         options.tokens.invalidate();
         continue;
       }
-      if (allowNotFound && error instanceof ConnectorHttpError && error.status === 404) return null;
+      if (request.allowNotFound && error instanceof ConnectorHttpError && error.status === 404) return null;
       throw error;
     }
   }

@@ -39,6 +39,15 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   "GET /": "redirectToJournal",
   "GET /login": "loginToJournal",
   "POST /api/v1/webhooks/{sender}": "receiveSenderWebhook",
+  "GET /api/v1/response/actions": "listResponseActions",
+  "GET /api/v1/response/actions/{id}": "getResponseAction",
+  "POST /api/v1/response/actions/{id}/approve": "approveResponseAction",
+  "POST /api/v1/response/actions/{id}/deny": "denyResponseAction",
+  "POST /api/v1/response/actions/{id}/edit": "editResponseAction",
+  "POST /api/v1/response/actions/{id}/confirm": "confirmResponseAction",
+  "POST /api/v1/response/actions/{id}/rollback": "rollbackResponseAction",
+  "GET /api/v1/response/policy": "getResponsePolicy",
+  "POST /api/v1/response/policy/check": "checkResponsePolicy",
 };
 
 /** Sets each registered route's operationId from OPERATION_IDS (a route already naming its own keeps it). */

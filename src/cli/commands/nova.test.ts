@@ -7,6 +7,7 @@ import { listAudit } from "../../cases/index.js";
 import { listSuppressions } from "../../context/index.js";
 import { systemClock } from "../../core/index.js";
 import { publishAnalysis, type Analysis } from "../../nova/index.js";
+import { formatAnalysis } from "./nova.js";
 
 const ANALYSIS: Analysis = {
   schema_version: 1,
@@ -94,5 +95,15 @@ describe(`nightshift nova (${testStoreKind()})`, () => {
     } finally {
       await check.close();
     }
+  });
+});
+
+describe("formatAnalysis", () => {
+  it("prints patterns, questions and proposals, with no control character from alert contents", () => {
+    const hostile = { ...ANALYSIS, proposals: [{ ...ANALYSIS.proposals[0]!, summary: "Suppress evil\u001b]0;pwned\u0007.exe" }] };
+    const text = formatAnalysis(hostile);
+    expect(text).toContain("P1 [recurring_false_positive, medium] updater judged benign in 3 cases");
+    expect(text).toContain("NOVA-night-20260302-R1 [suppression, from P1] Suppress evil\uFFFD]0;pwned\uFFFD.exe");
+    expect(text.includes("\u001b") || text.includes("\u0007")).toBe(false);
   });
 });

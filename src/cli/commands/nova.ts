@@ -6,6 +6,12 @@ import { action, printJson, withApp } from "../run.js";
 const NO_TOKEN =
   "deciding a NOVA proposal needs an analyst or admin API token: --token <value> or NIGHTSHIFT_TOKEN (create one with `nightshift token create --role analyst --name <who>`)";
 
+/** Alert contents reach titles and summaries: no control character (terminal escapes) reaches the terminal. */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "\uFFFD");
+}
+
 /** The analysis as a reader wants it on a terminal: patterns, open questions, proposals. */
 export function formatAnalysis(a: Analysis): string {
   const lines = [`# ${a.id} — ${a.counts.cases} cases (${a.since} → ${a.until})`, "", "## Patterns"];
@@ -15,7 +21,7 @@ export function formatAnalysis(a: Analysis): string {
   lines.push("", "## Open questions", ...(a.open_questions.length ? a.open_questions.map((q) => `- ${q}`) : ["(none)"]), "", "## Proposals");
   if (!a.proposals.length) lines.push("(none)");
   for (const p of a.proposals) lines.push(`${p.id} [${p.kind}, from ${p.pattern}] ${p.summary}`);
-  return `${lines.join("\n")}\n`;
+  return `${printable(lines.join("\n"))}\n`;
 }
 
 export function register(program: Command) {
@@ -51,7 +57,7 @@ export function register(program: Command) {
           const rows = await listProposals(app.store.db, { status, analysis: options.analysis });
           for (const p of rows)
             if (options.json) printJson(p);
-            else process.stdout.write(`${p.id}\t${p.status}\t${p.kind}\t${p.summary}${p.suppression_id ? `\t→ ${p.suppression_id}` : ""}\n`);
+            else process.stdout.write(`${printable(`${p.id}\t${p.status}\t${p.kind}\t${p.summary}${p.suppression_id ? `\t→ ${p.suppression_id}` : ""}`)}\n`);
         });
       }),
     );

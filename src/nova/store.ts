@@ -28,9 +28,17 @@ export function suppressionIdOf(proposalId: string): string {
   return `SUP-${proposalId}`;
 }
 
+/** What makes two proposals the same: the suppression's scope, the host, the alert type. */
+export function proposalKey(p: Proposal): string {
+  const host = typeof p.details.host === "string" ? p.details.host.toLowerCase() : null;
+  const subject = p.kind === "suppression" ? (p.suppression?.scope ?? null) : p.kind === "detection_tuning" ? (p.details.alert_type ?? null) : host;
+  return `${p.kind}:${canonicalJson(subject ?? p.summary)}`;
+}
+
 /**
  * Stores an analysis and its proposals. A second analysis of the same shift and day gets a numbered shift
- * (`adhoc.2`); a suppression proposal whose exact scope is already proposed or accepted is not proposed again.
+ * (`adhoc.2`); a proposal made before (same kind and subject — `proposalKey`), whatever a human decided of
+ * it, is not proposed again.
  */
 export async function publishAnalysis(ex: Executor, analysis: Analysis, clock: Clock): Promise<Analysis> {
   return inTransaction(ex, async (trx) => {
@@ -40,9 +48,9 @@ export async function publishAnalysis(ex: Executor, analysis: Analysis, clock: C
       const id = analysis.id.replace(`NOVA-${analysis.shift}-`, `NOVA-${shift}-`);
       published = { ...analysis, shift, id, proposals: analysis.proposals.map((p) => ({ ...p, id: p.id.replace(analysis.id, id) })) };
     }
-    const open = await trx.selectFrom("nova_proposals").select("doc").where("kind", "=", "suppression").where("status", "in", ["proposed", "accepted"]).execute();
-    const known = new Set(open.map((r) => canonicalJson(fromJson<Proposal>(r.doc, {} as Proposal).suppression?.scope ?? null)));
-    published = Analysis.parse({ ...published, proposals: published.proposals.filter((p) => !p.suppression || !known.has(canonicalJson(p.suppression.scope))) });
+    const earlier = await trx.selectFrom("nova_proposals").select("doc").execute();
+    const known = new Set(earlier.map((r) => proposalKey(Proposal.parse(fromJson(r.doc, null)))));
+    published = Analysis.parse({ ...published, proposals: published.proposals.filter((p) => !known.has(proposalKey(p))) });
     const now = clock.now().toISOString();
     await trx.insertInto("nova_analyses").values({ id: published.id, since: published.since, until: published.until, doc: toJson(published), created_at: now }).execute();
     for (const p of published.proposals)

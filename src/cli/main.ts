@@ -15,6 +15,7 @@ import * as ingest from "./commands/ingest.js";
 import * as journal from "./commands/journal.js";
 import * as mcp from "./commands/mcp.js";
 import * as policy from "./commands/policy.js";
+import * as nova from "./commands/nova.js";
 import * as rules from "./commands/rules.js";
 import * as runs from "./commands/runs.js";
 import * as serve from "./commands/serve.js";
@@ -25,7 +26,7 @@ export function buildProgram(): Command {
   const program = new Command("nightshift")
     .description("Nightshift — an autonomous Security Operations Center. Data lives in $NIGHTSHIFT_HOME (default ./data).")
     .version("0.1.0");
-  for (const command of [demo, serve, shift, ingest, feedback, detect, rules, evalCommand, evalDetection, exportCommands, connectors, context, audit, token, journal, mcp, runs, policy, approvals, backup]) command.register(program);
+  for (const command of [demo, serve, shift, ingest, feedback, detect, rules, evalCommand, evalDetection, exportCommands, connectors, context, audit, token, journal, mcp, runs, policy, approvals, backup, nova]) command.register(program);
   return program;
 }
 

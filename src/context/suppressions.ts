@@ -24,6 +24,7 @@ export function suppressionCovers(suppression: Suppression, alert: Alert, host: 
   }
   if (scope.user !== undefined && (!observables.user || userKey(scope.user) !== observables.user)) return false;
   if (scope.process_name !== undefined && (!alert.process?.name || baseName(scope.process_name) !== baseName(alert.process.name))) return false;
+  if (scope.parent_name !== undefined && (!alert.process?.parent_name || baseName(scope.parent_name) !== baseName(alert.process.parent_name))) return false;
   if (scope.command_line_contains !== undefined && !lower(alert.process?.command_line).includes(lower(scope.command_line_contains)))
     return false;
   if (scope.signer !== undefined && (!alert.process?.signer || lower(scope.signer) !== lower(alert.process.signer))) return false;

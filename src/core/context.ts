@@ -135,6 +135,8 @@ export const Suppression = z.object({
     host: z.string().optional(),
     user: z.string().optional(),
     process_name: z.string().optional(),
+    /** The parent process's name (base name, case-insensitive), as `process_name`. */
+    parent_name: z.string().optional(),
     command_line_contains: z.string().optional(),
     signer: z.string().optional(),
     domain: z.string().optional(),

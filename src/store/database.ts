@@ -310,6 +310,8 @@ export interface Database {
   alert_keys_pending: AlertKeysPendingTable;
   response_actions: ResponseActionsTable;
   response_approvals: ResponseApprovalsTable;
+  nova_analyses: NovaAnalysesTable;
+  nova_proposals: NovaProposalsTable;
 }
 
 /** An action the response tier was asked to take (src/respond): JSON columns args, facts, evidence, outcome. */
@@ -359,6 +361,28 @@ export interface ResponseApprovalsTable {
   args_hash: string;
   note: string | null;
   at: string;
+}
+
+/** NOVA's published analyses (src/nova, migration 0017-nova). */
+export interface NovaAnalysesTable {
+  id: string;
+  since: string;
+  until: string;
+  doc: string;
+  created_at: string;
+}
+
+/** NOVA's proposals, each accepted or rejected by a human. */
+export interface NovaProposalsTable {
+  id: string;
+  analysis_id: string;
+  kind: string;
+  status: string;
+  doc: string;
+  created_at: string;
+  decided_at: string | null;
+  decided_by: string | null;
+  suppression_id: string | null;
 }
 
 /** An alert's history keys (`h:ws-042`, `i:203.0.113.9`, `d:evil.example`…), written by src/context/history-keys.ts. */

@@ -11,6 +11,7 @@ import { grouping } from "./0009-grouping.js";
 import { auditKeys } from "./0010-audit-keys.js";
 import { ingest } from "./0011-ingest.js";
 import { respond } from "./0016_respond.js";
+import { nova } from "./0017_nova.js";
 
 /** Migrations live in code (not read from a folder) so the built CLI carries them. Append only. */
 const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   "0010-audit-keys": auditKeys,
   "0011-ingest": ingest,
   "0016-respond": respond,
+  "0017-nova": nova,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -10,3 +10,4 @@ export * from "./loopback.js";
 export * from "./trace.js";
 export * from "./json.js";
 export * from "./attack.js";
+export * from "./pipeline.js";

@@ -1,4 +1,4 @@
-import { ValidationError, isoNow, newId, systemClock, type Alert, type AlertOrigin, type Clock } from "../core/index.js";
+import { ENRICH_JOB, ValidationError, isoNow, newId, systemClock, type Alert, type AlertOrigin, type Clock } from "../core/index.js";
 import type { Insertable } from "kysely";
 import { enqueueMany, toJson, type AlertsTable, type Executor } from "../store/index.js";
 import { prefixPath, type Issue } from "./issues.js";
@@ -106,7 +106,7 @@ async function storeAlerts(trx: Executor, prepared: Prepared[]): Promise<IngestR
   });
   const created = results.filter((result) => result.created).map((result) => ({ alert_id: result.id }));
   // Queue bookkeeping runs on real time (the worker claims by it), whatever the domain clock says.
-  await enqueueMany(trx, "alert.enrich", created);
+  await enqueueMany(trx, ENRICH_JOB, created);
   return results;
 }
 

@@ -2,8 +2,6 @@ export { renderDecisionPost, decisionPostPath, type CaseRow, type RenderOptions,
 export { redact, redactValue, DEFAULT_REDACTION_POLICY, type RedactionPolicy, type RedactionRule } from "./redact.js";
 export { POST_KEYS, PostFrontmatter, formatPost, parsePost, type ParsedPost } from "./frontmatter.js";
 export {
-  JOURNAL_POST_JOB,
-  JournalPostPayload,
   ShiftWindow,
   journalDir,
   journalHandlers,
@@ -11,5 +9,6 @@ export {
   writeDecisionPost,
   writeShiftReview,
   type ShiftReviewOptions,
+  type JournalHandlerOptions,
 } from "./writer.js";
 export { buildJournalSite, escapeHtml, type SiteBuild } from "./site.js";

@@ -7,24 +7,17 @@ import {
   CREW_SCHEMA_VERSION,
   Decision,
   issuesOf,
+  JOURNAL_POST_JOB,
   NotFoundError,
   PRIORITIES,
   SEVERITIES,
   ToraOutput,
   ValidationError,
 } from "../core/index.js";
-import { fromJson, type Executor, type HandlerEntry } from "../store/index.js";
+import { fromJson, handles, type Executor, type Handlers } from "../store/index.js";
 import { formatPost, type PostFrontmatter } from "./frontmatter.js";
 import { code, oneLine, renderDecisionPost, safeSegment, type CaseRow } from "./post.js";
 import { DEFAULT_REDACTION_POLICY, redact, type RedactionPolicy } from "./redact.js";
-
-export const JOURNAL_POST_JOB = "journal.post";
-export const JournalPostPayload = z.object({
-  decision_id: z.string().min(1),
-  /** Shift id when the crew runs named shifts; the decision's UTC date otherwise. */
-  shift: z.string().min(1).optional(),
-});
-export type JournalPostPayload = z.infer<typeof JournalPostPayload>;
 
 export function journalDir(home: string): string {
   return path.join(home, "journal");
@@ -53,20 +46,25 @@ export async function writeDecisionPost(
   return file;
 }
 
+export interface JournalHandlerOptions {
+  home: string;
+  policy?: RedactionPolicy;
+  /** After a post's job commits (the hand-off to the static site's rebuild, src/app/serve.ts). */
+  onPosted?: (decisionId: string) => void;
+}
+
 /** Same decision, same post: writing the job's file twice is harmless, so it is done inside `handle`. */
-export function journalHandlers(options: { home: string; policy?: RedactionPolicy }): Record<string, HandlerEntry> {
-  return {
-    [JOURNAL_POST_JOB]: {
-      // The file is written in the job's transaction window (reading through `trx`); a rollback after it
-      // only means the retry rewrites the same bytes.
-      handle: async (trx, job) => {
-        const payload = JournalPostPayload.safeParse(job.payload);
-        if (!payload.success) throw new ValidationError("invalid journal.post payload", issuesOf(payload.error, "payload"));
-        const { decision_id, shift } = payload.data;
-        await writeDecisionPost(trx, options.home, decision_id, { policy: options.policy, shift });
-      },
+export function journalHandlers(options: JournalHandlerOptions): Handlers {
+  const { onPosted } = options;
+  return handles(JOURNAL_POST_JOB, {
+    // The file is written in the job's transaction window (reading through `trx`); a rollback after it
+    // only means the retry rewrites the same bytes.
+    handle: async (trx, job) => {
+      const { decision_id, shift } = job.payload;
+      await writeDecisionPost(trx, options.home, decision_id, { policy: options.policy, shift });
     },
-  };
+    ...(onPosted ? { afterCommit: async (job) => onPosted(job.payload.decision_id) } : {}),
+  });
 }
 
 /** Writes every decision's post (for a journal rebuilt from the database); returns how many. */

@@ -6,3 +6,5 @@ export * from "./counters.js";
 export * from "./queue.js";
 export * from "./worker.js";
 export { withSqliteHandle } from "./dialect/sqlite/sqlite-driver.js";
+export { inTransaction } from "./transaction.js";
+export { isPostgres } from "./dialect/which.js";

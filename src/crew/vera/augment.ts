@@ -12,7 +12,7 @@ import {
 import { getCase } from "../../cases/index.js";
 import { eventsAround, processTree, searchEvents, type EventQuery, type ProcessNode, type StoredEvent } from "../../events/index.js";
 import { fromJson, type Executor } from "../../store/index.js";
-import { getToraDecision } from "../tora/triage-case.js";
+import { getToraDecision } from "../tora/handler.js";
 import { unenrichedEnrichment } from "../tora/schema.js";
 import { uniqueCaseless } from "../tora/text.js";
 import { loadOwnInfrastructure } from "./own-infrastructure.js";

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../../test/support/store.js";
-import { fixedClock } from "../../core/index.js";
+import { ENRICH_JOB, fixedClock } from "../../core/index.js";
 import { enqueue } from "../../store/index.js";
 import { createTestClient, type TestClient } from "../testing.js";
 
@@ -23,8 +23,8 @@ describe(`health routes (${testStoreKind()})`, () => {
 
   it("reports the store kind, queue counts and version to any role, and nothing to anonymous callers", async () => {
     expect((await client.request("/api/v1/health")).status).toBe(401);
-    await enqueue(env.store.db, "alert.enrich", { alert_id: "a" });
-    await enqueue(env.store.db, "alert.enrich", { alert_id: "b" });
+    await enqueue(env.store.db, ENRICH_JOB, { alert_id: "a" });
+    await enqueue(env.store.db, ENRICH_JOB, { alert_id: "b" });
     for (const role of ["viewer", "analyst", "admin"] as const) {
       const res = await client.request("/api/v1/health", { as: role });
       expect(res.status).toBe(200);

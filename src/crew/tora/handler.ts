@@ -1,37 +1,33 @@
-import { z } from "zod";
 import {
   Alert,
+  INVESTIGATE_JOB,
+  JOURNAL_POST_JOB,
+  TRIAGE_JOB,
   ConflictError,
-  Decision,
   Enrichment,
   NotFoundError,
   Suppression,
   type Case,
   type CaseStatus,
   type Clock,
-  type RunFailure,
+  type Decision,
   type ToraOutput,
 } from "../../core/index.js";
 import { addComment, appendAudit, canTransition, getCase, lockAuditChain, transitionCase, updateCaseTriage } from "../../cases/index.js";
-import { enqueue, fromJson, type Db, type DecisionsTable, type Executor, type HandlerEntry } from "../../store/index.js";
+import { enqueue, fromJson, inTransaction, type Executor, type Handlers } from "../../store/index.js";
 import { guard, parseOrThrow } from "../guardrails/apply.js";
 import { TORA_ACTOR, transitionFor } from "../guardrails/decision.js";
-import { recordDecision } from "../stage/decision.js";
-import { commitStagedEffects } from "../stage/effects.js";
-import { commitFailedRun, recordAppliedFallback } from "../stage/failure.js";
-import { modelStageOptions, type CrewStageOptions } from "../stage/options.js";
+import { getDecision, recordDecision } from "../stage/decision.js";
+import type { CrewStageOptions } from "../stage/options.js";
 import { heldByCrew } from "../stage/held.js";
-import { agentRunRecord, appendTrace, runCrewAgent, type CrewRun } from "../stage/run.js";
+import { defineCrewStage, type CrewStage } from "../stage/stage.js";
 import { renderToraComment } from "./comment.js";
 import { DETERMINISTIC_ANALYST, triageDeterministic } from "./deterministic.js";
 import { completeToraProposal, toraAgentSpec, TORA_PROMPT_VERSION, type ToraProposal } from "./model.js";
 import { unenrichedEnrichment, type ToraAlertInput, type ToraInput } from "./schema.js";
 
-export const TRIAGE_JOB = "case.triage";
-export const INVESTIGATE_JOB = "case.investigate";
-export const JOURNAL_JOB = "journal.post";
 /** `attempt` counts model runs on the case: a retry after a failed run carries the next number. */
-export const TriagePayload = z.object({ case_id: z.string().min(1), attempt: z.number().int().min(1).default(1) });
+export const TriagePayload = TRIAGE_JOB.payload;
 
 /** Tag a case carries while its last model run failed (dropped when a decision lands). */
 export const MODEL_FAILED_TAG = "tora:model-failed";
@@ -40,25 +36,9 @@ export const DECIDED_WITHOUT_MODEL_TAG = "tora:decided-without-model";
 /** The analyst recorded for such a decision. */
 export const FALLBACK_ANALYST = `${DETERMINISTIC_ANALYST} (model failed)`;
 
-function inTransaction<T>(ex: Executor, work: (trx: Executor) => Promise<T>): Promise<T> {
-  return ex.isTransaction ? work(ex) : ex.transaction().execute(work);
-}
-
-function rowToDecision(row: DecisionsTable): Decision {
-  return Decision.parse({ ...row, tier: Number(row.tier), schema_version: Number(row.schema_version), duration_ms: Number(row.duration_ms), output: fromJson(row.output, {}) });
-}
-
 /** TORA's decision on a case, if it has triaged it. A failed model run is not a decision (it lives in agent_runs). */
-export async function getToraDecision(ex: Executor, caseId: string): Promise<Decision | null> {
-  const row = await ex
-    .selectFrom("decisions")
-    .selectAll()
-    .where("case_id", "=", caseId)
-    .where("agent", "=", "TORA")
-    .orderBy("created_at")
-    .orderBy("id")
-    .executeTakeFirst();
-  return row ? rowToDecision(row) : null;
+export function getToraDecision(ex: Executor, caseId: string): Promise<Decision | null> {
+  return getDecision(ex, caseId, "TORA");
 }
 
 /** Load: the case and what TORA sees of it (alerts with their enrichment, the suppression records behind matches) as of `now`. */
@@ -158,8 +138,8 @@ export async function commitToraDecision(trx: Executor, current: Case, output: T
   await applyTransition(trx, current.status, held, output, clock);
   await addComment(trx, case_id, { author: TORA_ACTOR, body: renderToraComment(output, current.title) }, clock);
   // Queue bookkeeping runs on real time (the worker claims by it), whatever the domain clock says.
-  await enqueue(trx, JOURNAL_JOB, { decision_id: decision.id }, { dedupeKey: `journal:${decision.id}` });
-  if (output.verdict === "ESCALATED") await enqueue(trx, INVESTIGATE_JOB, { case_id }, { dedupeKey: `investigate:${case_id}` });
+  await enqueue(trx, JOURNAL_POST_JOB, { decision_id: decision.id });
+  if (output.verdict === "ESCALATED") await enqueue(trx, INVESTIGATE_JOB, { case_id });
   return decision;
 }
 
@@ -220,159 +200,53 @@ async function applyTransition(trx: Executor, from: CaseStatus, heldByTora: bool
 
 export type ToraHandlerOptions = CrewStageOptions;
 
-/** What `prepare` hands to `handle`: the model run done outside the transaction, guarded or failed. */
-type Prepared =
-  | { kind: "decided" }
-  | {
-      kind: "model";
-      caseId: string;
-      attempt: number;
-      input: ToraInput;
-      run: CrewRun<ToraProposal>;
-      guarded: { output: ToraOutput; adjustments: string[] } | null;
-      failure: RunFailure | null;
-    };
-
 function fallbackSummary(output: ToraOutput): string {
   return `${output.verdict} · ${output.priority} · severity ${output.severity} · confidence ${output.confidence}${output.forced_escalation.triggered ? ` (forced: ${output.forced_escalation.rules.map((r) => r.id).join(", ")})` : ""}`;
 }
 
-/** The deterministic analyst's decision on the same input, or null when it cannot decide. */
-function safeFallback(input: ToraInput): ToraOutput | null {
-  try {
-    return triageDeterministic(input);
-  } catch {
-    return null;
-  }
-}
-
-/** The guarded model output, or the failure that stops it (an output the guardrails cannot read is an invalid one). */
-function guardProposal(run: CrewRun<ToraProposal>, input: ToraInput): { guarded: { output: ToraOutput; adjustments: string[] } | null; failure: RunFailure | null } {
-  if (!run.outcome.ok) return { guarded: null, failure: run.outcome.failure };
-  try {
-    const proposal = completeToraProposal(run.outcome.output, input, run.finishedAt.getTime() - run.startedAt.getTime());
-    return { guarded: guard(proposal, input), failure: null };
-  } catch (error) {
-    return { guarded: null, failure: { kind: "invalid_output", message: `the guardrails rejected the output: ${error instanceof Error ? error.message : String(error)}`, retryable: false } };
-  }
-}
-
-/**
- * The crew stage's queue handler for `case.triage` {case_id, attempt?}. Without a model it is the
- * deterministic stage. With one, `prepare` runs TORA on the model outside any transaction, and `handle`
- * commits: the guarded decision with the run and its staged effects, or — on any failure — the hold,
- * comment, audit, failed run with the deterministic fallback beside it, and the retry (stage/failure.ts).
- */
-export function toraHandlers(options: ToraHandlerOptions): Record<string, HandlerEntry> {
-  const { clock } = options;
-  if (!options.model) {
-    return {
-      [TRIAGE_JOB]: {
-        async handle(trx, job) {
-          const { case_id } = parseOrThrow(TriagePayload, job.payload, `${TRIAGE_JOB} payload`, "");
-          await triageCase(trx, case_id, clock);
-        },
-      },
-    };
-  }
-  const { model, runAgent, tools, retry, saveRun, queueClock } = modelStageOptions({ ...options, model: options.model }, "toraHandlers");
-
-  async function prepare(db: Db, payload: unknown): Promise<Prepared> {
-    const { case_id, attempt } = parseOrThrow(TriagePayload, payload, `${TRIAGE_JOB} payload`, "");
-    if (await getToraDecision(db, case_id)) return { kind: "decided" };
-    const { input } = await loadToraInput(db, case_id, clock.now());
-    const spec = toraAgentSpec(input, tools, { maxSteps: options.maxSteps ?? 12 });
-    const run = await runCrewAgent(runAgent, spec, { db, model, clock });
-    return { kind: "model", caseId: case_id, attempt, input, run, ...guardProposal(run, input) };
-  }
-
-  async function commit(trx: Executor, p: Extract<Prepared, { kind: "model" }>): Promise<void> {
-    await lockAuditChain(trx);
-    // A decision that landed meanwhile (another worker, a human-run triage) stands; this run is dropped.
-    if (await getToraDecision(trx, p.caseId)) return;
-    const current = await getCase(trx, p.caseId);
-    if (!current) throw new NotFoundError(`case ${p.caseId}`);
-    const trace = p.run.outcome.trace;
-    const meta = { agent: "TORA" as const, tier: 1, caseId: p.caseId, promptVersion: TORA_PROMPT_VERSION, attempt: p.attempt };
-
-    if (p.failure || !p.guarded) {
-      const failure = p.failure ?? { kind: "other" as const, message: "no output", retryable: true };
-      // crew.md step 4: the deterministic decision is applied in the safe direction only — an escalation
-      // reaches VERA and the humans at once; anything else waits on hold for the retry.
-      const fallback = safeFallback(p.input);
-      if (fallback?.verdict === "ESCALATED") {
-        const output: ToraOutput = {
-          ...fallback,
-          rationale: `Decided without the model (the TORA model run failed: ${failure.kind}); the deterministic escalation is applied in the safe direction. ${fallback.rationale}`,
-        };
-        const decision = await commitToraDecision(
-          trx,
-          current,
-          output,
-          { analyst: FALLBACK_ANALYST, durationMs: output.nova_feed.duration_ms, runId: p.run.runId, createdAt: p.run.finishedAt, tags: [DECIDED_WITHOUT_MODEL_TAG] },
-          clock,
-        );
-        await recordAppliedFallback(trx, {
-          meta,
-          actor: TORA_ACTOR,
-          run: p.run,
-          failure,
-          decisionId: decision.id,
-          output: output,
-          fallbackSummary: fallbackSummary(output),
-          clock,
-          saveRun,
-        });
-        return;
-      }
-      await commitFailedRun(trx, {
-        meta,
-        actor: TORA_ACTOR,
-        run: p.run,
-        failure,
-        fallback: () => triageDeterministic(p.input),
-        summarise: fallbackSummary,
-        failedTag: MODEL_FAILED_TAG,
-        retry,
-        retryJob: { kind: TRIAGE_JOB, payload: (attempt) => ({ case_id: p.caseId, attempt }), dedupeKey: (attempt) => `triage:${p.caseId}:attempt-${attempt}` },
-        clock,
-        queueClock,
-        saveRun,
-      });
-      return;
-    }
-
-    const { output, adjustments } = p.guarded;
-    const decision = await commitToraDecision(
-      trx,
-      current,
-      output,
-      { analyst: p.run.outcome.analyst, durationMs: output.nova_feed.duration_ms, runId: p.run.runId, adjustments, createdAt: p.run.finishedAt },
-      clock,
-    );
-    const fullTrace = adjustments.length ? appendTrace(trace, "guardrail", { adjustments, verdict: output.verdict }, p.run.finishedAt) : trace;
-    await saveRun(trx, agentRunRecord(p.run, { ...meta, failure: null, decisionId: decision.id, fallback: null }), p.run.input, fullTrace);
-    await commitStagedEffects(trx, { effects: p.run.staged, caseId: p.caseId, agent: "TORA", actor: TORA_ACTOR, runId: p.run.runId, clock, ...(options.applyEffects ? { apply: options.applyEffects } : {}) });
-  }
-
+/** TORA as an instance of the one crew stage (src/crew/stage/stage.ts): what is TORA's own. */
+function toraStage(clock: Clock): CrewStage<ToraInput, ToraOutput, ToraProposal> {
   return {
-    [TRIAGE_JOB]: {
-      prepare: (db, job) => prepare(db, job.payload),
-      async handle(trx, job, prepared) {
-        const p = prepared as Prepared | undefined;
-        if (!p || p.kind === "decided") {
-          const { case_id } = parseOrThrow(TriagePayload, job.payload, `${TRIAGE_JOB} payload`, "");
-          // Already decided (the common case) or prepared by nobody: the deterministic stage is idempotent.
-          if (p?.kind === "decided" || !(await getToraDecision(trx, case_id))) await triageCase(trx, case_id, clock);
-          return;
-        }
-        await commit(trx, p);
-      },
+    agent: "TORA",
+    tier: 1,
+    actor: TORA_ACTOR,
+    job: TRIAGE_JOB,
+    promptVersion: TORA_PROMPT_VERSION,
+    defaultMaxSteps: 12,
+    failedTag: MODEL_FAILED_TAG,
+    decided: getToraDecision,
+    deterministic: (trx, caseId) => triageCase(trx, caseId, clock),
+    load: async (ex, caseId) => (await loadToraInput(ex, caseId, clock.now())).input,
+    spec: (input, tools, maxSteps) => toraAgentSpec(input, tools, { maxSteps }),
+    check: (proposal, input, durationMs) => guard(completeToraProposal(proposal, input, durationMs), input),
+    fallback: triageDeterministic,
+    escalates: (output) => output.verdict === "ESCALATED",
+    summarise: fallbackSummary,
+    async commitFallback(trx, current, fallback, run, failure) {
+      const output: ToraOutput = {
+        ...fallback,
+        rationale: `Decided without the model (the TORA model run failed: ${failure.kind}); the deterministic escalation is applied in the safe direction. ${fallback.rationale}`,
+      };
+      const meta = { analyst: FALLBACK_ANALYST, durationMs: output.nova_feed.duration_ms, runId: run.runId, createdAt: run.finishedAt, tags: [DECIDED_WITHOUT_MODEL_TAG] };
+      return { decision: await commitToraDecision(trx, current, output, meta, clock), output };
+    },
+    async commitProposal(trx, current, { output, adjustments }, run) {
+      const meta = { analyst: run.outcome.analyst, durationMs: output.nova_feed.duration_ms, runId: run.runId, adjustments, createdAt: run.finishedAt };
+      return { decision: await commitToraDecision(trx, current, output, meta, clock), effects: run.staged };
     },
   };
 }
 
+/**
+ * The crew stage's queue handler for `case.triage` {case_id, attempt?}: without a model the deterministic
+ * stage, with one the model run prepared outside the transaction and committed (or its failure path) —
+ * the shape every crew stage shares (src/crew/stage/stage.ts).
+ */
+export function toraHandlers(options: ToraHandlerOptions): Handlers {
+  return defineCrewStage(toraStage(options.clock), options, "toraHandlers");
+}
+
 /** The deterministic stage's handlers (kept for callers that predate the model options). */
-export function crewHandlers(options: { clock: Clock }): Record<string, HandlerEntry> {
+export function crewHandlers(options: { clock: Clock }): Handlers {
   return toraHandlers({ clock: options.clock });
 }

@@ -32,3 +32,4 @@ export {
 } from "./service.js";
 export type { SimilarCase } from "./service.js";
 export { AlertExportLine, CaseExportLine, ExportOptions, caseExportLine, exportAlerts, exportCases } from "./export.js";
+export { ARIA_ACTOR, CREW_TRANSITIONS, SOC_QUEUE, TORA_ACTOR, VERA_ACTOR, crewMayHold, heldByCrew, transitionFor, type CaseTransitionPlan } from "./crew-workflow.js";

@@ -11,3 +11,5 @@ export * from "./trace.js";
 export * from "./json.js";
 export * from "./attack.js";
 export * from "./pipeline.js";
+export * from "./compare.js";
+export * from "./url.js";

@@ -3,7 +3,7 @@ import { DETECT_JOB, ValidationError, isoNow, systemClock, type Clock } from "..
 import { eventTime, normaliseEvent } from "../detect/engine.js";
 import { listEventFiles, readEventFiles, type EventFileError } from "../detect/readers/index.js";
 import { insertEvents, toNewEvent, type NewEvent } from "../events/index.js";
-import { enqueue, type Db, type Executor } from "../store/index.js";
+import { enqueue, inTransaction, type Db, type Executor } from "../store/index.js";
 import { summarise } from "./ingest.js";
 import { prefixPath, type Issue } from "./issues.js";
 
@@ -75,7 +75,7 @@ export async function ingestEvents(ex: Executor, inputs: unknown[], options: Ing
     if (inserted.length) await enqueue(trx, DETECT_JOB, { ids: inserted });
     return inserted.length;
   };
-  const stored = ex.isTransaction ? await store(ex) : await ex.transaction().execute(store);
+  const stored = await inTransaction(ex, store);
   return { ids: rows.map((row) => row.id), stored, duplicates: rows.length - stored, untimed };
 }
 

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import { newId, systemClock, type Clock, type JobInput, type JobKind } from "../core/index.js";
 import type { Db, Executor } from "./database.js";
+import { isPostgres } from "./dialect/which.js";
 import { fromJson, toJson } from "./json.js";
 
 /**
@@ -92,7 +93,7 @@ export async function claimJob(db: Db, options: ClaimOptions): Promise<Job | nul
   return db.transaction().execute(async (trx) => {
     const now = clock.now();
     const nowIso = now.toISOString();
-    const isPostgres = trx.getExecutor().adapter.constructor.name.startsWith("Postgres");
+    const postgres = isPostgres(trx);
     const oldest = (status: "queued" | "running") => {
       let query = trx
         .selectFrom("jobs")
@@ -103,7 +104,7 @@ export async function claimJob(db: Db, options: ClaimOptions): Promise<Job | nul
         .orderBy("id")
         .limit(1);
       if (options.kinds?.length) query = query.where("kind", "in", options.kinds);
-      return (isPostgres ? query.forUpdate().skipLocked() : query).executeTakeFirst();
+      return (postgres ? query.forUpdate().skipLocked() : query).executeTakeFirst();
     };
     const queued = await oldest("queued");
     const expired = await oldest("running");

@@ -1,7 +1,6 @@
-import { addComment, appendAudit, getCase, lockAuditChain, transitionCase, updateCaseTriage } from "../../cases/index.js";
+import { addComment, appendAudit, crewMayHold, getCase, lockAuditChain, SOC_QUEUE, transitionCase, updateCaseTriage } from "../../cases/index.js";
 import { NotFoundError, type CrewStageJob, type Actor, type AgentName, type AgentRun, type Clock, type RunFailure, type TraceEntry } from "../../core/index.js";
 import { enqueue, fromJson, type Executor } from "../../store/index.js";
-import { SOC_QUEUE } from "../guardrails/decision.js";
 import { retryDecision, retryDelaySeconds, type RetryPolicy } from "./retry.js";
 import { agentRunRecord, appendTrace, type CrewRun, type SaveRun } from "./run.js";
 
@@ -125,8 +124,7 @@ export async function holdOnFailure(trx: Executor, f: CrewFailure): Promise<Crew
   if (!current) throw new NotFoundError(`case ${f.caseId}`);
   await f.saveRun(trx, { ...f.run, status: "failed", failure: f.failure, attempt: f.attempt }, f.runInput, f.trace);
 
-  const humanHasIt = current.assignee?.kind === "human" && current.assignee.name !== SOC_QUEUE.name;
-  const movable = current.status === "new" || (current.status === "in_progress" && !humanHasIt);
+  const movable = crewMayHold(current);
   if (movable) await transitionCase(trx, f.caseId, { to: "on_hold", actor: f.actor, assignee: SOC_QUEUE }, f.clock);
 
   let decision = retryDecision(f.failure, f.attempt, f.retry, earlierNonRetryable);

@@ -13,13 +13,11 @@ import {
   type Decision,
   type ToraOutput,
 } from "../../core/index.js";
-import { addComment, appendAudit, canTransition, getCase, lockAuditChain, transitionCase, updateCaseTriage } from "../../cases/index.js";
+import { addComment, appendAudit, canTransition, getCase, heldByCrew, lockAuditChain, TORA_ACTOR, transitionCase, transitionFor, updateCaseTriage } from "../../cases/index.js";
 import { enqueue, fromJson, inTransaction, type Executor, type Handlers } from "../../store/index.js";
 import { guard, parseOrThrow } from "../guardrails/apply.js";
-import { TORA_ACTOR, transitionFor } from "../guardrails/decision.js";
 import { getDecision, recordDecision } from "../stage/decision.js";
 import type { CrewStageOptions } from "../stage/options.js";
-import { heldByCrew } from "../stage/held.js";
 import { defineCrewStage, type CrewStage } from "../stage/stage.js";
 import { renderToraComment } from "./comment.js";
 import { DETERMINISTIC_ANALYST, triageDeterministic } from "./deterministic.js";

@@ -9,14 +9,26 @@ import {
   type Priority,
   type VeraOutput,
 } from "../../core/index.js";
-import { addComment, appendAudit, assignCase, flagForHumanVerification, getCase, lockAuditChain, transitionCase, updateCaseTriage } from "../../cases/index.js";
+import {
+  addComment,
+  appendAudit,
+  ARIA_ACTOR,
+  assignCase,
+  flagForHumanVerification,
+  getCase,
+  heldByCrew,
+  lockAuditChain,
+  SOC_QUEUE,
+  transitionCase,
+  transitionFor,
+  updateCaseTriage,
+  VERA_ACTOR,
+} from "../../cases/index.js";
 import { enqueue, inTransaction, toJson, type Executor, type Handlers } from "../../store/index.js";
 import { parseOrThrow } from "../guardrails/apply.js";
-import { ARIA_ACTOR, SOC_QUEUE, VERA_ACTOR, transitionFor } from "../guardrails/decision.js";
 import { guardVera, scopeOf } from "../guardrails/vera.js";
 import { getDecision, recordDecision } from "../stage/decision.js";
 import type { CrewStageOptions } from "../stage/options.js";
-import { heldByCrew } from "../stage/held.js";
 import { defineCrewStage, type CrewStage } from "../stage/stage.js";
 import type { StagedEffect } from "../tools/tool.js";
 import { loadVeraInput } from "./augment.js";

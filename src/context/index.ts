@@ -11,6 +11,7 @@ export {
   listAssets,
   listIdentities,
   listIndicators,
+  getSuppressions,
   listSuppressions,
   lookupIndicator,
 } from "./queries.js";

@@ -6,14 +6,14 @@ import {
   ConflictError,
   Enrichment,
   NotFoundError,
-  Suppression,
   type Case,
   type CaseStatus,
   type Clock,
   type Decision,
   type ToraOutput,
 } from "../../core/index.js";
-import { addComment, appendAudit, canTransition, getCase, heldByCrew, lockAuditChain, TORA_ACTOR, transitionCase, transitionFor, updateCaseTriage } from "../../cases/index.js";
+import { addComment, appendAudit, canTransition, getCase, heldByCrew, listCaseAlertRows, lockAuditChain, TORA_ACTOR, transitionCase, transitionFor, updateCaseTriage } from "../../cases/index.js";
+import { getSuppressions } from "../../context/index.js";
 import { enqueue, fromJson, inTransaction, type Executor, type Handlers } from "../../store/index.js";
 import { guard, parseOrThrow } from "../guardrails/apply.js";
 import { getDecision, recordDecision } from "../stage/decision.js";
@@ -43,7 +43,7 @@ export function getToraDecision(ex: Executor, caseId: string): Promise<Decision 
 export async function loadToraInput(ex: Executor, caseId: string, now: Date): Promise<{ current: Case; input: ToraInput }> {
   const current = await getCase(ex, caseId);
   if (!current) throw new NotFoundError(`case ${caseId}`);
-  const rows = await ex.selectFrom("alerts").select(["id", "doc", "enrichment"]).where("case_id", "=", caseId).orderBy("time").orderBy("id").execute();
+  const rows = await listCaseAlertRows(ex, caseId);
   if (rows.length === 0) throw new ConflictError(`case ${caseId} has no alerts to triage`);
   const alerts: ToraAlertInput[] = rows.map((row) => {
     const alert = parseOrThrow(Alert, fromJson(row.doc, null), `stored alert ${row.id}`, "alert");
@@ -53,9 +53,7 @@ export async function loadToraInput(ex: Executor, caseId: string, now: Date): Pr
   // The enrichment says whether each suppression was in force at the alert's time; the records say
   // whether it still stands now (a human may have withdrawn it or shortened its expiry since).
   const suppressionIds = [...new Set(alerts.map((a) => a.enrichment.history.suppression_match?.id).filter((id): id is string => !!id))];
-  const suppressions = suppressionIds.length
-    ? (await ex.selectFrom("suppressions").select("doc").where("id", "in", suppressionIds).execute()).map((r) => Suppression.parse(fromJson(r.doc, null)))
-    : [];
+  const suppressions = await getSuppressions(ex, suppressionIds);
   return { current, input: { caseId, alerts, now: now.toISOString(), suppressions } };
 }
 

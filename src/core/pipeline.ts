@@ -54,7 +54,7 @@ export const ENRICH_JOB = defineJob({
     /** Enrich again even when the alert already carries an enrichment (after the context changed). */
     force: z.boolean().optional(),
   }),
-  producer: "src/ingest/ingest.ts ingestAlerts; src/context (re-enrichment)",
+  producer: "src/ingest/ingest.ts ingestAlerts (every new alert; `force` is for a re-enrichment after the context changed)",
   consumer: "src/context/handler.ts contextHandlers",
 });
 

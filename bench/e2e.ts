@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { sql } from "kysely";
 import { openApp, workUntilIdle, type App } from "../src/app/index.js";
 import { indexAlertHistory } from "../src/context/index.js";
+import { ENRICH_JOB, GROUP_JOB, JOURNAL_POST_JOB, TRIAGE_JOB } from "../src/core/index.js";
 import { normaliseAlert, toAlertRow } from "../src/ingest/index.js";
 import { createToken, startHttpServer } from "../src/server/index.js";
 import { withSqliteHandle } from "../src/store/index.js";
@@ -107,7 +108,7 @@ async function seedHistory(app: App, count: number) {
         const row = toAlertRow(result.alert, result.dedupeKey);
         alertRow.run({ ...row, time: at, received_at: at, case_id: caseId, stage: "triaged", enrichment: "{}" });
         caseRow.run(caseId, at.slice(0, 10), i, row.title, row.rule_id, `${row.rule_id}|${row.host_name}`, at, at, at, at);
-        for (const kind of ["alert.enrich", "alert.group", "case.triage", "journal.post"])
+        for (const { kind } of [ENRICH_JOB, GROUP_JOB, TRIAGE_JOB, JOURNAL_POST_JOB])
           jobRow.run(`${kind}-${i}`, kind, JSON.stringify({ alert_id: row.id }), `${kind}:${row.id}`, at, at, at);
       }
       return now;

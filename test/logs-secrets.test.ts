@@ -84,7 +84,7 @@ describe(`structured logs never carry a secret (${testStoreKind()})`, () => {
       },
     });
     // serveApp registers the secrets of the configuration it serves; the environment's come from `env` here.
-    service = await serveApp(app, { rebuildEveryMs: 60_000 });
+    service = await serveApp(app);
     token = (await createToken(app.store.db, { role: "analyst", name: "logs-test" })).token;
 
     // A fresh connection per request (no keep-alive reuse racing the server's idle timeout on a loaded machine).

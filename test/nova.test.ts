@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { caseHandlers, getCase, listAudit, transitionCase, verifyAuditChain } from "../src/cases/index.js";
 import { contextHandlers, listSuppressions, loadContext } from "../src/context/index.js";
-import { Alert, fixedClock, type Clock } from "../src/core/index.js";
-import { crewHandlers, getToraDecision } from "../src/crew/tora/triage-case.js";
+import { Alert, ENRICH_JOB, fixedClock, type Clock } from "../src/core/index.js";
+import { crewHandlers, getToraDecision } from "../src/crew/tora/handler.js";
 import { decideProposal, listProposals, runNova } from "../src/nova/index.js";
 import { enqueue, runUntilIdle } from "../src/store/index.js";
 import { insertAlertRow } from "./support/alerts.js";
@@ -48,7 +48,7 @@ describe(`NOVA learns a suppression from a shift (${testStoreKind()})`, () => {
   async function shift(alerts: Alert[], clock: Clock): Promise<string[]> {
     for (const alert of alerts) {
       await insertAlertRow(env.store.db, alert, { stage: "received" });
-      await enqueue(env.store.db, "alert.enrich", { alert_id: alert.id });
+      await enqueue(env.store.db, ENRICH_JOB, { alert_id: alert.id });
       const stats = await runUntilIdle(env.store.db, {
         handlers: {
           ...contextHandlers({ historyWindowHours: 24, suppressionMaxAgeDays: 90, clock }),

@@ -1,13 +1,14 @@
 import path from "node:path";
 import { loadConfig, type Config } from "../config/index.js";
 import { logger, systemClock, type Clock } from "../core/index.js";
-import { openStore, runUntilIdle, startWorker, type HandlerEntry, type RunStats, type Store } from "../store/index.js";
+import { openStore, runUntilIdle, startWorker, type Handlers, type RunStats, type Store } from "../store/index.js";
 import { contextHandlers, indexAlertHistory } from "../context/index.js";
 import { caseHandlers, sealPlainChain } from "../cases/index.js";
 import { ModelSettings, runAgent, toolsFor, toraHandlers, veraHandlers } from "../crew/index.js";
 import { ValidationError, issuesOf } from "../core/index.js";
-import { journalHandlers } from "../journal/index.js";
+import { buildJournalSite, journalHandlers } from "../journal/index.js";
 import { configuredDetector, detectionHandlers } from "./detection.js";
+import { siteRebuilder, type SiteRebuilder } from "./site-rebuild.js";
 
 /**
  * The composition root: opens the store named by the configuration and wires every stage's queue
@@ -48,8 +49,13 @@ export async function openApp(options: OpenAppOptions = {}): Promise<App> {
   };
 }
 
-/** Every stage's handlers, keyed by job kind: detect → enrich → group → triage → journal. */
-export function pipelineHandlers(app: App): Record<string, HandlerEntry> {
+export interface PipelineHooks {
+  /** After a `journal.post` job commits (the site rebuild's hand-off). */
+  onJournalPost?: (decisionId: string) => void;
+}
+
+/** Every stage's handlers, keyed by job kind, in the order of src/core/pipeline.ts: detect → enrich → group → triage → investigate → journal. */
+export function pipelineHandlers(app: App, hooks: PipelineHooks = {}): Handlers {
   const { config, clock } = app;
   return {
     ...detectionHandlers({ detector: configuredDetector(config), clock }),
@@ -85,7 +91,7 @@ export function pipelineHandlers(app: App): Record<string, HandlerEntry> {
       maxSteps: config.crew.max_steps.vera,
       retry: config.crew.retry,
     }),
-    ...journalHandlers({ home: config.home }),
+    ...journalHandlers({ home: config.home, ...(hooks.onJournalPost ? { onPosted: hooks.onJournalPost } : {}) }),
   };
 }
 
@@ -107,28 +113,48 @@ function reportJobError(job: { kind: string; id: string }, error: unknown) {
   logger().error({ job_id: job.id, kind: job.kind, err: error }, "job failed");
 }
 
+/** The journal site's rebuild for a worker of this app: requested after each post it writes. */
+function appSiteRebuilder(app: App): SiteRebuilder {
+  return siteRebuilder(
+    () => buildJournalSite(app.config.home),
+    (error) => process.stderr.write(`nightshift: journal rebuild failed: ${String(error)}\n`),
+  );
+}
+
 /**
  * Works the queue until nothing runnable is left. Alerts not yet in the history index (all of them, the
  * first time after the upgrade that added it) are indexed first, a thousand per transaction, so that no
- * enrichment job holds the write lock for the whole backlog.
+ * enrichment job holds the write lock for the whole backlog. The journal site is rebuilt after the posts
+ * it writes (the journal job's hand-off), and is up to date when it returns.
  */
 export async function workUntilIdle(app: App): Promise<RunStats> {
   await indexAlertHistory(app.store.db);
-  return runUntilIdle(app.store.db, { handlers: pipelineHandlers(app), clock: app.clock, onError: reportJobError });
+  const site = appSiteRebuilder(app);
+  try {
+    return await runUntilIdle(app.store.db, { handlers: pipelineHandlers(app, { onJournalPost: () => site.request() }), clock: app.clock, onError: reportJobError });
+  } finally {
+    await site.settled();
+  }
 }
 
-/** A background worker for `serve` and `shift run` without --until-idle (history indexed first, as above). */
+/**
+ * A background worker for `serve` and `shift run` without --until-idle (history indexed first, and the
+ * site rebuilt after each post, as above): the site `serve` shows follows the shift whichever process works it.
+ */
 export function startPipelineWorker(app: App): () => Promise<void> {
   let stopped = false;
   let stop: (() => Promise<void>) | null = null;
+  const site = appSiteRebuilder(app);
   const ready = indexAlertHistory(app.store.db)
     .catch((error: unknown) => logger().error({ err: error }, "history index failed"))
     .then(() => {
-      if (!stopped) stop = startWorker(app.store.db, { handlers: pipelineHandlers(app), clock: app.clock, onError: reportJobError });
+      if (!stopped)
+        stop = startWorker(app.store.db, { handlers: pipelineHandlers(app, { onJournalPost: () => site.request() }), clock: app.clock, onError: reportJobError });
     });
   return async () => {
     stopped = true;
     await ready;
     await stop?.();
+    await site.settled();
   };
 }

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readJsonDocuments } from "../../test/support/shared.js";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../test/support/store.js";
-import { ValidationError, fixedClock } from "../core/index.js";
+import { DETECT_JOB, ValidationError, fixedClock } from "../core/index.js";
 import { createDetector, type Detector } from "../detect/index.js";
 import { loadDetectionState, saveDetectionState } from "../events/index.js";
-import { DETECT_JOB, ingestEvents, listAlerts } from "../ingest/index.js";
+import { ingestEvents, listAlerts } from "../ingest/index.js";
 import { enqueue, fromJson, runUntilIdle, type Db } from "../store/index.js";
 import { configuredDetector, createConfiguredDetector, detectionHandlers, DETECTION_STATE_ID } from "./detection.js";
 import { TWIN_EVENTS, testRuleDir } from "./testing.js";
@@ -94,11 +94,12 @@ describe(`detection stage (${testStoreKind()})`, () => {
     expect(await listAlerts(env.store.db)).toEqual([]);
     expect(await jobsOf(env.store.db, "alert.enrich")).toEqual([]);
     expect(await loadDetectionState(env.store.db, DETECTION_STATE_ID)).toEqual({ version: 1, before: true });
-    const [job] = await jobsOf(env.store.db, DETECT_JOB);
+    const [job] = await jobsOf(env.store.db, DETECT_JOB.kind);
     expect(job).toMatchObject({ status: "queued", last_error: expect.stringMatching(/second event/) });
   });
 
   it("refuses a malformed job payload", async () => {
+    // @ts-expect-error -- a payload of the wrong shape is a type error; the worker refuses it all the same
     await enqueue(env.store.db, DETECT_JOB, { ids: "not-a-list" }, { clock: CLOCK });
     const errors: unknown[] = [];
     await runUntilIdle(env.store.db, { handlers: detectionHandlers({ detector, clock: CLOCK }), clock: CLOCK, onError: (_j, e) => errors.push(e) });

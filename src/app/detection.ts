@@ -1,16 +1,13 @@
 import { statSync } from "node:fs";
-import { z } from "zod";
 import type { Config } from "../config/index.js";
-import { ValidationError, issuesOf, isoNow, logger, systemClock, type Clock } from "../core/index.js";
+import { DETECT_JOB, ValidationError, issuesOf, isoNow, logger, systemClock, type Clock } from "../core/index.js";
 import { createDetector, detectionToAlertInput, detectorSources, type DetectionAlert, type Detector } from "../detect/index.js";
 import { getEvents, loadDetectionState, purgeEvents, saveDetectionState, type StoredEvent } from "../events/index.js";
-import { DETECT_JOB, ingestAlerts } from "../ingest/index.js";
-import type { Db, HandlerEntry, Job } from "../store/index.js";
+import { ingestAlerts } from "../ingest/index.js";
+import { handles, type Db, type Handlers, type Job } from "../store/index.js";
 
 /** The correlation state row shared by every process running the configured Sigma rules. */
 export const DETECTION_STATE_ID = "sigma";
-
-const DetectPayload = z.object({ ids: z.array(z.string().min(1)) });
 
 export interface DetectionHandlerOptions {
   /** Built once and reused; called on the first job. */
@@ -33,7 +30,7 @@ function byTime(a: StoredEvent, b: StoredEvent): number {
  * correlation state. The detector is in memory and shared: jobs in one process run one at a time, each
  * starting from the stored state, so a job that fails leaves neither alerts nor a changed state behind.
  */
-export function detectionHandlers(options: DetectionHandlerOptions): Record<string, HandlerEntry> {
+export function detectionHandlers(options: DetectionHandlerOptions): Handlers {
   const clock = options.clock ?? systemClock;
   let ready: Promise<{ detector: Detector; initialState: unknown }> | undefined;
   const prepare = () =>
@@ -52,41 +49,37 @@ export function detectionHandlers(options: DetectionHandlerOptions): Record<stri
   };
   const queued = new Map<string, number>();
 
-  return {
-    [DETECT_JOB]: {
-      handle: (trx, job) =>
-        exclusive(async () => {
-          queued.delete(job.id);
-          const parsed = DetectPayload.safeParse(job.payload);
-          if (!parsed.success) throw new ValidationError(`invalid ${DETECT_JOB} payload`, issuesOf(parsed.error));
-          const { detector, initialState } = await prepare();
-          const saved = await loadDetectionState(trx, DETECTION_STATE_ID);
-          restore(detector, saved ?? initialState, initialState);
-          const events = (await getEvents(trx, parsed.data.ids)).sort(byTime);
-          const now = clock.now();
-          const alerts: DetectionAlert[] = [];
-          for (const event of events)
-            alerts.push(...detector.process(event.data, { file: event.origin.file, record: event.origin.record, id: event.id }, now));
-          let created = 0;
-          if (alerts.length) {
-            const { results } = await ingestAlerts(trx, alerts.map(detectionToAlertInput), {
-              via: "detect",
-              clock,
-              batch: true,
-              origins: alerts.map((alert) => ({ file: alert.source.file, record: alert.source.record })),
-            });
-            created = results.filter((result) => result.created).length;
-          }
-          await saveDetectionState(trx, DETECTION_STATE_ID, detector.saveState(), isoNow(clock));
-          queued.set(job.id, created);
-        }),
-      afterCommit: async (job) => {
-        const count = queued.get(job.id) ?? 0;
+  return handles(DETECT_JOB, {
+    handle: (trx, job) =>
+      exclusive(async () => {
         queued.delete(job.id);
-        options.onAlertsQueued?.(count, job);
-      },
+        const { detector, initialState } = await prepare();
+        const saved = await loadDetectionState(trx, DETECTION_STATE_ID);
+        restore(detector, saved ?? initialState, initialState);
+        const events = (await getEvents(trx, job.payload.ids)).sort(byTime);
+        const now = clock.now();
+        const alerts: DetectionAlert[] = [];
+        for (const event of events)
+          alerts.push(...detector.process(event.data, { file: event.origin.file, record: event.origin.record, id: event.id }, now));
+        let created = 0;
+        if (alerts.length) {
+          const { results } = await ingestAlerts(trx, alerts.map(detectionToAlertInput), {
+            via: "detect",
+            clock,
+            batch: true,
+            origins: alerts.map((alert) => ({ file: alert.source.file, record: alert.source.record })),
+          });
+          created = results.filter((result) => result.created).length;
+        }
+        await saveDetectionState(trx, DETECTION_STATE_ID, detector.saveState(), isoNow(clock));
+        queued.set(job.id, created);
+      }),
+    afterCommit: async (job) => {
+      const count = queued.get(job.id) ?? 0;
+      queued.delete(job.id);
+      options.onAlertsQueued?.(count, job);
     },
-  };
+  });
 }
 
 /** A stored state the detector no longer reads (older version, damaged) costs open windows, not the stage. */

@@ -3,3 +3,4 @@ export * from "./summary.js";
 export * from "./serve.js";
 export * from "./detection.js";
 export { configureLogging, configuredSecrets } from "./logging.js";
+export * from "./site-rebuild.js";

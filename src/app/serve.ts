@@ -1,5 +1,4 @@
 import path from "node:path";
-import { sql } from "kysely";
 import { startConfiguredConnectors } from "../ingest/connectors/index.js";
 import { buildJournalSite } from "../journal/index.js";
 import { startHttpServer } from "../server/index.js";
@@ -16,10 +15,10 @@ export interface RunningService {
 }
 
 /**
- * Serves the API and the journal, works the queue in the background, and rebuilds the journal site
- * when new posts have been written (checked every few seconds, so a burst of alerts builds it once).
+ * Serves the API and the journal, and works the queue in the background; the worker rebuilds the journal
+ * site after the posts it writes (a hand-off after each journal job commits, see `startPipelineWorker`).
  */
-export async function serveApp(app: App, options: { rebuildEveryMs?: number; worker?: boolean } = {}): Promise<RunningService> {
+export async function serveApp(app: App, options: { worker?: boolean } = {}): Promise<RunningService> {
   configureLogging(app.config, app.store.db);
   const siteDir = path.join(app.journalDir, "site");
   await buildJournalSite(app.config.home);
@@ -29,23 +28,6 @@ export async function serveApp(app: App, options: { rebuildEveryMs?: number; wor
   );
   // Without the worker, the API only takes alerts in; `nightshift shift run` works the queue elsewhere.
   const stopWorker = options.worker === false ? async () => {} : startPipelineWorker(app);
-  let postsBuilt = await countPosts(app);
-  let building = false;
-  const timer = setInterval(async () => {
-    if (building) return;
-    building = true;
-    try {
-      const posts = await countPosts(app);
-      if (posts !== postsBuilt) {
-        await buildJournalSite(app.config.home);
-        postsBuilt = posts;
-      }
-    } catch (error) {
-      logger().error({ err: error }, "journal rebuild failed");
-    } finally {
-      building = false;
-    }
-  }, options.rebuildEveryMs ?? 5000);
   // Only the process that works the queue sweeps, so an API-only front end never deletes behind a worker.
   const sweep =
     options.worker === false
@@ -68,21 +50,10 @@ export async function serveApp(app: App, options: { rebuildEveryMs?: number; wor
   return {
     url: server.url,
     async stop() {
-      clearInterval(timer);
       clearInterval(sweep);
       await connectors?.stop();
       await stopWorker();
       await server.close();
     },
   };
-}
-
-async function countPosts(app: App): Promise<number> {
-  const row = await app.store.db
-    .selectFrom("jobs")
-    .select(sql<string>`count(*)`.as("n"))
-    .where("kind", "=", "journal.post")
-    .where("status", "=", "done")
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }

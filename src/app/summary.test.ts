@@ -4,7 +4,7 @@ import { testStoreKind, useTestEnvironment } from "../../test/support/store.js";
 import { attachAlert } from "../cases/index.js";
 import { fixedClock } from "../core/index.js";
 import { dnsLookup, intelMatch } from "../crew/testing/fixtures.js";
-import { investigateCase } from "../crew/vera/investigate-case.js";
+import { investigateCase } from "../crew/vera/handler.js";
 import { connections, storeEvents, triagedCase } from "../crew/vera/testing.js";
 import { shiftSummary } from "./summary.js";
 

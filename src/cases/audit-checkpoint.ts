@@ -1,6 +1,6 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { z } from "zod";
-import { ConflictError, canonicalJson, type Clock } from "../core/index.js";
+import { ConflictError, canonicalJson, sameBytes, type Clock } from "../core/index.js";
 import type { AuditKey, Executor } from "../store/index.js";
 import { lockAuditChain, requireAuditKey } from "./audit.js";
 import { inTransaction } from "./internal.js";
@@ -30,7 +30,7 @@ export function checkpointSigned(key: AuditKey, c: AuditCheckpoint): boolean {
   if (c.key_id !== key.id) return false;
   const expected = Buffer.from(checkpointMac(key, c), "hex");
   const given = Buffer.from(c.mac, "hex");
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  return sameBytes(given, expected);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../test/support/store.js";
-import { NotFoundError, fixedClock } from "../core/index.js";
+import { GROUP_JOB, NotFoundError, fixedClock } from "../core/index.js";
 import { enqueue, runUntilIdle, type Executor } from "../store/index.js";
 import { attachAlert, caseHandlers, getCase, groupKeyOf, listAudit, transitionCase, verifyAuditChain } from "./index.js";
 import { makeAlert, storedAlert, type AlertFixture } from "./test-alerts.js";
@@ -184,8 +184,8 @@ describe(`alert grouping (${testStoreKind()})`, () => {
     const a = await storedAlert(env.store.db, { host: "a" });
     const b = await storedAlert(env.store.db, { host: "a" });
     const c = await storedAlert(env.store.db, { host: "c" });
-    for (const alert of [a, b, c]) await enqueue(env.store.db, "alert.group", { alert_id: alert.id });
-    await enqueue(env.store.db, "alert.group", { alert_id: "missing" });
+    for (const alert of [a, b, c]) await enqueue(env.store.db, GROUP_JOB, { alert_id: alert.id });
+    await enqueue(env.store.db, GROUP_JOB, { alert_id: "missing" });
     const stats = await runUntilIdle(env.store.db, { handlers, clock });
     expect(stats).toEqual({ processed: 3, failed: 1 });
     const triage = await env.store.db.selectFrom("jobs").select(["payload", "dedupe_key", "status"]).where("kind", "=", "case.triage").orderBy("dedupe_key").execute();

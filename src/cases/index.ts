@@ -33,3 +33,5 @@ export {
 export type { SimilarCase } from "./service.js";
 export { AlertExportLine, CaseExportLine, ExportOptions, caseExportLine, exportAlerts, exportCases } from "./export.js";
 export { EXPORT_FORMATS, ExportFormat, exportAlertsAs, exportCasesAs } from "./export-formats.js";
+export { ARIA_ACTOR, CREW_TRANSITIONS, SOC_QUEUE, TORA_ACTOR, VERA_ACTOR, crewMayHold, heldByCrew, transitionFor, type CaseTransitionPlan } from "./crew-workflow.js";
+export { listCaseAlertRows, type CaseAlertRow } from "./alerts.js";

@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { NotFoundError, ValidationError, isoNow, systemClock, type Alert, type Clock, type Verdict } from "../core/index.js";
 import { flatRecordToGeneric, formatFromName, isMapTarget, MAP_TARGETS, normaliseAlert, openRecords, type FieldMap, type FileFormat, type Issue, type SourceRecord } from "../ingest/index.js";
-import type { Executor, FeedbackTable } from "../store/index.js";
+import { inTransaction, type Executor, type FeedbackTable } from "../store/index.js";
 import { hostKey, ipKey } from "./normalise.js";
 import { getAssetRecord } from "./queries.js";
 
@@ -219,7 +219,7 @@ async function insertFeedback(ex: Executor, rows: FeedbackValues[]): Promise<num
     }
     return created;
   };
-  return ex.isTransaction ? write(ex) : ex.transaction().execute(write);
+  return inTransaction(ex, write);
 }
 
 /** Verdicts a human gives that say the alert was benign; true_positive says malicious; the rest say nothing. */

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Enrichment, fixedClock } from "../core/index.js";
+import { ENRICH_JOB, Enrichment, fixedClock } from "../core/index.js";
 import { enqueue, fromJson, runUntilIdle } from "../store/index.js";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../test/support/store.js";
 import { contextHandlers, loadContext } from "./index.js";
@@ -24,7 +24,7 @@ describe(`alert.enrich handler (${testStoreKind()})`, () => {
   it("writes a valid enrichment, moves the alert to enriched and queues alert.group exactly once", async () => {
     const db = env.store.db;
     const alert = await insertAlert(db, buildAlert({ host: { name: "WS-01", ip: [] } }));
-    await enqueue(db, "alert.enrich", { alert_id: alert.id });
+    await enqueue(db, ENRICH_JOB, { alert_id: alert.id });
     const handlers = contextHandlers(options);
 
     expect(await runUntilIdle(db, { handlers })).toEqual({ processed: 1, failed: 0 });
@@ -34,7 +34,7 @@ describe(`alert.enrich handler (${testStoreKind()})`, () => {
     expect(enrichment.asset?.criticality).toBe("high");
     expect(enrichment.event.id).toBe(alert.id);
 
-    await enqueue(db, "alert.enrich", { alert_id: alert.id });
+    await enqueue(db, ENRICH_JOB, { alert_id: alert.id });
     expect(await runUntilIdle(db, { handlers })).toEqual({ processed: 1, failed: 0 });
     const again = await db.selectFrom("alerts").select(["stage", "enrichment"]).where("id", "=", alert.id).executeTakeFirstOrThrow();
     expect(again).toEqual(row);
@@ -48,7 +48,7 @@ describe(`alert.enrich handler (${testStoreKind()})`, () => {
   it("never moves an alert that is already past enrichment back, even when forced", async () => {
     const db = env.store.db;
     const alert = await insertAlert(db, buildAlert({ host: { name: "ws-01", ip: [] } }), { stage: "grouped" });
-    await enqueue(db, "alert.enrich", { alert_id: alert.id, force: true });
+    await enqueue(db, ENRICH_JOB, { alert_id: alert.id, force: true });
     await runUntilIdle(db, { handlers: contextHandlers(options) });
     const row = await db.selectFrom("alerts").select(["stage", "enrichment"]).where("id", "=", alert.id).executeTakeFirstOrThrow();
     expect(row.stage).toBe("grouped");
@@ -57,12 +57,13 @@ describe(`alert.enrich handler (${testStoreKind()})`, () => {
 
   it("fails the job, writing nothing, for an unknown alert or a bad payload", async () => {
     const db = env.store.db;
-    await enqueue(db, "alert.enrich", { alert_id: "missing" });
-    await enqueue(db, "alert.enrich", { id: 1 });
+    await enqueue(db, ENRICH_JOB, { alert_id: "missing" });
+    // @ts-expect-error -- a payload of the wrong shape is a type error; the worker refuses it all the same
+    await enqueue(db, ENRICH_JOB, { id: 1 });
     const errors: string[] = [];
     const stats = await runUntilIdle(db, { handlers: contextHandlers(options), onError: (_job, error) => errors.push(String(error)) });
     expect(stats).toEqual({ processed: 0, failed: 2 });
-    expect(errors).toEqual([expect.stringContaining("alert missing not found"), expect.stringContaining("payload is invalid")]);
+    expect(errors).toEqual([expect.stringContaining("alert missing not found"), expect.stringContaining("invalid alert.enrich payload")]);
     expect((await jobs()).filter((j) => j.kind === "alert.group")).toEqual([]);
   });
 });

@@ -1,17 +1,9 @@
-import { z } from "zod";
-import { Alert, NotFoundError, ValidationError, issuesOf, type Clock } from "../core/index.js";
-import { enqueue, fromJson, toJson, type Executor, type HandlerEntry, type Job } from "../store/index.js";
+import { Alert, ENRICH_JOB, GROUP_JOB, NotFoundError, ValidationError, issuesOf, type Clock, type JobPayload } from "../core/index.js";
+import { enqueue, fromJson, handles, toJson, type Executor, type Handlers } from "../store/index.js";
 import { enrichAlert } from "./enrich.js";
 
-export const ENRICH_JOB = "alert.enrich";
-export const GROUP_JOB = "alert.group";
-
-export const EnrichPayload = z.object({
-  alert_id: z.string().min(1),
-  /** Enrich again even when the alert already carries an enrichment (after the context changed). */
-  force: z.boolean().optional(),
-});
-export type EnrichPayload = z.infer<typeof EnrichPayload>;
+/** `alert.enrich`'s payload (src/core/pipeline.ts). */
+export type EnrichPayload = JobPayload<typeof ENRICH_JOB>;
 
 export interface ContextHandlerOptions {
   historyWindowHours: number;
@@ -53,17 +45,10 @@ export async function enrichStoredAlert(ex: Executor, payload: EnrichPayload, op
     await ex.updateTable("alerts").set({ stage: "enriched" }).where("id", "=", row.id).execute();
   }
   // Queue bookkeeping runs on real time (the worker claims by it), whatever the domain clock says.
-  await enqueue(ex, GROUP_JOB, { alert_id: row.id }, { dedupeKey: `group:${row.id}` });
+  await enqueue(ex, GROUP_JOB, { alert_id: row.id });
 }
 
-export function contextHandlers(options: ContextHandlerOptions): Record<string, HandlerEntry> {
-  return {
-    [ENRICH_JOB]: {
-      async handle(trx: Executor, job: Job) {
-        const payload = EnrichPayload.safeParse(job.payload);
-        if (!payload.success) throw new ValidationError(`${ENRICH_JOB} payload is invalid`, issuesOf(payload.error, "payload"));
-        await enrichStoredAlert(trx, payload.data, options);
-      },
-    },
-  };
+/** The context stage's queue handler: `alert.enrich` {alert_id, force?} → `alert.group`. */
+export function contextHandlers(options: ContextHandlerOptions): Handlers {
+  return handles(ENRICH_JOB, { handle: (trx, job) => enrichStoredAlert(trx, job.payload, options) });
 }

@@ -1,5 +1,5 @@
 import { Alert } from "../core/index.js";
-import { fromJson, type Executor } from "../store/index.js";
+import { fromJson, inTransaction, isPostgres, type Executor } from "../store/index.js";
 import { domainKey, hostKey, ipKey, userKey } from "./normalise.js";
 import { collectObservables } from "./observables.js";
 
@@ -39,9 +39,6 @@ export function historyKeysOf(alert: Alert): string[] {
 
 const CHUNK = 1000;
 
-function isPostgres(ex: Executor): boolean {
-  return ex.getExecutor().adapter.constructor.name.startsWith("Postgres");
-}
 
 /** Writes the keys of one chunk of pending alerts; false when none was pending. */
 async function indexChunk(trx: Executor): Promise<boolean> {
@@ -88,7 +85,7 @@ async function indexChunk(trx: Executor): Promise<boolean> {
  */
 export async function indexAlertHistory(ex: Executor): Promise<void> {
   for (;;) {
-    const more = ex.isTransaction ? await indexChunk(ex) : await ex.transaction().execute((trx) => indexChunk(trx));
+    const more = await inTransaction(ex, indexChunk);
     if (!more) return;
   }
 }

@@ -1,7 +1,7 @@
 export { loadContext, loadContextFile, parseContextText, parseContextCsv, validateContext, writeContext } from "./load.js";
 export type { ContextData, ContextCountsLoaded, LoadOptions } from "./load.js";
 export { enrichAlert, type EnrichOptions } from "./enrich.js";
-export { contextHandlers, enrichStoredAlert, EnrichPayload, ENRICH_JOB, GROUP_JOB, type ContextHandlerOptions } from "./handler.js";
+export { contextHandlers, enrichStoredAlert, type EnrichPayload, type ContextHandlerOptions } from "./handler.js";
 export {
   contextCounts,
   getAsset,
@@ -11,6 +11,7 @@ export {
   listAssets,
   listIdentities,
   listIndicators,
+  getSuppressions,
   listSuppressions,
   lookupIndicator,
 } from "./queries.js";

@@ -1,3 +1,4 @@
+import { urlHost } from "../core/index.js";
 import { isIP } from "node:net";
 import { networkKey } from "./intel/network.js";
 
@@ -71,12 +72,8 @@ export function isWithinDomain(domain: string, parent: string): boolean {
 }
 
 export function hostOfUrl(url: string): string | null {
-  try {
-    const host = new URL(url.trim()).hostname;
-    return host ? host.replace(/^\[|\]$/g, "") : null;
-  } catch {
-    return null;
-  }
+  const host = urlHost(url.trim());
+  return host ? host.replace(/^\[|\]$/g, "") : null;
 }
 
 /**

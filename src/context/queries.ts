@@ -222,6 +222,13 @@ export async function listIndicators(ex: Executor, options: ListOptions = {}): P
   return rows.map((row) => Indicator.parse(fromJson(row.doc, null)));
 }
 
+/** The suppression records of these ids (those that exist). */
+export async function getSuppressions(ex: Executor, ids: readonly string[]): Promise<Suppression[]> {
+  if (ids.length === 0) return [];
+  const rows = await ex.selectFrom("suppressions").select("doc").where("id", "in", ids).execute();
+  return rows.map((row) => Suppression.parse(fromJson(row.doc, null)));
+}
+
 export async function listSuppressions(ex: Executor): Promise<Suppression[]> {
   const rows = await ex.selectFrom("suppressions").select(["doc"]).orderBy("created_at", "desc").orderBy("id").execute();
   return rows.map((row) => Suppression.parse(fromJson(row.doc, null)));

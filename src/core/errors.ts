@@ -1,3 +1,5 @@
+import type { z } from "zod";
+
 /** A problem with what the caller sent: reported field by field, and nothing was changed. */
 export class ValidationError extends Error {
   constructor(
@@ -37,6 +39,13 @@ export function issuesOf(error: { issues: { path: PropertyKey[]; message: string
     path: [prefix, ...issue.path.map(String)].filter(Boolean).join("."),
     message: issue.message,
   }));
+}
+
+/** Parses a boundary value with its schema, or throws `invalid <what>` with one issue per field (paths under `prefix`). */
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string, prefix = ""): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ValidationError(`invalid ${what}`, issuesOf(result.error, prefix));
+  return result.data;
 }
 
 /** Any text with the password of every `scheme://user:password@` replaced by `***` (URLs in messages, locations). */

@@ -12,3 +12,6 @@ export * from "./json.js";
 export * from "./attack.js";
 export * from "./version.js";
 export * from "./logger.js";
+export * from "./pipeline.js";
+export * from "./compare.js";
+export * from "./url.js";

@@ -9,12 +9,9 @@ export {
   loadToraInput,
   commitToraDecision,
   TriagePayload,
-  TRIAGE_JOB,
-  INVESTIGATE_JOB,
-  JOURNAL_JOB,
   MODEL_FAILED_TAG,
   type ToraHandlerOptions,
-} from "./tora/triage-case.js";
+} from "./tora/handler.js";
 export { toraAgentSpec, completeToraProposal, ToraProposal, TORA_PROMPT_VERSION, loadToraPrompt } from "./tora/model.js";
 export * from "./stage/index.js";
 export * from "./runtime/index.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ValidationError, issuesOf } from "../core/index.js";
+import { ValidationError } from "../core/index.js";
 
 /** Dotted or flat data keys ("CommandLine", "process.parent.pid", "@timestamp"); no quotes, spaces or brackets. */
 const FIELD_PATTERN = /^[\p{L}\p{N}_@$#:-]+(\.[\p{L}\p{N}_@$#:-]+)*$/u;
@@ -73,11 +73,7 @@ export type ProcessTreeQuery = z.input<typeof ProcessTreeQuery>;
 
 export const Before = IsoTime;
 
-export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(input);
-  if (!result.success) throw new ValidationError(`invalid ${what}`, issuesOf(result.error));
-  return result.data;
-}
+export { parseOrThrow } from "../core/index.js";
 
 const Cursor = z.strictObject({ o: z.enum(["asc", "desc"]), t: z.string().min(1), i: z.string().min(1) });
 export type Cursor = z.infer<typeof Cursor>;

@@ -5,10 +5,10 @@ import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readJsonDocuments, sharedPath } from "../../test/support/shared.js";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../test/support/store.js";
-import { ValidationError, fixedClock } from "../core/index.js";
+import { DETECT_JOB, ValidationError, fixedClock } from "../core/index.js";
 import { getEvents } from "../events/index.js";
 import { fromJson, type Db } from "../store/index.js";
-import { DETECT_JOB, importEventFiles, ingestEvents } from "./events.js";
+import { importEventFiles, ingestEvents } from "./events.js";
 
 const CLOCK = fixedClock("2026-11-24T10:00:00.000Z");
 const TWINS = sharedPath("data/sigma/regression_data/regression_data/rules/windows");
@@ -21,7 +21,7 @@ async function eventCount(db: Db): Promise<number> {
 }
 
 async function detectJobs(db: Db): Promise<{ ids: string[] }[]> {
-  const rows = await db.selectFrom("jobs").select("payload").where("kind", "=", DETECT_JOB).orderBy("id").execute();
+  const rows = await db.selectFrom("jobs").select("payload").where("kind", "=", DETECT_JOB.kind).orderBy("id").execute();
   return rows.map((row) => fromJson<{ ids: string[] }>(row.payload, { ids: [] }));
 }
 

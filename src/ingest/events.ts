@@ -1,18 +1,11 @@
 import path from "node:path";
-import { ValidationError, isoNow, systemClock, type Clock } from "../core/index.js";
+import { DETECT_JOB, ValidationError, isoNow, systemClock, type Clock } from "../core/index.js";
 import { eventTime, normaliseEvent } from "../detect/engine.js";
 import { listEventFiles, readEventFiles, type EventFileError } from "../detect/readers/index.js";
 import { insertEvents, toNewEvent, type NewEvent } from "../events/index.js";
-import { enqueue, type Db, type Executor } from "../store/index.js";
+import { enqueue, inTransaction, type Db, type Executor } from "../store/index.js";
 import { summarise } from "./ingest.js";
 import { prefixPath, type Issue } from "./issues.js";
-
-/** The job the detection stage works: Sigma rules over newly stored events. */
-export const DETECT_JOB = "events.detect";
-
-export interface EventDetectPayload {
-  ids: string[];
-}
 
 export interface IngestEventsOptions {
   /** Where the batch came from (`api`, a file): each event's record is its 1-based position in it. */
@@ -79,10 +72,10 @@ export async function ingestEvents(ex: Executor, inputs: unknown[], options: Ing
   const store = async (trx: Executor) => {
     const { inserted } = await insertEvents(trx, rows);
     // Queue bookkeeping runs on real time (the worker claims by it), whatever the domain clock says.
-    if (inserted.length) await enqueue(trx, DETECT_JOB, { ids: inserted } satisfies EventDetectPayload);
+    if (inserted.length) await enqueue(trx, DETECT_JOB, { ids: inserted });
     return inserted.length;
   };
-  const stored = ex.isTransaction ? await store(ex) : await ex.transaction().execute(store);
+  const stored = await inTransaction(ex, store);
   return { ids: rows.map((row) => row.id), stored, duplicates: rows.length - stored, untimed };
 }
 

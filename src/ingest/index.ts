@@ -19,10 +19,8 @@ export { FILE_FORMATS, formatFromName, isGzipFile, openRecords, type FileFormat,
 export { getAlert, listAlerts, ListAlertsOptions, type StoredAlert } from "./query.js";
 export type { Issue } from "./issues.js";
 export {
-  DETECT_JOB,
   ingestEvents,
   importEventFiles,
-  type EventDetectPayload,
   type EventImportProgress,
   type ImportEventFilesOptions,
   type ImportEventFilesResult,

@@ -1,6 +1,6 @@
-import { ValidationError, isoNow, newId, systemClock, type Alert, type AlertOrigin, type Clock } from "../core/index.js";
+import { ENRICH_JOB, ValidationError, isoNow, newId, systemClock, type Alert, type AlertOrigin, type Clock } from "../core/index.js";
 import type { Insertable } from "kysely";
-import { enqueueMany, toJson, type AlertsTable, type Executor } from "../store/index.js";
+import { enqueueMany, inTransaction, toJson, type AlertsTable, type Executor } from "../store/index.js";
 import { prefixPath, type Issue } from "./issues.js";
 import { normaliseAlert, type InputKind } from "./normalise.js";
 
@@ -106,7 +106,7 @@ async function storeAlerts(trx: Executor, prepared: Prepared[]): Promise<IngestR
   });
   const created = results.filter((result) => result.created).map((result) => ({ alert_id: result.id }));
   // Queue bookkeeping runs on real time (the worker claims by it), whatever the domain clock says.
-  await enqueueMany(trx, "alert.enrich", created);
+  await enqueueMany(trx, ENRICH_JOB, created);
   return results;
 }
 
@@ -139,8 +139,6 @@ export async function ingestAlerts(ex: Executor, inputs: unknown[], options: Ing
   });
   if (issueCount) throw new ValidationError(`invalid alert${batch ? "s" : ""}: ${summarise(issues, issueCount)}`, issues);
   if (!prepared.length) return { results: [] };
-  const results = ex.isTransaction
-    ? await storeAlerts(ex, prepared)
-    : await ex.transaction().execute((trx) => storeAlerts(trx, prepared));
+  const results = await inTransaction(ex, (trx) => storeAlerts(trx, prepared));
   return { results };
 }

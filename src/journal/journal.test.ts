@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { fixedClock, ToraOutput, ValidationError } from "../core/index.js";
+import { JOURNAL_POST_JOB, fixedClock, ToraOutput, ValidationError } from "../core/index.js";
 import { enqueue, runUntilIdle, toJson, type Executor } from "../store/index.js";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../test/support/store.js";
 import {
@@ -291,8 +291,9 @@ describe(`journal (${testStoreKind()})`, () => {
     expect(readFileSync(first, "utf8")).toBe(content);
 
     rmSync(path.join(env.home, "journal"), { recursive: true });
-    await enqueue(db, "journal.post", { decision_id: DECISION_ID });
-    await enqueue(db, "journal.post", { decision: "wrong key" });
+    await enqueue(db, JOURNAL_POST_JOB, { decision_id: DECISION_ID });
+    // @ts-expect-error -- a payload of the wrong shape is a type error; the worker refuses it all the same
+    await enqueue(db, JOURNAL_POST_JOB, { decision: "wrong key" });
     const errors: unknown[] = [];
     const stats = await runUntilIdle(db, { handlers: journalHandlers({ home: env.home }), onError: (_job, error) => errors.push(error) });
     expect(stats).toEqual({ processed: 1, failed: 1 });
@@ -300,7 +301,7 @@ describe(`journal (${testStoreKind()})`, () => {
     expect(readFileSync(first, "utf8")).toBe(content);
     expect(readdirSync(path.dirname(first))).toEqual([path.basename(first)]);
 
-    await enqueue(db, "journal.post", { decision_id: DECISION_ID, shift: "night-2026-11-24" });
+    await enqueue(db, JOURNAL_POST_JOB, { decision_id: DECISION_ID, shift: "night-2026-11-24" });
     expect(await runUntilIdle(db, { handlers: journalHandlers({ home: env.home }) })).toEqual({ processed: 1, failed: 0 });
     expect(readFrontmatter(readFileSync(first, "utf8")).shift).toBe("night-2026-11-24");
   });

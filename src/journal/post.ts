@@ -3,9 +3,6 @@ import {
   AttackTags,
   caseIdForTier,
   type Decision,
-  type EscalationPackage,
-  type Indicators,
-  type InsufficientContextPackage,
   ToraOutput,
   VeraOutput,
 } from "../core/index.js";
@@ -13,6 +10,11 @@ import type { CasesTable } from "../store/index.js";
 import { formatPost, type PostFrontmatter } from "./frontmatter.js";
 import { DEFAULT_REDACTION_POLICY, redact, type RedactionPolicy } from "./redact.js";
 import { genericSummary, relativeLink, toraSummary, veraSummary } from "./summary.js";
+import { fence, firstSentence, oneLine, safeSegment, signature, truncate, unique, utcDate } from "./markdown.js";
+import { toraBody } from "./posts/tora.js";
+import { URGENCY_PRIORITY, veraBody } from "./posts/vera.js";
+
+export { code, fence, oneLine, safeSegment, utcDate } from "./markdown.js";
 
 /** The case columns a write-up needs; `tags` and `attack` are the JSON text of the row. */
 export type CaseRow = Pick<
@@ -110,225 +112,6 @@ function decisionFileName(decision: Pick<Decision, "id" | "case_id" | "tier" | "
   return `${safeSegment(decision.case_id)}/${decision.tier}-${safeSegment(decision.agent.toLowerCase())}-${short}.md`;
 }
 
-function toraBody(out: ToraOutput, decision: Decision): string {
-  const lines: string[] = [];
-  lines.push(
-    `**Verdict: ${out.verdict}** — severity **${out.severity}**, priority **${out.priority}** (${PRIORITY_MEANING[out.priority]}), ` +
-      `confidence **${out.confidence}** (${out.confidence_label}).`,
-    "",
-    out.narrative.trim(),
-    "",
-    "## Why",
-    "",
-    out.rationale.trim(),
-    "",
-    "## How I got there",
-    "",
-  );
-  for (const step of out.reasoning_trace) {
-    lines.push(`### ${step.step}. ${oneLine(step.name)}`, "");
-    if (step.findings.length) lines.push(...step.findings.map((finding) => `- ${oneLine(finding)}`), "");
-    else lines.push("- No findings recorded.", "");
-    lines.push(`**Outcome:** ${oneLine(step.outcome)}`, "");
-  }
-
-  lines.push("## Forced escalation rules", "");
-  if (out.forced_escalation.triggered && out.forced_escalation.rules.length) {
-    lines.push("I check these before anything else, and no judgment of mine can override them. These fired:", "");
-    lines.push(...out.forced_escalation.rules.map((rule) => `- ${code(rule.id)} — ${oneLine(rule.description)}`), "");
-  } else if (out.forced_escalation.triggered) {
-    lines.push("A forced escalation rule fired (no rule detail was recorded).", "");
-  } else {
-    lines.push("None of the forced escalation rules fired; the decision is mine.", "");
-  }
-
-  const fp = out.false_positive_assessment;
-  lines.push(
-    "## Could this be a false positive?",
-    "",
-    `- Likely false positive: **${fp.likely_false_positive ? "yes" : "no"}**`,
-    `- Disposition class: ${code(fp.disposition)}`,
-    `- Suppression rule: ${fp.suppression_rule_id ? code(fp.suppression_rule_id) : "none applied"}`,
-    "",
-    fp.reasoning.trim(),
-    "",
-  );
-
-  if (out.escalation_package) lines.push(...escalationSection(out.escalation_package));
-  if (out.insufficient_context_package) lines.push(...insufficientSection(out.insufficient_context_package));
-
-  const feed = out.nova_feed;
-  lines.push(
-    "## For NOVA",
-    "",
-    `- Alert type: ${code(feed.alert_type)}`,
-    `- Context completeness: ${feed.context_completeness}`,
-    `- Suppression candidate: ${feed.suppression_candidate ? "yes" : "no"}`,
-    `- Missing fields: ${feed.missing_fields.length ? feed.missing_fields.map(code).join(", ") : "none"}`,
-    "",
-  );
-  lines.push(...signature(decision));
-  return lines.join("\n");
-}
-
-const URGENCY_PRIORITY: Record<string, string> = { immediate: "P1", within_shift: "P2", next_available: "P3" };
-
-const VERA_VERDICT_MEANING: Record<string, string> = {
-  ESCALATE_TO_ARIA: "handed to ARIA for containment",
-  HOLD: "on hold: a human must verify",
-  CLOSED: "closed",
-};
-
-/** VERA's investigation write-up: the verdict, the root cause, then the evidence, timeline and containment. */
-function veraBody(out: VeraOutput, decision: Decision): string {
-  const res = out.tora_hypothesis_resolution;
-  const lines: string[] = [
-    `**Verdict: ${out.verdict}** (${VERA_VERDICT_MEANING[out.verdict]}) — disposition ${code(out.disposition)}, root cause **${out.root_cause_confidence}**, ` +
-      `severity **${out.severity_delta.from} → ${out.severity}** (${out.severity_delta.direction}).`,
-    "",
-    out.narrative.trim(),
-    "",
-    "## TORA's hypothesis",
-    "",
-    `**${res.status}** — ${oneLine(res.explanation)}`,
-    "",
-    "## Root cause",
-    "",
-    `- **What happened:** ${oneLine(out.root_cause.description)}`,
-    `- **Attack vector:** ${oneLine(out.root_cause.attack_vector)}`,
-    `- **Kill-chain stage:** ${oneLine(out.root_cause.kill_chain_stage)}`,
-    `- **Entry vector:** ${out.entry_vector.value ? oneLine(out.entry_vector.value) : `unknown — ${oneLine(out.entry_vector.unknown_reason ?? "")}`}`,
-    `- **Dwell time:** ${out.dwell_time.value ? oneLine(out.dwell_time.value) : `unknown — ${oneLine(out.dwell_time.unknown_reason ?? "")}`}`,
-    "",
-    "## Scope",
-    "",
-    `- Confirmed: ${out.scope.confirmed_assets.length ? out.scope.confirmed_assets.map(code).join(", ") : "none"}`,
-    `- Probable: ${out.scope.probable_assets.length ? out.scope.probable_assets.map(code).join(", ") : "none"}`,
-    "",
-    "## How I got there",
-    "",
-  ];
-  for (const step of out.reasoning_trace) {
-    lines.push(`### ${step.step}. ${oneLine(step.name)}`, "");
-    lines.push(...(step.findings.length ? step.findings.map((finding) => `- ${oneLine(finding)}`) : ["- No findings recorded."]), "");
-    lines.push(`**Outcome:** ${oneLine(step.outcome)}`, "");
-  }
-  lines.push("## Evidence", "");
-  if (out.evidence.length) {
-    lines.push("| Id | Weight | Type | What | Source |", "| --- | --- | --- | --- | --- |");
-    for (const e of out.evidence) lines.push(`| ${code(e.id)} | ${e.weight} | ${code(e.type)} | ${cell(e.description)} | ${cell(e.source_query)} |`);
-  } else lines.push("No evidence was gathered.");
-  lines.push("", "## Timeline", "");
-  if (out.timeline.events.length)
-    for (const event of out.timeline.events)
-      lines.push(`- **${event.time.slice(0, 19).replace("T", " ")}Z** · ${oneLine(event.kill_chain_phase)} · ${event.confidence} — ${oneLine(event.description)}${event.evidence_ids.length ? ` (${event.evidence_ids.join(", ")})` : ""}`);
-  else lines.push("- No dated events.");
-  if (out.timeline.gaps.length) lines.push("", "**Gaps:**", "", ...out.timeline.gaps.map((gap) => `- ${oneLine(gap)}`));
-  if (out.ruled_out.length) lines.push("", "## Ruled out", "", ...out.ruled_out.map((item) => `- ${oneLine(item)}`));
-  lines.push("", `## Containment — ${out.containment.urgency.replace(/_/g, " ")}`, "");
-  if (out.containment.recommendations.length)
-    lines.push(...out.containment.recommendations.map((rec) => `${rec.order}. ${code(rec.action_hint)} on ${code(rec.target)} — ${oneLine(rec.rationale)}`), "");
-  else lines.push("No containment recommended.", "");
-  lines.push(`**If not contained:** ${oneLine(out.containment.if_not_contained)}`, "", `**Recovery:** ${oneLine(out.containment.recovery_notes)}`, "");
-  const feed = out.nova_feed;
-  lines.push(
-    "## For NOVA",
-    "",
-    `- Hypothesis resolution: ${code(feed.hypothesis_resolution)}`,
-    `- Root-cause confidence: ${code(feed.root_cause_confidence)}`,
-    `- Severity delta: ${feed.severity_delta}`,
-    `- Evidence items: ${feed.evidence_count}`,
-    `- Missing telemetry: ${feed.missing_telemetry.length ? feed.missing_telemetry.map(code).join(", ") : "none"}`,
-    "",
-  );
-  lines.push(...signature(decision));
-  return lines.join("\n");
-}
-
-/** A table cell from attacker-controlled text: one line, pipes escaped. */
-function cell(text: string): string {
-  return oneLine(text).replace(/\|/g, "\\|");
-}
-
-function escalationSection(pkg: EscalationPackage): string[] {
-  const summary = pkg.case_summary;
-  const lines = [
-    "## Handoff to VERA",
-    "",
-    `Priority **${pkg.priority}** (${PRIORITY_MEANING[pkg.priority]}).`,
-    "",
-    "### Case summary",
-    "",
-    `- **Trigger:** ${oneLine(summary.trigger)}`,
-    `- **What I found:** ${oneLine(summary.what_was_found)}`,
-    `- **What I ruled out:** ${oneLine(summary.what_was_ruled_out)}`,
-    `- **Why it matters:** ${oneLine(summary.why_it_matters)}`,
-    "",
-    "### Hypothesis",
-    "",
-    pkg.hypothesis.trim(),
-    "",
-    "### Suggested focus",
-    "",
-    ...pkg.suggested_focus.map((focus, index) => `${index + 1}. ${oneLine(focus)}`),
-    "",
-    "### Indicators",
-    "",
-    ...indicatorLines(pkg.indicators),
-    "",
-  ];
-  const missing = pkg.preserved_context.missing_fields;
-  lines.push(
-    "### Context carried forward",
-    "",
-    missing.length ? `Still missing: ${missing.map(code).join(", ")}.` : "Nothing was missing from the enrichment.",
-    "",
-    fence(JSON.stringify(pkg.preserved_context, null, 2), "json"),
-    "",
-  );
-  return lines;
-}
-
-function insufficientSection(pkg: InsufficientContextPackage): string[] {
-  return [
-    "## Where I got stuck",
-    "",
-    `**Blocking reason:** ${oneLine(pkg.blocking_reason)}`,
-    "",
-    "### Blocking fields",
-    "",
-    ...(pkg.blocking_fields.length ? pkg.blocking_fields.map((field) => `- ${code(field)}`) : ["- none named"]),
-    "",
-    "### Enrichment needed",
-    "",
-    ...(pkg.enrichment_needed.length ? pkg.enrichment_needed.map((item) => `- ${oneLine(item)}`) : ["- none named"]),
-    "",
-    `**Retry possible:** ${pkg.retry_possible ? "yes, once the enrichment is there" : "no — this goes to the human queue"}`,
-    "",
-    "### Partial assessment",
-    "",
-    pkg.partial_assessment.trim(),
-    "",
-  ];
-}
-
-const INDICATOR_LABELS: [keyof Indicators, string][] = [
-  ["domains", "Domains"],
-  ["ips", "IPs"],
-  ["hashes", "Hashes"],
-  ["urls", "URLs"],
-  ["usernames", "Usernames"],
-  ["hostnames", "Hostnames"],
-  ["emails", "Email addresses"],
-];
-
-function indicatorLines(indicators: Indicators): string[] {
-  const lines = INDICATOR_LABELS.filter(([key]) => indicators[key].length).map(
-    ([key, label]) => `- **${label}:** ${indicators[key].map(code).join(", ")}`,
-  );
-  return lines.length ? lines : ["- none"];
-}
-
 type Facts = { severity: string | null | undefined; priority: string | null | undefined; confidence: number | null | undefined };
 
 function genericHead(decision: Decision, summary: Facts): string {
@@ -352,22 +135,6 @@ function genericBody(decision: Decision, summary: Facts): string {
   lines.push(...signature(decision));
   return lines.join("\n");
 }
-
-function signature(decision: Decision): string[] {
-  return [
-    "---",
-    "",
-    `*${decision.agent}, tier ${decision.tier} · decision ${code(decision.id)} · analyst ${code(decision.analyst)} · ` +
-      `schema v${decision.schema_version} · ${Math.round(decision.duration_ms)} ms*`,
-  ];
-}
-
-const PRIORITY_MEANING: Record<string, string> = {
-  P1: "immediate",
-  P2: "within the shift",
-  P3: "next available",
-  P4: "when time allows",
-};
 
 function describe(
   decision: Decision,
@@ -410,47 +177,4 @@ function stringField(value: unknown, key: string): string | undefined {
 function numberField(value: unknown, key: string): number | undefined {
   const field = value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
   return typeof field === "number" && Number.isFinite(field) ? field : undefined;
-}
-
-export function utcDate(iso: string): string {
-  return new Date(iso).toISOString().slice(0, 10);
-}
-
-export function oneLine(text: string): string {
-  return text.replace(/\s+/g, " ").trim();
-}
-
-function firstSentence(text: string): string {
-  const line = oneLine(text);
-  const match = /^(.+?[.!?])(?:\s|$)/.exec(line);
-  return match ? match[1]! : line;
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;
-}
-
-function unique(values: string[]): string[] {
-  return [...new Set(values.filter(Boolean))];
-}
-
-/** An inline code span that survives backticks in the value (alert content is attacker-controlled). */
-export function code(value: string): string {
-  const text = oneLine(value);
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const ticks = "`".repeat(longest + 1);
-  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
-  return `${ticks}${pad}${text}${pad}${ticks}`;
-}
-
-export function fence(text: string, lang = ""): string {
-  const longest = Math.max(2, ...[...text.matchAll(/^ {0,3}(`{3,})/gm)].map((m) => m[1]!.length));
-  const ticks = "`".repeat(longest + 1);
-  return `${ticks}${lang}\n${text}\n${ticks}`;
-}
-
-/** A path segment that cannot climb out of its folder. */
-export function safeSegment(value: string): string {
-  const cleaned = value.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "_");
-  return cleaned || "_";
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../test/support/store.js";
 import { VeraOutput, fixedClock } from "../core/index.js";
-import { investigateCase } from "../crew/vera/investigate-case.js";
+import { investigateCase } from "../crew/vera/handler.js";
 import { connections, macroTree, storeEvents, triagedCase, wordMacro } from "../crew/vera/testing.js";
 import { dnsLookup, intelMatch } from "../crew/testing/fixtures.js";
 import { parsePost, POST_KEYS, writeDecisionPost } from "./index.js";

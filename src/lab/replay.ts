@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pipelineHandlers, tierModel, type App } from "../app/index.js";
 import type { Config } from "../config/index.js";
-import type { Outcome } from "../core/index.js";
+import { DETECT_JOB, JOURNAL_POST_JOB, type Outcome } from "../core/index.js";
 import { exportAlerts, exportCases } from "../cases/index.js";
 import { importFeedback, writeContext } from "../context/index.js";
 import { getToraDecision, getVeraDecision, runSummary } from "../crew/index.js";
-import { DETECT_JOB, importEventFiles, ingestAlerts, listAlerts } from "../ingest/index.js";
+import { importEventFiles, ingestAlerts, listAlerts } from "../ingest/index.js";
 import { openStore, runUntilIdle, type Db, type HandlerEntry } from "../store/index.js";
 import { readLabelledAlerts } from "./alert-file.js";
 import { ReplayClock } from "./clock.js";
@@ -57,7 +57,7 @@ export function removeReplayHomes(): void {
 
 /** Replay's own handler set: the pipeline without the journal (eval scores the crew, not the write-ups). */
 function replayHandlers(app: App): Record<string, HandlerEntry> {
-  const { "journal.post": _journal, ...rest } = pipelineHandlers(app);
+  const { [JOURNAL_POST_JOB.kind]: _journal, ...rest } = pipelineHandlers(app);
   return rest;
 }
 
@@ -130,7 +130,7 @@ export async function replayPack(loaded: LoadedPack, baseConfig: Config, options
       learned += result.created;
     }
     const handlers = replayHandlers(app);
-    const detectOnly = { [DETECT_JOB]: handlers[DETECT_JOB]! };
+    const detectOnly = { [DETECT_JOB.kind]: handlers[DETECT_JOB.kind]! };
     const truth = new Map<string, AlertTruth>();
     const silentLogs: number[] = [];
     const jobs = { processed: 0, failed: 0 };

@@ -7,3 +7,5 @@ export * from "./queue.js";
 export * from "./worker.js";
 export { withSqliteHandle } from "./dialect/sqlite/sqlite-driver.js";
 export { backupSqlite, checkRestorable, restoreSqlite, type BackupResult } from "./backup.js";
+export { inTransaction } from "./transaction.js";
+export { isPostgres } from "./dialect/which.js";

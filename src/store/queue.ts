@@ -1,6 +1,7 @@
 import { sql } from "kysely";
-import { newId, systemClock, type Clock } from "../core/index.js";
+import { newId, systemClock, type Clock, type JobInput, type JobKind } from "../core/index.js";
 import type { Db, Executor } from "./database.js";
+import { isPostgres } from "./dialect/which.js";
 import { fromJson, toJson } from "./json.js";
 
 /**
@@ -33,25 +34,28 @@ function newJobId(now: number): string {
 }
 
 export interface EnqueueOptions {
-  /** A second job with the same key is not queued (for idempotent hand-offs). */
-  dedupeKey?: string;
   runAfter?: Date;
   clock?: Clock;
 }
 
-export async function enqueue(ex: Executor, kind: string, payload: unknown, options: EnqueueOptions = {}) {
-  await enqueueMany(ex, kind, [payload], { ...options, dedupeKeys: [options.dedupeKey ?? null] });
+/**
+ * Queues one job of a kind declared in src/core/pipeline.ts, in the caller's transaction. The payload is
+ * checked against the kind's schema by the type system here and validated where it is consumed (the
+ * worker); the kind's `dedupeKey`, when it has one, makes the hand-off idempotent.
+ */
+export async function enqueue<J extends JobKind>(ex: Executor, job: J, payload: JobInput<J>, options: EnqueueOptions = {}) {
+  await enqueueMany(ex, job, [payload], options);
 }
 
 /** Queues many jobs of one kind in a few multi-row inserts (a batch of alerts queues its enrichment at once). */
-export async function enqueueMany(ex: Executor, kind: string, payloads: unknown[], options: Omit<EnqueueOptions, "dedupeKey"> & { dedupeKeys?: (string | null)[] } = {}) {
+export async function enqueueMany<J extends JobKind>(ex: Executor, job: J, payloads: JobInput<J>[], options: EnqueueOptions = {}) {
   const now = (options.clock ?? systemClock).now().toISOString();
   const stamp = Date.now();
-  const rows = payloads.map((payload, i) => ({
+  const rows = payloads.map((payload) => ({
     id: newJobId(stamp),
-    kind,
+    kind: job.kind,
     payload: toJson(payload),
-    dedupe_key: options.dedupeKeys?.[i] ?? null,
+    dedupe_key: job.dedupeKey?.(payload) ?? null,
     status: "queued",
     attempts: 0,
     run_after: options.runAfter?.toISOString() ?? now,
@@ -89,7 +93,7 @@ export async function claimJob(db: Db, options: ClaimOptions): Promise<Job | nul
   return db.transaction().execute(async (trx) => {
     const now = clock.now();
     const nowIso = now.toISOString();
-    const isPostgres = trx.getExecutor().adapter.constructor.name.startsWith("Postgres");
+    const postgres = isPostgres(trx);
     const oldest = (status: "queued" | "running") => {
       let query = trx
         .selectFrom("jobs")
@@ -100,7 +104,7 @@ export async function claimJob(db: Db, options: ClaimOptions): Promise<Job | nul
         .orderBy("id")
         .limit(1);
       if (options.kinds?.length) query = query.where("kind", "in", options.kinds);
-      return (isPostgres ? query.forUpdate().skipLocked() : query).executeTakeFirst();
+      return (postgres ? query.forUpdate().skipLocked() : query).executeTakeFirst();
     };
     const queued = await oldest("queued");
     const expired = await oldest("running");

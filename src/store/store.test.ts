@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../test/support/store.js";
-import { claimJob, enqueue, nextCounter, queueCounts, runUntilIdle } from "./index.js";
+import { testJob } from "../../test/support/jobs.js";
+import { claimJob, enqueue, handles, nextCounter, queueCounts, runUntilIdle } from "./index.js";
 
 describe(`store (${testStoreKind()})`, () => {
   let env: TestEnvironment;
@@ -25,8 +26,9 @@ describe(`store (${testStoreKind()})`, () => {
   });
 
   it("queues a job once per dedupe key and hands it to one worker", async () => {
-    await enqueue(env.store.db, "k", { n: 1 }, { dedupeKey: "same" });
-    await enqueue(env.store.db, "k", { n: 2 }, { dedupeKey: "same" });
+    const K = testJob("k", () => "same");
+    await enqueue(env.store.db, K, { n: 1 });
+    await enqueue(env.store.db, K, { n: 2 });
     const [a, b] = await Promise.all([
       claimJob(env.store.db, { workerId: "a" }),
       claimJob(env.store.db, { workerId: "b" }),
@@ -36,18 +38,17 @@ describe(`store (${testStoreKind()})`, () => {
   });
 
   it("rolls a failed handler back and retries it later", async () => {
-    await enqueue(env.store.db, "boom", {});
+    const BOOM = testJob("boom");
+    await enqueue(env.store.db, BOOM, {});
     let calls = 0;
     const stats = await runUntilIdle(env.store.db, {
-      handlers: {
-        boom: {
-          handle: async (trx) => {
-            calls++;
-            await nextCounter(trx, "written-then-rolled-back");
-            throw new Error("handler failed");
-          },
+      handlers: handles(BOOM, {
+        handle: async (trx) => {
+          calls++;
+          await nextCounter(trx, "written-then-rolled-back");
+          throw new Error("handler failed");
         },
-      },
+      }),
     });
     expect(stats).toEqual({ processed: 0, failed: 1 });
     expect(calls).toBe(1);

@@ -3,17 +3,19 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { testStoreKind, useTestEnvironment } from "../../test/support/store.js";
-import { enqueue, queueCounts, runUntilIdle, startWorker } from "./index.js";
+import { testJob } from "../../test/support/jobs.js";
+import { enqueue, handles, queueCounts, runUntilIdle, startWorker } from "./index.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
 describe(`runUntilIdle and jobs leased to other workers (${testStoreKind()})`, () => {
   const { db, env } = useTestEnvironment();
   const done: string[] = [];
-  const handlers = { "lease.test": { handle: async (_trx: unknown, job: { id: string }) => void done.push(job.id) } };
+  const LEASE_TEST = testJob("lease.test");
+  const handlers = handles(LEASE_TEST, { handle: async (_trx, job) => void done.push(job.id) });
 
   it("takes over the jobs of a worker process that was killed, and reports them", async () => {
-    await enqueue(db(), "lease.test", { n: 1 });
+    await enqueue(db(), LEASE_TEST, { n: 1 });
     // tsx as a loader in this one process (its CLI would run the script in a grandchild that a kill misses).
     const tsx = (file: string) => pathToFileURL(path.join(root, "node_modules/tsx/dist", file)).href;
     const child = spawn(
@@ -42,7 +44,7 @@ describe(`runUntilIdle and jobs leased to other workers (${testStoreKind()})`, (
   });
 
   it("waits for a job leased to a worker it cannot see, and takes it over when the lease runs out", async () => {
-    await enqueue(db(), "lease.test", { n: 2 });
+    await enqueue(db(), LEASE_TEST, { n: 2 });
     await db()
       .updateTable("jobs")
       .set({ status: "running", locked_by: "another-host:1:abc", locked_until: new Date(Date.now() + 400).toISOString(), attempts: 1 })
@@ -58,10 +60,11 @@ describe(`workers and the event loop (${testStoreKind()})`, () => {
   const { db } = useTestEnvironment();
 
   it("let I/O in between two jobs: a callback queued while the worker is busy runs before the queue is empty", async () => {
-    for (let i = 0; i < 30; i++) await enqueue(db(), "busy.test", { i });
+    const BUSY_TEST = testJob("busy.test");
+    for (let i = 0; i < 30; i++) await enqueue(db(), BUSY_TEST, { i });
     let handled = 0;
     const seenAt: number[] = [];
-    const stop = startWorker(db(), { handlers: { "busy.test": { handle: async () => void handled++ } }, pollMs: 10 });
+    const stop = startWorker(db(), { handlers: handles(BUSY_TEST, { handle: async () => void handled++ }), pollMs: 10 });
     // An "HTTP request" arriving once the worker is under way: it must not wait for all 30 jobs.
     await new Promise<void>((resolve) => {
       const check = () => {

@@ -1,27 +1,46 @@
 import { hostname } from "node:os";
-import { newId, systemClock, type Clock } from "../core/index.js";
+import { issuesOf, newId, systemClock, ValidationError, type Clock, type JobKind, type JobPayload } from "../core/index.js";
 import type { Db, Executor } from "./database.js";
 import { claimJob, completeJob, expireLeases, extendLease, failJob, leasedElsewhere, stillLeased, type Job } from "./queue.js";
 
 /** A stage's handler: its writes and the job's completion commit in one transaction. `prepared` is what `prepare` returned. */
-export type JobHandler = (trx: Executor, job: Job, prepared?: unknown) => Promise<void>;
+export type JobHandler<P = unknown> = (trx: Executor, job: Job<P>, prepared?: unknown) => Promise<void>;
 /**
  * Slow work before the transaction (a language-model run): it reads through `db` and returns what `handle`
  * then commits. No transaction is held meanwhile, so other writers go on; the job's lease is extended while
  * it runs, and the commit is refused if another worker took the job over in the meantime.
  */
-export type JobPreparer = (db: Db, job: Job) => Promise<unknown>;
-/** Work after the commit that must not roll back with it (files on disk); must be idempotent. */
-export type AfterCommit = (job: Job) => Promise<void>;
+export type JobPreparer<P = unknown> = (db: Db, job: Job<P>) => Promise<unknown>;
+/** Work after the commit that must not roll back with it (files on disk, the site rebuild); must be idempotent. */
+export type AfterCommit<P = unknown> = (job: Job<P>) => Promise<void>;
 
-export interface HandlerEntry {
-  prepare?: JobPreparer;
-  handle: JobHandler;
-  afterCommit?: AfterCommit;
+/** How a consumer works one job kind of src/core/pipeline.ts; its functions receive the validated payload. */
+export interface HandlerEntry<P = unknown> {
+  /** The kind this entry works: the worker validates every payload against its schema before the handler runs. */
+  job: JobKind;
+  // Method signatures: an entry of one kind's payload stands among the entries of any kind (`Handlers`).
+  prepare?(db: Db, job: Job<P>): Promise<unknown>;
+  handle(trx: Executor, job: Job<P>, prepared?: unknown): Promise<void>;
+  afterCommit?(job: Job<P>): Promise<void>;
+}
+
+/** A consumer's handlers, keyed by job kind (build them with `handles`). */
+export type Handlers = Record<string, HandlerEntry>;
+
+/** The handler entry of one job kind, keyed by its kind: `{...handles(TRIAGE_JOB, {handle})}`. */
+export function handles<J extends JobKind>(job: J, entry: Omit<HandlerEntry<JobPayload<J>>, "job">): Record<J["kind"], HandlerEntry<JobPayload<J>>> {
+  return { [job.kind]: { job, ...entry } } as unknown as Record<J["kind"], HandlerEntry<JobPayload<J>>>;
+}
+
+/** The payload validated against the kind's schema (once, here, where the job is consumed), or a ValidationError. */
+function validated(entry: HandlerEntry, job: Job): Job {
+  const parsed = entry.job.payload.safeParse(job.payload);
+  if (!parsed.success) throw new ValidationError(`invalid ${job.kind} payload`, issuesOf(parsed.error, "payload"));
+  return { ...job, payload: parsed.data };
 }
 
 export interface WorkerOptions {
-  handlers: Record<string, HandlerEntry>;
+  handlers: Handlers;
   clock?: Clock;
   workerId?: string;
   onError?: (job: Job, error: unknown) => void;
@@ -46,17 +65,18 @@ async function runOne(db: Db, options: WorkerOptions, workerId: string, stats: R
     if (!stats.reclaimedFrom?.includes(job.reclaimedFrom)) stats.reclaimedFrom = [...(stats.reclaimedFrom ?? []), job.reclaimedFrom];
   }
   try {
+    const valid = validated(entry, job);
     let prepared: unknown;
     if (entry.prepare) {
       const prepare = entry.prepare;
-      prepared = await withLeaseExtended(db, job, workerId, () => prepare(db, job));
+      prepared = await withLeaseExtended(db, job, workerId, () => prepare(db, valid));
     }
     await db.transaction().execute(async (trx) => {
       if (entry.prepare && !(await stillLeased(trx, job.id, workerId))) throw new Error(`job ${job.id} was taken over by another worker while it was prepared`);
-      await entry.handle(trx, job, prepared);
+      await entry.handle(trx, valid, prepared);
       await completeJob(trx, job.id, clock);
     });
-    if (entry.afterCommit) await entry.afterCommit(job);
+    if (entry.afterCommit) await entry.afterCommit(valid);
     stats.processed++;
   } catch (error) {
     stats.failed++;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { attachAlert, getCase } from "../../src/cases/index.js";
-import { fixedClock, PRIORITIES, severityRank, ToraOutput } from "../../src/core/index.js";
+import { TRIAGE_JOB, fixedClock, PRIORITIES, severityRank, ToraOutput } from "../../src/core/index.js";
 import { guard } from "../../src/crew/guardrails/apply.js";
 import { startScriptedServer, type ChatRequest, type ScriptedServer, type ScriptedTurn } from "../../src/crew/model/scripted-server.js";
 import { runAgent } from "../../src/crew/runtime/agent.js";
@@ -9,7 +9,7 @@ import { toraInput, type Item } from "../../src/crew/testing/fixtures.js";
 import { toolsFor } from "../../src/crew/tools/index.js";
 import { triageDeterministic } from "../../src/crew/tora/deterministic.js";
 import { completeToraProposal } from "../../src/crew/tora/model.js";
-import { getToraDecision, toraHandlers } from "../../src/crew/tora/triage-case.js";
+import { getToraDecision, toraHandlers } from "../../src/crew/tora/handler.js";
 import { enqueue, runUntilIdle } from "../../src/store/index.js";
 import { insertAlertRow } from "../support/alerts.js";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../support/store.js";
@@ -109,7 +109,7 @@ describe(`adversarial alerts on the judgement path through the triage stage (${t
       server = await startScriptedServer({ script: obedient });
       const model = ModelSettings.parse({ base_url: server.url, model: "obedient", timeout_ms: 20_000 });
       const handlers = toraHandlers({ clock, model, runAgent, tools: toolsFor("TORA"), maxSteps: 4, queueClock: fixedClock("2999-01-01T00:00:00.000Z") });
-      for (const caseId of cases) await enqueue(env.store.db, "case.triage", { case_id: caseId }, { dedupeKey: `triage:${caseId}` });
+      for (const caseId of cases) await enqueue(env.store.db, TRIAGE_JOB, { case_id: caseId });
       expect(await runUntilIdle(env.store.db, { handlers, clock })).toEqual({ processed: cases.length, failed: 0 });
 
       let escalated = 0;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { attachAlert, getCase, listAudit, listComments } from "../../src/cases/index.js";
-import { fixedClock } from "../../src/core/index.js";
+import { TRIAGE_JOB, fixedClock } from "../../src/core/index.js";
 import { startScriptedServer, type ChatRequest, type ScriptedServer, type ScriptedTurn } from "../../src/crew/model/scripted-server.js";
 import { listRuns } from "../../src/crew/runs/store.js";
 import { runAgent } from "../../src/crew/runtime/agent.js";
@@ -10,7 +10,7 @@ import { dnsLookup, toraInput, type Item } from "../../src/crew/testing/fixtures
 import { ToolError, type ToolDefinition } from "../../src/crew/tools/tool.js";
 import { toolByName, toolsFor } from "../../src/crew/tools/index.js";
 import { triageDeterministic } from "../../src/crew/tora/deterministic.js";
-import { FALLBACK_ANALYST, getToraDecision, toraHandlers } from "../../src/crew/tora/triage-case.js";
+import { FALLBACK_ANALYST, getToraDecision, toraHandlers } from "../../src/crew/tora/handler.js";
 import { enqueue, runUntilIdle } from "../../src/store/index.js";
 import { insertAlertRow } from "../support/alerts.js";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../support/store.js";
@@ -139,7 +139,7 @@ describe(`adversarial alerts against a gullible model (${testStoreKind()})`, () 
       server = await startScriptedServer({ script: gullible });
       const model = ModelSettings.parse({ base_url: server.url, model: "gullible", timeout_ms: 20_000 });
       const handlers = toraHandlers({ clock, model, runAgent, tools: variant === "real tools" ? [...toolsFor("TORA"), toolByName("propose_action")!] : writeTools(checkScope), maxSteps: 4, queueClock: fixedClock("2999-01-01T00:00:00.000Z") });
-      for (const caseId of cases) await enqueue(env.store.db, "case.triage", { case_id: caseId }, { dedupeKey: `triage:${caseId}` });
+      for (const caseId of cases) await enqueue(env.store.db, TRIAGE_JOB, { case_id: caseId });
       const stats = await runUntilIdle(env.store.db, { handlers, clock });
       expect(stats).toEqual({ processed: cases.length, failed: 0 });
       expect(server.requests.length).toBeGreaterThanOrEqual(cases.length);

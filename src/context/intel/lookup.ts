@@ -1,7 +1,7 @@
-import { PostgresAdapter, sql } from "kysely";
+import { sql } from "kysely";
 import type SQLite from "better-sqlite3";
 import { Indicator, IndicatorType } from "../../core/index.js";
-import { fromJson, withSqliteHandle, type Executor } from "../../store/index.js";
+import { fromJson, isPostgres, withSqliteHandle, type Executor } from "../../store/index.js";
 import { isNetwork, networkKeysAt } from "./network.js";
 
 /**
@@ -90,10 +90,6 @@ export function parseEntry(entry: string): IntelEntry {
   return record;
 }
 
-export function isPostgres(ex: Executor): boolean {
-  const adapter = ex.getExecutor().adapter;
-  return adapter instanceof PostgresAdapter || adapter.constructor.name.startsWith("Postgres");
-}
 
 interface State {
   index?: IntelIndex;

@@ -1,9 +1,9 @@
 import { sql } from "kysely";
 import type SQLite from "better-sqlite3";
 import { type Indicator, IndicatorType, IndicatorVerdict, ValidationError, isoNow, systemClock, type Clock } from "../../core/index.js";
-import { fromJson, withSqliteHandle, type Db, type Executor } from "../../store/index.js";
+import { fromJson, isPostgres, withSqliteHandle, type Db, type Executor } from "../../store/index.js";
 import { domainKey, indicatorKey, toIsoUtc } from "../normalise.js";
-import { isPostgres, intelChanged } from "./lookup.js";
+import { intelChanged } from "./lookup.js";
 import { networkKey } from "./network.js";
 
 /** What an importer read for one value; `validateIntel` checks the value and dates. */

@@ -1,3 +1,4 @@
+import { urlHost } from "../../core/index.js";
 import type { AlertFacts } from "./facts.js";
 import { listOf, uniqueCaseless } from "./text.js";
 import { AXES, type Axis, type AxisSignal, type ContextAssessment } from "./assessment-types.js";
@@ -21,11 +22,7 @@ function networkSignal(f: AlertFacts): AxisSignal {
 }
 
 function hostOfUrl(url: string): string | null {
-  try {
-    return new URL(url).hostname || null;
-  } catch {
-    return null;
-  }
+  return urlHost(url) || null;
 }
 
 function assetSignal(f: AlertFacts): AxisSignal {

@@ -1,9 +1,7 @@
-import type { z } from "zod";
 import {
   ToraOutput,
-  ValidationError,
   confidenceLabel,
-  issuesOf,
+  parseOrThrow,
   severityRank,
   type Indicators,
   type ToraVerdict,
@@ -254,8 +252,4 @@ function mergeIndicators(a: Indicators, b: Indicators): Indicators {
   };
 }
 
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string, prefix: string): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new ValidationError(`invalid ${what}`, issuesOf(parsed.error, prefix));
-  return parsed.data;
-}
+export { parseOrThrow } from "../../core/index.js";

@@ -1,4 +1,4 @@
-import { PRIORITIES, severityRank, type Actor, type CaseStatus, type Priority, type Severity, type ToraVerdict, type Verdict } from "../../core/index.js";
+import { PRIORITIES, severityRank, type Priority, type Severity, type ToraVerdict, type Verdict } from "../../core/index.js";
 import type { CaseAssessment } from "../assessment/assessment.js";
 import type { Hypothesis } from "../tora/hypothesis.js";
 import type { FiredRule } from "./forced-rules.js";
@@ -174,34 +174,5 @@ export function mostUrgent(a: Priority, b: Priority): Priority {
   return PRIORITIES.indexOf(a) <= PRIORITIES.indexOf(b) ? a : b;
 }
 
-export const TORA_ACTOR: Actor = { kind: "agent", name: "TORA" };
-export const VERA_ACTOR: Actor = { kind: "agent", name: "VERA" };
-export const ARIA_ACTOR: Actor = { kind: "agent", name: "ARIA" };
-export const SOC_QUEUE: Actor = { kind: "human", name: "soc-queue" };
-
-export interface CaseTransitionPlan {
-  to: CaseStatus;
-  assignee: Actor | null;
-  needsHumanVerification: boolean;
-}
-
-/**
- * What each crew verdict does to the case. Nothing a crew member decides can leave a case closed
- * without a verdict, and a human-verification hold is never a closure.
- */
-export const CREW_TRANSITIONS = {
-  TORA: {
-    CLOSED: { to: "closed", assignee: null, needsHumanVerification: false },
-    ESCALATED: { to: "in_progress", assignee: VERA_ACTOR, needsHumanVerification: false },
-    INSUFFICIENT_CONTEXT: { to: "on_hold", assignee: SOC_QUEUE, needsHumanVerification: false },
-  },
-  VERA: {
-    CLOSED: { to: "closed", assignee: null, needsHumanVerification: false },
-    ESCALATE_TO_ARIA: { to: "in_progress", assignee: ARIA_ACTOR, needsHumanVerification: false },
-    HOLD: { to: "on_hold", assignee: SOC_QUEUE, needsHumanVerification: true },
-  },
-} as const satisfies Record<string, Record<string, CaseTransitionPlan>>;
-
-export function transitionFor<A extends keyof typeof CREW_TRANSITIONS>(agent: A, verdict: keyof (typeof CREW_TRANSITIONS)[A]): CaseTransitionPlan {
-  return CREW_TRANSITIONS[agent][verdict] as CaseTransitionPlan;
-}
+// The crew's case workflow (verdict → status, who may hold a case) is the case domain's: src/cases/crew-workflow.ts.
+export { ARIA_ACTOR, CREW_TRANSITIONS, SOC_QUEUE, TORA_ACTOR, VERA_ACTOR, transitionFor, type CaseTransitionPlan } from "../../cases/index.js";

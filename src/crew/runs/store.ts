@@ -2,7 +2,7 @@ import { z } from "zod";
 import {
   AgentName,
   AgentRun,
-  issuesOf,
+  parseOrThrow,
   NotFoundError,
   RunFailure,
   RunStatus,
@@ -11,7 +11,7 @@ import {
   type RunExport,
   type RunUsage,
 } from "../../core/index.js";
-import { fromJson, toJson, type AgentRunsTable, type Executor, type TraceEntriesTable } from "../../store/index.js";
+import { fromJson, inTransaction, toJson, type AgentRunsTable, type Executor, type TraceEntriesTable } from "../../store/index.js";
 
 export const RUN_EXPORT_FORMAT = "nightshift.run.v1" as const;
 
@@ -20,11 +20,7 @@ const TRACE_BATCH = 200;
 
 const RunInput = z.record(z.string(), z.unknown());
 
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string, prefix: string): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new ValidationError(`invalid ${what}`, issuesOf(result.error, prefix));
-  return result.data;
-}
+const parse = parseOrThrow;
 
 function validateRun(run: AgentRun, input: Record<string, unknown>, trace: TraceEntry[]) {
   const parsedRun = parse(AgentRun, run, "agent run", "run");
@@ -63,11 +59,7 @@ function traceRow(runId: string, entry: TraceEntry): TraceEntriesTable {
  */
 export async function saveRun(ex: Executor, run: AgentRun, input: Record<string, unknown>, trace: TraceEntry[]): Promise<void> {
   const valid = validateRun(run, input, trace);
-  if (!ex.isTransaction) {
-    await ex.transaction().execute((trx) => writeRun(trx, valid));
-    return;
-  }
-  await writeRun(ex, valid);
+  await inTransaction(ex, (trx) => writeRun(trx, valid));
 }
 
 async function writeRun(ex: Executor, { run, input, trace }: ReturnType<typeof validateRun>) {

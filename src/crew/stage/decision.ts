@@ -1,6 +1,6 @@
-import { CREW_SCHEMA_VERSION, newId, type Actor, type AgentName, type Clock, type Decision, type TraceStep } from "../../core/index.js";
+import { CREW_SCHEMA_VERSION, Decision, newId, type Actor, type AgentName, type Clock, type TraceStep } from "../../core/index.js";
 import { appendAudit } from "../../cases/index.js";
-import { toJson, type Executor } from "../../store/index.js";
+import { fromJson, toJson, type DecisionsTable, type Executor } from "../../store/index.js";
 
 export interface DecisionRecord {
   agent: AgentName;
@@ -53,4 +53,15 @@ export async function recordDecision(trx: Executor, record: DecisionRecord, cloc
     );
   await appendAudit(trx, { actor: record.actor, action: `${prefix}.decision`, caseId: record.caseId, data: { decision_id: decision.id, ...record.audit } }, clock);
   return decision;
+}
+
+/** The decision read model: a stored row as the Decision it was recorded as. */
+export function rowToDecision(row: DecisionsTable): Decision {
+  return Decision.parse({ ...row, tier: Number(row.tier), schema_version: Number(row.schema_version), duration_ms: Number(row.duration_ms), output: fromJson(row.output, {}) });
+}
+
+/** An agent's (first) decision on a case, if it has decided on it. A failed model run is not a decision (it lives in agent_runs). */
+export async function getDecision(ex: Executor, caseId: string, agent: AgentName): Promise<Decision | null> {
+  const row = await ex.selectFrom("decisions").selectAll().where("case_id", "=", caseId).where("agent", "=", agent).orderBy("created_at").orderBy("id").executeTakeFirst();
+  return row ? rowToDecision(row) : null;
 }

@@ -1,7 +1,6 @@
-import { addComment, appendAudit, getCase, lockAuditChain, transitionCase, updateCaseTriage } from "../../cases/index.js";
-import { NotFoundError, type Actor, type AgentName, type AgentRun, type Clock, type RunFailure, type TraceEntry } from "../../core/index.js";
+import { addComment, appendAudit, crewMayHold, getCase, lockAuditChain, SOC_QUEUE, transitionCase, updateCaseTriage } from "../../cases/index.js";
+import { NotFoundError, type CrewStageJob, type Actor, type AgentName, type AgentRun, type Clock, type RunFailure, type TraceEntry } from "../../core/index.js";
 import { enqueue, fromJson, type Executor } from "../../store/index.js";
-import { SOC_QUEUE } from "../guardrails/decision.js";
 import { retryDecision, retryDelaySeconds, type RetryPolicy } from "./retry.js";
 import { agentRunRecord, appendTrace, type CrewRun, type SaveRun } from "./run.js";
 
@@ -18,8 +17,8 @@ export interface CrewFailure {
   /** One line on what the deterministic analyst decided, for the comment; null when it could not decide. */
   fallbackSummary: string | null;
   retry: RetryPolicy;
-  /** The job that runs the next attempt, e.g. `case.triage` {case_id, attempt}. */
-  retryJob: { kind: string; payload: (attempt: number) => unknown; dedupeKey: (attempt: number) => string };
+  /** The job that runs the next attempt (`case.triage` or `case.investigate` {case_id, attempt}). */
+  retryJob: CrewStageJob;
   clock: Clock;
   /** Time of the queue (the worker claims by real time); the domain clock may be replaying a shift. */
   queueClock: Clock;
@@ -125,8 +124,7 @@ export async function holdOnFailure(trx: Executor, f: CrewFailure): Promise<Crew
   if (!current) throw new NotFoundError(`case ${f.caseId}`);
   await f.saveRun(trx, { ...f.run, status: "failed", failure: f.failure, attempt: f.attempt }, f.runInput, f.trace);
 
-  const humanHasIt = current.assignee?.kind === "human" && current.assignee.name !== SOC_QUEUE.name;
-  const movable = current.status === "new" || (current.status === "in_progress" && !humanHasIt);
+  const movable = crewMayHold(current);
   if (movable) await transitionCase(trx, f.caseId, { to: "on_hold", actor: f.actor, assignee: SOC_QUEUE }, f.clock);
 
   let decision = retryDecision(f.failure, f.attempt, f.retry, earlierNonRetryable);
@@ -135,7 +133,7 @@ export async function holdOnFailure(trx: Executor, f: CrewFailure): Promise<Crew
   if (decision.retry) {
     const at = new Date(f.queueClock.now().getTime() + retryDelaySeconds(f.attempt, f.retry) * 1000);
     retryAt = at.toISOString();
-    await enqueue(trx, f.retryJob.kind, f.retryJob.payload(f.attempt + 1), { dedupeKey: f.retryJob.dedupeKey(f.attempt + 1), runAfter: at, clock: f.queueClock });
+    await enqueue(trx, f.retryJob, { case_id: f.caseId, attempt: f.attempt + 1 }, { runAfter: at, clock: f.queueClock });
   }
 
   const where = movable

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from "../../core/index.js";
 import type { Db } from "../../store/index.js";
 import type { ChatRequest, Script, ScriptedToolCall, ScriptedTurn } from "../model/scripted-server.js";
-import { decideDeterministic, loadToraInput } from "../tora/triage-case.js";
+import { decideDeterministic, loadToraInput } from "../tora/handler.js";
 import { loadVeraInput } from "../vera/augment.js";
 import { investigateDeterministic } from "../vera/deterministic.js";
 

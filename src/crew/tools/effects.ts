@@ -13,7 +13,7 @@ import {
   type Clock,
 } from "../../core/index.js";
 import { addComment, appendAudit, canTransition, getCase, lockAuditChain, transitionCase, updateCaseTriage } from "../../cases/index.js";
-import { toJson, type Executor } from "../../store/index.js";
+import { inTransaction, toJson, type Executor } from "../../store/index.js";
 import { caseEntities, isCaseEntity } from "./scope.js";
 import type { StagedEffect } from "./tool.js";
 
@@ -117,8 +117,7 @@ export async function applyEffects(
   if (!actor.name.trim()) throw new ValidationError("invalid effects", [{ path: "actor.name", message: "an actor is required" }]);
   const list = parsed.data as StagedEffect[];
   if (list.length === 0) return [];
-  const run = (work: (ex: Executor) => Promise<AppliedEffect[]>) => (trx.isTransaction ? work(trx) : trx.transaction().execute(work));
-  return run(async (ex) => {
+  return inTransaction(trx, async (ex) => {
     // The audit chain's lock first, as every writer of the chain takes it (src/cases/audit.ts).
     await lockAuditChain(ex);
     await validateEffects(ex, list);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Alert, type Decision } from "../../core/index.js";
-import { getCase, listComments } from "../../cases/index.js";
+import { getCase, listCaseAlertRows, listComments } from "../../cases/index.js";
 import { fromJson } from "../../store/index.js";
 import { CaseIdArg, READERS, defineTool } from "./define.js";
 import { canonicalCaseId } from "./scope.js";
@@ -43,7 +43,7 @@ export const getCaseTool = defineTool({
     const id = canonicalCaseId(case_id);
     const found = await getCase(ctx.db, id);
     if (!found) throw new ToolError("not_found", `no case ${case_id}`);
-    const alertRows = await ctx.db.selectFrom("alerts").select(["id", "doc"]).where("case_id", "=", id).orderBy("time").orderBy("id").execute();
+    const alertRows = await listCaseAlertRows(ctx.db, id);
     const alerts = alertRows.map((row) => {
       const parsed = Alert.safeParse(fromJson(row.doc, null));
       if (!parsed.success) return { alert_id: row.id };

@@ -1,3 +1,4 @@
+import { urlHost } from "../../core/index.js";
 import type { CaseAssessment } from "../assessment/assessment.js";
 import type { AlertFacts } from "../assessment/facts.js";
 import { addMinutes, listOf, quote, shortTime, uniqueCaseless } from "../assessment/text.js";
@@ -190,13 +191,7 @@ function phishing(a: CaseAssessment, f: AlertFacts): { text: string; focus: stri
   const recipients = mail?.recipients.length ? listOf(mail.recipients) : f.user ?? `${mail?.recipientCount ?? "the"} recipient(s)`;
   const who = f.user ?? (mail?.recipients[0] ?? "the recipient");
   const links = uniqueCaseless(mail?.links ?? []);
-  const linkDomains = uniqueCaseless(links.map((l) => {
-    try {
-      return new URL(l).hostname;
-    } catch {
-      return null;
-    }
-  }));
+  const linkDomains = uniqueCaseless(links.map(urlHost));
   const auth = mail ? [mail.authResults.spf && `SPF ${mail.authResults.spf}`, mail.authResults.dkim && `DKIM ${mail.authResults.dkim}`, mail.authResults.dmarc && `DMARC ${mail.authResults.dmarc}`].filter(Boolean) : [];
   const gateway = mail?.gatewayVerdict || mail?.gatewayAction ? `gateway ${[mail?.gatewayVerdict, mail?.gatewayAction].filter(Boolean).join("/")}` : null;
   const delivery = [auth.length ? auth.join(", ") : null, gateway].filter(Boolean).join("; ");

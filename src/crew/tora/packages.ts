@@ -1,4 +1,4 @@
-import { canonicalJson, type EscalationPackage, type Indicators, type InsufficientContextPackage, type Priority } from "../../core/index.js";
+import { canonicalJson, urlHost, type EscalationPackage, type Indicators, type InsufficientContextPackage, type Priority } from "../../core/index.js";
 import type { FiredRule } from "../guardrails/forced-rules.js";
 import { AXES, type CaseAssessment } from "../assessment/assessment.js";
 import type { AlertFacts } from "../assessment/facts.js";
@@ -32,11 +32,9 @@ export function collectIndicators(a: CaseAssessment): Indicators {
       if (f.email.sender) bucket.emails.push(f.email.sender);
       bucket.emails.push(...f.email.recipients);
       for (const link of f.email.links) {
-        try {
-          bucket.domains.push(new URL(link).hostname);
-        } catch {
-          /* not a URL: kept as a url only */
-        }
+        const host = urlHost(link);
+        // Not a URL: kept as a url only.
+        if (host !== null) bucket.domains.push(host);
       }
     }
     for (const m of enrichment.threat_intel.matches) {

@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { insertAlertRow } from "../../../test/support/alerts.js";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../../test/support/store.js";
-import { ToraOutput, canonicalJson, fixedClock, type Alert, type Suppression } from "../../core/index.js";
+import { ENRICH_JOB, TRIAGE_JOB, ToraOutput, canonicalJson, fixedClock, type Alert, type Suppression } from "../../core/index.js";
 import { attachAlert, caseHandlers, getCase, listAudit, listComments, transitionCase, verifyAuditChain } from "../../cases/index.js";
 import { contextHandlers, loadContext } from "../../context/index.js";
 import { enqueue, fromJson, runUntilIdle, type Executor } from "../../store/index.js";
 import { dnsLookup, intelMatch, makeAlert, signedVendorProcess, type Item } from "../testing/fixtures.js";
-import { crewHandlers, getToraDecision, triageCase } from "./triage-case.js";
+import { crewHandlers, getToraDecision, triageCase } from "./handler.js";
 
 const SUP_7: Suppression = {
   id: "SUP-7",
@@ -170,7 +170,7 @@ describe(`triageCase (${testStoreKind()})`, () => {
   it("runs as the case.triage job handler", async () => {
     const caseId = await caseOf(signedVendorProcess());
     await insertSuppression(env.store.db, SUP_7);
-    await enqueue(env.store.db, "case.triage", { case_id: caseId }, { dedupeKey: `triage:${caseId}` });
+    await enqueue(env.store.db, TRIAGE_JOB, { case_id: caseId });
     const stats = await runUntilIdle(env.store.db, { handlers: crewHandlers({ clock }), clock });
     expect(stats).toEqual({ processed: 1, failed: 0 });
     const decision = await getToraDecision(env.store.db, caseId);
@@ -204,7 +204,7 @@ describe(`triageCase (${testStoreKind()})`, () => {
       network: { protocol: "dns", query_type: "A", response_code: "NOERROR", answers: ["198.51.100.7"] },
     });
     await storeAlert(env.store.db, alert, null);
-    await enqueue(env.store.db, "alert.enrich", { alert_id: alert.id });
+    await enqueue(env.store.db, ENRICH_JOB, { alert_id: alert.id });
     const stats = await runUntilIdle(env.store.db, {
       handlers: {
         ...contextHandlers({ historyWindowHours: 24, suppressionMaxAgeDays: 90, clock: pipelineClock }),

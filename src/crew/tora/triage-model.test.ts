@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { insertAlertRow } from "../../../test/support/alerts.js";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../../test/support/store.js";
-import { fixedClock, ToraOutput, type FailureKind, type RunFailure, type TraceEntry } from "../../core/index.js";
+import { TRIAGE_JOB, type JobInput, fixedClock, ToraOutput, type FailureKind, type RunFailure, type TraceEntry } from "../../core/index.js";
 import { attachAlert, getCase, listAudit, listComments, transitionCase } from "../../cases/index.js";
 import { fromJson, runUntilIdle } from "../../store/index.js";
 import { emptyUsage, getRun, listRuns } from "../runs/store.js";
@@ -10,7 +10,7 @@ import type { StagedEffect } from "../tools/tool.js";
 import { dnsLookup, intelMatch, makeAlert, signedVendorProcess, toraInput, type Item } from "../testing/fixtures.js";
 import { triageDeterministic } from "./deterministic.js";
 import type { ToraProposal } from "./model.js";
-import { DECIDED_WITHOUT_MODEL_TAG, FALLBACK_ANALYST, getToraDecision, MODEL_FAILED_TAG, toraHandlers, type ToraHandlerOptions } from "./triage-case.js";
+import { DECIDED_WITHOUT_MODEL_TAG, FALLBACK_ANALYST, getToraDecision, MODEL_FAILED_TAG, toraHandlers, type ToraHandlerOptions } from "./handler.js";
 
 const MODEL: ModelSettings = ModelSettingsFor("fake-llm");
 function ModelSettingsFor(model: string): ModelSettings {
@@ -93,11 +93,11 @@ describe(`TORA on a model: the triage stage (${testStoreKind()})`, () => {
     return signedVendorProcess();
   }
 
-  async function run(turns: Turn[], options: Partial<ToraHandlerOptions> = {}, caseId?: string, payload?: Record<string, unknown>) {
+  async function run(turns: Turn[], options: Partial<ToraHandlerOptions> = {}, caseId?: string, payload?: JobInput<typeof TRIAGE_JOB>) {
     const fake = fakeRuntime(turns);
     if (caseId) {
       const { enqueue } = await import("../../store/index.js");
-      await enqueue(env.store.db, "case.triage", payload ?? { case_id: caseId }, { dedupeKey: `triage:${caseId}` });
+      await enqueue(env.store.db, TRIAGE_JOB, payload ?? { case_id: caseId });
     }
     const handlers = toraHandlers({ clock, model: MODEL, runAgent: fake.runAgent, maxSteps: 5, queueClock: futureQueue(), ...options });
     const errors: unknown[] = [];
@@ -340,8 +340,9 @@ describe(`TORA on a model: the triage stage (${testStoreKind()})`, () => {
   it("is idempotent under a redelivered job: one failed run, one comment, one retry per attempt", async () => {
     const caseId = await caseOf(closableCase());
     const fake = fakeRuntime([fail("timeout", true), fail("timeout", true)]);
-    const entry = toraHandlers({ clock, model: MODEL, runAgent: fake.runAgent, queueClock: futureQueue() })["case.triage"]!;
-    const job = { id: "j1", kind: "case.triage", payload: { case_id: caseId }, attempts: 1 };
+    const entry = toraHandlers({ clock, model: MODEL, runAgent: fake.runAgent, queueClock: futureQueue() })[TRIAGE_JOB.kind]!;
+    // The job as the worker hands it over, payload validated (the attempt defaulted).
+    const job = { id: "j1", kind: TRIAGE_JOB.kind, payload: TRIAGE_JOB.payload.parse({ case_id: caseId }), attempts: 1 };
     for (let i = 0; i < 2; i++) {
       const prepared = await entry.prepare!(env.store.db, job);
       await env.store.db.transaction().execute((trx) => entry.handle(trx, job, prepared));
@@ -358,7 +359,7 @@ describe(`TORA on a model: the triage stage (${testStoreKind()})`, () => {
     const first = await run([{ ok: true, output: proposalOf(det) }], {}, caseId);
     expect(first.specs).toHaveLength(1);
     const { enqueue } = await import("../../store/index.js");
-    await enqueue(env.store.db, "case.triage", { case_id: caseId, attempt: 2 });
+    await enqueue(env.store.db, TRIAGE_JOB, { case_id: caseId, attempt: 2 });
     const second = await run([{ ok: true, output: proposalOf(det) }]);
     expect(second.specs).toHaveLength(0);
     expect(second.stats).toEqual({ processed: 1, failed: 0 });

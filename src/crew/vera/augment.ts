@@ -1,7 +1,7 @@
 import { Alert, ConflictError, Enrichment, NotFoundError, ToraOutput, ValidationError, issuesOf, type Clock } from "../../core/index.js";
 import { getCase } from "../../cases/index.js";
 import { fromJson, type Executor } from "../../store/index.js";
-import { getToraDecision } from "../tora/triage-case.js";
+import { getToraDecision } from "../tora/handler.js";
 import { unenrichedEnrichment } from "../tora/schema.js";
 import { authPart } from "./augment/auth.js";
 import { AUGMENT_WINDOW } from "./augment/caps.js";

@@ -1,4 +1,4 @@
-import type { ActionHint, ContainmentRecommendation, ContainmentUrgency } from "../../core/index.js";
+import { urlHost, type ActionHint, type ContainmentRecommendation, type ContainmentUrgency } from "../../core/index.js";
 import type { CaseAssessment } from "../assessment/assessment.js";
 import type { AlertFacts } from "../assessment/facts.js";
 import { listOf, uniqueCaseless } from "../assessment/text.js";
@@ -127,10 +127,4 @@ export function probableThreatDescription(a: CaseAssessment, s: Signals): string
   return null;
 }
 
-function domainOf(link: string): string | null {
-  try {
-    return new URL(link).hostname;
-  } catch {
-    return null;
-  }
-}
+const domainOf = urlHost;

@@ -13,7 +13,6 @@ export {
 export { investigateDeterministic, DETERMINISTIC_VERA, VERA_STEPS, SOURCES as VERA_EVIDENCE_SOURCES } from "./deterministic.js";
 export { renderVeraComment } from "./comment.js";
 export {
-  INVESTIGATE_JOB,
   InvestigatePayload,
   URGENCY_PRIORITY,
   commitVeraDecision,
@@ -24,7 +23,7 @@ export {
   type CommitMeta,
   type VeraAnalyst,
   type VeraHandlerOptions,
-} from "./investigate-case.js";
+} from "./handler.js";
 export {
   VERA_PROMPT_VERSION,
   VERA_OUTPUT_NAME,

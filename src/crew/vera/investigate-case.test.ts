@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { testStoreKind, useTestEnvironment } from "../../../test/support/store.js";
-import { VeraOutput, fixedClock } from "../../core/index.js";
+import { INVESTIGATE_JOB, VeraOutput, fixedClock } from "../../core/index.js";
 import { getCase, listAudit, listComments, transitionCase, verifyAuditChain } from "../../cases/index.js";
 import { enqueue, fromJson, runUntilIdle } from "../../store/index.js";
 import { dnsLookup, intelMatch } from "../testing/fixtures.js";
 import { loadVeraInput } from "./augment.js";
 import { investigateDeterministic } from "./deterministic.js";
-import { INVESTIGATE_JOB, commitVeraDecision, getVeraDecision, investigateCase, veraHandlers } from "./investigate-case.js";
+import { commitVeraDecision, getVeraDecision, investigateCase, veraHandlers } from "./handler.js";
 import { after, connections, phishingCredentials, storeEvents, sysmon, triagedCase } from "./testing.js";
 
 const C2 = { threat_intel: { verdict: "malicious" as const, matches: [intelMatch("c2.example", 45)] } };

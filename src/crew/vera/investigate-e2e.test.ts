@@ -12,7 +12,7 @@ import { ALERT_TIME } from "../testing/fixtures.js";
 import { toolsFor } from "../tools/registry.js";
 import { loadVeraInput } from "./augment.js";
 import { investigateDeterministic } from "./deterministic.js";
-import { getVeraDecision, veraHandlers } from "./investigate-case.js";
+import { getVeraDecision, veraHandlers } from "./handler.js";
 import { macroTree, storeEvents, triagedCase, wordMacro } from "./testing.js";
 
 /** VERA end to end: the real runtime and tools over HTTP to the scripted server, through the queue. */

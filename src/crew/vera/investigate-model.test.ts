@@ -7,10 +7,10 @@ import { emptyUsage, getTrace, listRuns } from "../runs/store.js";
 import type { AgentOutcome, AgentSpec, ModelSettings, RunAgentOptions } from "../runtime/types.js";
 import type { StagedEffect } from "../tools/tool.js";
 import { dnsLookup, intelMatch } from "../testing/fixtures.js";
-import { getToraDecision } from "../tora/triage-case.js";
+import { getToraDecision } from "../tora/handler.js";
 import { loadVeraInput } from "./augment.js";
 import { investigateDeterministic } from "./deterministic.js";
-import { getVeraDecision, VERA_DECIDED_WITHOUT_MODEL_TAG, VERA_FALLBACK_ANALYST, VERA_MODEL_FAILED_TAG, veraHandlers, type VeraHandlerOptions } from "./investigate-case.js";
+import { getVeraDecision, VERA_DECIDED_WITHOUT_MODEL_TAG, VERA_FALLBACK_ANALYST, VERA_MODEL_FAILED_TAG, veraHandlers, type VeraHandlerOptions } from "./handler.js";
 import type { VeraProposal } from "./model.js";
 import { connections, storeEvents, triagedCase } from "./testing.js";
 

@@ -5,7 +5,7 @@ import { normaliseEvent } from "../../detect/engine.js";
 import { insertEvents, toNewEvent } from "../../events/index.js";
 import type { Executor } from "../../store/index.js";
 import { ALERT_TIME, intelMatch, makeAlert, makeEnrichment, type EnrichmentPatch, type Item } from "../testing/fixtures.js";
-import { triageCase } from "../tora/triage-case.js";
+import { triageCase } from "../tora/handler.js";
 
 /** Builders for VERA's tests: realistic cases escalated by TORA and the raw events VERA investigates. */
 export const SYSMON = "Microsoft-Windows-Sysmon/Operational";

@@ -1,12 +1,8 @@
-import { PostgresAdapter, sql, type RawBuilder, type SqlBool } from "kysely";
-import type { Executor } from "../../store/index.js";
+import { sql, type RawBuilder, type SqlBool } from "kysely";
 import type { TextTerm } from "../query.js";
 
-/** The SQL that differs between SQLite and PostgreSQL; everything else is shared Kysely. */
-export function isPostgres(ex: Executor): boolean {
-  const adapter = ex.getExecutor().adapter;
-  return adapter instanceof PostgresAdapter || adapter.constructor.name.startsWith("Postgres");
-}
+/** The events' SQL that differs between SQLite and PostgreSQL (which one: store's `isPostgres`); everything else is shared Kysely. */
+export { isPostgres } from "../../store/index.js";
 
 /**
  * A data key's value as text (booleans "true"/"false" on both), the flat key first, then the nested path.

@@ -1,6 +1,6 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { z } from "zod";
-import { ValidationError, type Clock } from "../../core/index.js";
+import { ValidationError, sameBytes, sameText, type Clock } from "../../core/index.js";
 import { ConnectorMapping, applyMapping } from "../connectors/common.js";
 import { readSecretsFile, resolveSecrets } from "../connectors/secrets.js";
 import { parseSeverity } from "../formats/generic.js";
@@ -137,12 +137,6 @@ export function compileSenders(webhooks: { senders?: unknown[] } | undefined, se
 
 export type AuthCheck = { ok: true } | { ok: false; reason: string };
 
-/** Equal-time comparison of two strings of any length (hashing first hides the length too). */
-function sameText(given: string, expected: string): boolean {
-  const a = createHash("sha256").update(given, "utf8").digest();
-  const b = createHash("sha256").update(expected, "utf8").digest();
-  return timingSafeEqual(a, b);
-}
 
 function bytesOf(body: Uint8Array): Buffer {
   return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
@@ -188,7 +182,7 @@ export function verifySenderAuth(
       const digest = given.slice(auth.prefix.length);
       const a = Buffer.from(auth.encoding === "hex" ? digest.toLowerCase() : digest, "utf8");
       const b = Buffer.from(expected, "utf8");
-      if (a.length !== b.length || !timingSafeEqual(a, b)) return { ok: false, reason: "signature does not match" };
+      if (!sameBytes(a, b)) return { ok: false, reason: "signature does not match" };
       return { ok: true };
     }
     case "token": {

@@ -1,5 +1,5 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
-import type { Clock } from "../../core/index.js";
+import { createHmac } from "node:crypto";
+import { sameBytes, type Clock } from "../../core/index.js";
 
 export const SIGNATURE_HEADER = "x-nightshift-signature";
 export const TIMESTAMP_HEADER = "x-nightshift-timestamp";
@@ -46,6 +46,6 @@ export function verifySignature(
   }
   const expected = createHmac("sha256", secret).update(signedPayload(body, timestamp)).digest();
   const given = Buffer.from(match[1]!, "hex");
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: "signature does not match" };
+  if (!sameBytes(given, expected)) return { ok: false, reason: "signature does not match" };
   return { ok: true };
 }

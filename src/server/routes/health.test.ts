@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openTestEnvironment, testStoreKind, type TestEnvironment } from "../../../test/support/store.js";
-import { fixedClock } from "../../core/index.js";
+import { ENRICH_JOB, fixedClock } from "../../core/index.js";
 import { enqueue, openStore } from "../../store/index.js";
 import { createHttpApp } from "../app.js";
 import { createTestClient, type TestClient } from "../testing.js";
@@ -28,8 +28,8 @@ describe(`health routes (${testStoreKind()})`, () => {
   });
 
   it("answers the readiness probe without a token: the database answers and the queue can be read, with its lag", async () => {
-    await enqueue(env.store.db, "alert.enrich", { alert_id: "a" }, { clock: fixedClock("2026-11-24T10:00:00Z") });
-    await enqueue(env.store.db, "alert.enrich", { alert_id: "later" }, { clock: fixedClock("2026-11-24T11:00:00Z") });
+    await enqueue(env.store.db, ENRICH_JOB, { alert_id: "a" }, { clock: fixedClock("2026-11-24T10:00:00Z") });
+    await enqueue(env.store.db, ENRICH_JOB, { alert_id: "later" }, { clock: fixedClock("2026-11-24T11:00:00Z") });
     const clock = fixedClock("2026-11-24T10:05:00Z");
     const app = createHttpApp({ db: env.store.db, config: env.config, clock });
     const res = await app.request("/readyz");
@@ -66,8 +66,8 @@ describe(`health routes (${testStoreKind()})`, () => {
 
   it("reports the store kind, queue counts and version to any role, and nothing to anonymous callers", async () => {
     expect((await client.request("/api/v1/health")).status).toBe(401);
-    await enqueue(env.store.db, "alert.enrich", { alert_id: "a" });
-    await enqueue(env.store.db, "alert.enrich", { alert_id: "b" });
+    await enqueue(env.store.db, ENRICH_JOB, { alert_id: "a" });
+    await enqueue(env.store.db, ENRICH_JOB, { alert_id: "b" });
     for (const role of ["viewer", "analyst", "admin"] as const) {
       const res = await client.request("/api/v1/health", { as: role });
       expect(res.status).toBe(200);

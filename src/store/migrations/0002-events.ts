@@ -1,14 +1,11 @@
-import { PostgresAdapter, sql, type Kysely, type Migration } from "kysely";
+import { sql, type Kysely, type Migration } from "kysely";
+import { isPostgres } from "../dialect/which.js";
 
 /**
  * The event store (src/events) and the detection state. Full text differs per backend: SQLite keeps a
  * contentless FTS5 table keyed by the event's `seq` (the rowid), PostgreSQL a GIN index over the `body`
  * column. Both index the same pre-split words (src/events writes them), so the two match the same events.
  */
-function isPostgres(db: Kysely<unknown>): boolean {
-  const adapter = db.getExecutor().adapter;
-  return adapter instanceof PostgresAdapter || adapter.constructor.name.startsWith("Postgres");
-}
 
 export const events: Migration = {
   async up(db: Kysely<unknown>) {

@@ -1,9 +1,6 @@
-import { PostgresAdapter, sql, type Kysely, type Migration } from "kysely";
+import { sql, type Kysely, type Migration } from "kysely";
+import { isPostgres } from "../dialect/which.js";
 
-function isPostgres(db: Kysely<unknown>): boolean {
-  const adapter = db.getExecutor().adapter;
-  return adapter instanceof PostgresAdapter || adapter.constructor.name.startsWith("Postgres");
-}
 
 /**
  * The version of the threat-intel table: a random token replaced, in the writing transaction, by every

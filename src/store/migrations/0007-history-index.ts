@@ -1,9 +1,6 @@
-import { PostgresAdapter, sql, type Kysely, type Migration } from "kysely";
+import { sql, type Kysely, type Migration } from "kysely";
+import { isPostgres } from "../dialect/which.js";
 
-function isPostgres(db: Kysely<unknown>): boolean {
-  const adapter = db.getExecutor().adapter;
-  return adapter instanceof PostgresAdapter || adapter.constructor.name.startsWith("Postgres");
-}
 
 /**
  * Indexed lookups whose cost does not grow with history (src/context/history-keys.ts):

@@ -1,3 +1,4 @@
+import type { Fault } from "../fault.js";
 import { createServer, type Server } from "node:http";
 import { listenOnLoopback, readRequestBody } from "../../../core/index.js";
 
@@ -27,11 +28,7 @@ import { listenOnLoopback, readRequestBody } from "../../../core/index.js";
  *
  * Scripted faults are served first, one per request, before authentication.
  */
-export interface Fault {
-  status: number;
-  headers?: Record<string, string>;
-  body?: string;
-}
+export type { Fault } from "../fault.js";
 
 export interface RecordedRequest {
   method: string;

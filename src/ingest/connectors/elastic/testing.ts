@@ -1,3 +1,4 @@
+import type { Fault } from "../fault.js";
 import { createServer, type Server } from "node:http";
 import { field } from "./mapping.js";
 import { listenOnLoopback, readRequestBody } from "../../../core/index.js";
@@ -29,11 +30,7 @@ export interface FakeAlert {
   _source: Record<string, unknown>;
 }
 
-export interface Fault {
-  status: number;
-  headers?: Record<string, string>;
-  body?: string;
-}
+export type { Fault } from "../fault.js";
 
 export interface RecordedRequest {
   method: string;

@@ -1,3 +1,4 @@
+import type { Fault } from "../fault.js";
 import { createServer, type Server } from "node:http";
 import { listenOnLoopback, readRequestBody } from "../../../core/index.js";
 
@@ -53,11 +54,7 @@ export interface FakeDetector {
   detector_type: string;
 }
 
-export interface Fault {
-  status: number;
-  headers?: Record<string, string>;
-  body?: string;
-}
+export type { Fault } from "../fault.js";
 
 export interface RecordedRequest {
   method: string;

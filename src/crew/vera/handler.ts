@@ -1,36 +1,44 @@
-import { z } from "zod";
 import {
-  Decision,
+  INVESTIGATE_JOB,
+  JOURNAL_POST_JOB,
   NotFoundError,
   newId,
   type Clock,
+  type Decision,
   type ContainmentUrgency,
   type Priority,
-  type RunFailure,
   type VeraOutput,
 } from "../../core/index.js";
-import { addComment, appendAudit, assignCase, flagForHumanVerification, getCase, lockAuditChain, transitionCase, updateCaseTriage } from "../../cases/index.js";
-import { enqueue, fromJson, toJson, type Db, type DecisionsTable, type Executor, type HandlerEntry } from "../../store/index.js";
+import {
+  addComment,
+  appendAudit,
+  ARIA_ACTOR,
+  assignCase,
+  flagForHumanVerification,
+  getCase,
+  heldByCrew,
+  lockAuditChain,
+  SOC_QUEUE,
+  transitionCase,
+  transitionFor,
+  updateCaseTriage,
+  VERA_ACTOR,
+} from "../../cases/index.js";
+import { enqueue, inTransaction, toJson, type Executor, type Handlers } from "../../store/index.js";
 import { parseOrThrow } from "../guardrails/apply.js";
-import { ARIA_ACTOR, SOC_QUEUE, VERA_ACTOR, transitionFor } from "../guardrails/decision.js";
 import { guardVera, scopeOf } from "../guardrails/vera.js";
-import { recordDecision } from "../stage/decision.js";
-import { commitStagedEffects } from "../stage/effects.js";
-import { commitFailedRun, recordAppliedFallback } from "../stage/failure.js";
-import { modelStageOptions, type CrewStageOptions } from "../stage/options.js";
-import { heldByCrew } from "../stage/held.js";
-import { agentRunRecord, appendTrace, runCrewAgent, type CrewRun } from "../stage/run.js";
+import { getDecision, recordDecision } from "../stage/decision.js";
+import type { CrewStageOptions } from "../stage/options.js";
+import { defineCrewStage, type CrewStage } from "../stage/stage.js";
 import type { StagedEffect } from "../tools/tool.js";
-import { JOURNAL_JOB } from "../tora/triage-case.js";
 import { loadVeraInput } from "./augment.js";
 import { renderVeraComment } from "./comment.js";
 import { DETERMINISTIC_VERA, investigateDeterministic } from "./deterministic.js";
 import { completeVeraProposal, DEFAULT_VERA_MAX_STEPS, veraAgentSpec, VERA_PROMPT_VERSION, type VeraProposal } from "./model.js";
 import type { VeraInput } from "./schema.js";
 
-export const INVESTIGATE_JOB = "case.investigate";
 /** `attempt` counts model runs on the case: a retry after a failed run carries the next number. */
-export const InvestigatePayload = z.object({ case_id: z.string().min(1), attempt: z.number().int().min(1).default(1) });
+export const InvestigatePayload = INVESTIGATE_JOB.payload;
 
 /** Tag a case carries while VERA's last model run failed (dropped when her decision lands). */
 export const VERA_MODEL_FAILED_TAG = "vera:model-failed";
@@ -40,18 +48,9 @@ export type VeraAnalyst = (input: VeraInput, now: string) => VeraOutput | Promis
 
 export const URGENCY_PRIORITY: Record<ContainmentUrgency, Priority> = { immediate: "P1", within_shift: "P2", next_available: "P3" };
 
-function inTransaction<T>(ex: Executor, work: (trx: Executor) => Promise<T>): Promise<T> {
-  return ex.isTransaction ? work(ex) : ex.transaction().execute(work);
-}
-
-function rowToDecision(row: DecisionsTable): Decision {
-  return Decision.parse({ ...row, tier: Number(row.tier), schema_version: Number(row.schema_version), duration_ms: Number(row.duration_ms), output: fromJson(row.output, {}) });
-}
-
-/** VERA's decision on a case, if it has investigated it. */
-export async function getVeraDecision(ex: Executor, caseId: string): Promise<Decision | null> {
-  const row = await ex.selectFrom("decisions").selectAll().where("case_id", "=", caseId).where("agent", "=", "VERA").orderBy("created_at").orderBy("id").executeTakeFirst();
-  return row ? rowToDecision(row) : null;
+/** VERA's decision on a case, if she has investigated it. */
+export function getVeraDecision(ex: Executor, caseId: string): Promise<Decision | null> {
+  return getDecision(ex, caseId, "VERA");
 }
 
 export interface CommitMeta {
@@ -178,7 +177,7 @@ export async function commitVeraDecision(ex: Executor, caseId: string, proposed:
 
     if (escalate) await writeProposals(trx, input, output, decision, meta, decision.created_at);
     await addComment(trx, case_id, { author: VERA_ACTOR, body: renderVeraComment(output, current.title, adjustments) }, clock);
-    await enqueue(trx, JOURNAL_JOB, { decision_id: decision.id }, { dedupeKey: `journal:${decision.id}` });
+    await enqueue(trx, JOURNAL_POST_JOB, { decision_id: decision.id });
     return decision;
   });
 }
@@ -208,146 +207,57 @@ export interface VeraHandlerOptions extends CrewStageOptions {
   analyst?: VeraAnalyst;
 }
 
-/** What `prepare` hands to `handle`: the model run done outside the transaction, completed and checked, or failed. */
-type Prepared =
-  | { kind: "decided" }
-  | {
-      kind: "model";
-      caseId: string;
-      attempt: number;
-      input: VeraInput;
-      run: CrewRun<VeraProposal>;
-      /** The completed proposal (unguarded: commitVeraDecision guards it and audits what the guardrails changed). */
-      proposal: VeraOutput | null;
-      adjustments: string[];
-      failure: RunFailure | null;
-    };
-
 function fallbackSummary(output: VeraOutput): string {
   return `${output.verdict} · root cause ${output.root_cause_confidence} · TORA's hypothesis ${output.tora_hypothesis_resolution.status} · severity ${output.severity}${
     output.containment.recommendations.length ? ` · ${output.containment.recommendations.map((r) => `${r.action_hint} ${r.target}`).join(", ")}` : ""
   }`;
 }
 
-/** The completed proposal, or the failure that stops it (an output the guardrails cannot read is an invalid one). */
-function checkProposal(run: CrewRun<VeraProposal>, input: VeraInput): Pick<Extract<Prepared, { kind: "model" }>, "proposal" | "adjustments" | "failure"> {
-  if (!run.outcome.ok) return { proposal: null, adjustments: [], failure: run.outcome.failure };
-  try {
-    const proposal = completeVeraProposal(run.outcome.output, input, run.finishedAt.getTime() - run.startedAt.getTime());
-    return { proposal, adjustments: guardVera(proposal, input).adjustments, failure: null };
-  } catch (error) {
-    return {
-      proposal: null,
-      adjustments: [],
-      failure: { kind: "invalid_output", message: `the guardrails rejected the output: ${error instanceof Error ? error.message : String(error)}`, retryable: false },
-    };
-  }
+type ProposeAction = Extract<StagedEffect, { kind: "propose_action" }>;
+
+/** VERA as an instance of the one crew stage (src/crew/stage/stage.ts): what is VERA's own. */
+function veraStage(clock: Clock, analyst: VeraAnalyst | undefined): CrewStage<VeraInput, VeraOutput, VeraProposal> {
+  return {
+    agent: "VERA",
+    tier: 2,
+    actor: VERA_ACTOR,
+    job: INVESTIGATE_JOB,
+    promptVersion: VERA_PROMPT_VERSION,
+    defaultMaxSteps: DEFAULT_VERA_MAX_STEPS,
+    failedTag: VERA_MODEL_FAILED_TAG,
+    decided: getVeraDecision,
+    deterministic: (trx, caseId) => investigateCase(trx, caseId, clock, analyst),
+    load: (ex, caseId) => loadVeraInput(ex, caseId, clock),
+    spec: (input, tools, maxSteps) => veraAgentSpec(input, tools, { maxSteps }),
+    // The completed proposal stays unguarded: commitVeraDecision guards it and audits what the guardrails changed.
+    check(proposal, input, durationMs) {
+      const output = completeVeraProposal(proposal, input, durationMs);
+      return { output, adjustments: guardVera(output, input).adjustments };
+    },
+    fallback: (input) => guardVera(investigateDeterministic(input, input.now), input).output,
+    // A hand-off to ARIA goes ahead at once (containment waits for no endpoint); a HOLD or a closure waits.
+    escalates: (output) => output.verdict === "ESCALATE_TO_ARIA",
+    summarise: fallbackSummary,
+    async commitFallback(trx, current, fallback, run, _failure, input) {
+      const meta = { analyst: VERA_FALLBACK_ANALYST, runId: run.runId, input, tags: [VERA_DECIDED_WITHOUT_MODEL_TAG] };
+      return { decision: await commitVeraDecision(trx, current.id, fallback, meta, clock), output: fallback };
+    },
+    async commitProposal(trx, current, { output }, run, input) {
+      const proposals = run.staged.filter((e): e is ProposeAction => e.kind === "propose_action");
+      const decision = await commitVeraDecision(trx, current.id, output, { analyst: run.outcome.analyst, runId: run.runId, input, staged: proposals }, clock);
+      await auditUnusedProposals(trx, proposals, input, decision, run.runId, clock);
+      return { decision, effects: run.staged.filter((e) => e.kind !== "propose_action") };
+    },
+  };
 }
 
 /**
- * VERA's queue handler for `case.investigate` {case_id, attempt?}. Without a model it is the deterministic
- * stage. With one, `prepare` runs VERA on the model outside any transaction, and `handle` commits: the
- * guarded decision with the run, its in-scope proposals for ARIA and its other staged effects, or — on any
- * failure — the hold, comment, audit, failed run with the deterministic verdict beside it, and the retry.
+ * VERA's queue handler for `case.investigate` {case_id, attempt?}: without a model the deterministic stage,
+ * with one the model run prepared outside the transaction and committed — her in-scope proposals for ARIA
+ * with the decision — or its failure path; the shape every crew stage shares (src/crew/stage/stage.ts).
  */
-export function veraHandlers(options: VeraHandlerOptions): Record<string, HandlerEntry> {
-  const { clock } = options;
-  if (!options.model) {
-    return {
-      [INVESTIGATE_JOB]: {
-        async handle(trx, job) {
-          const { case_id } = parseOrThrow(InvestigatePayload, job.payload, `${INVESTIGATE_JOB} payload`, "");
-          await investigateCase(trx, case_id, clock, options.analyst);
-        },
-      },
-    };
-  }
-  const { model, runAgent, tools, retry, saveRun, queueClock } = modelStageOptions({ ...options, model: options.model }, "veraHandlers");
-
-  async function prepare(db: Db, payload: unknown): Promise<Prepared> {
-    const { case_id, attempt } = parseOrThrow(InvestigatePayload, payload, `${INVESTIGATE_JOB} payload`, "");
-    if (await getVeraDecision(db, case_id)) return { kind: "decided" };
-    const input = await loadVeraInput(db, case_id, clock);
-    const spec = veraAgentSpec(input, tools, { maxSteps: options.maxSteps ?? DEFAULT_VERA_MAX_STEPS });
-    const run = await runCrewAgent(runAgent, spec, { db, model, clock });
-    return { kind: "model", caseId: case_id, attempt, input, run, ...checkProposal(run, input) };
-  }
-
-  async function commit(trx: Executor, p: Extract<Prepared, { kind: "model" }>): Promise<void> {
-    await lockAuditChain(trx);
-    // A decision that landed meanwhile (another worker, a human-run investigation) stands; this run is dropped.
-    if (await getVeraDecision(trx, p.caseId)) return;
-    if (!(await getCase(trx, p.caseId))) throw new NotFoundError(`case ${p.caseId}`);
-    const trace = p.run.outcome.trace;
-    const meta = { agent: "VERA" as const, tier: 2, caseId: p.caseId, promptVersion: VERA_PROMPT_VERSION, attempt: p.attempt };
-
-    if (p.failure || !p.proposal) {
-      const failure = p.failure ?? { kind: "other" as const, message: "no output", retryable: true };
-      // crew.md: the deterministic decision is applied in the safe direction only — a hand-off to ARIA goes
-      // ahead at once (containment waits for no endpoint); a HOLD or a closure waits on hold for the retry.
-      const fallback = guardVera(investigateDeterministic(p.input, p.input.now), p.input).output;
-      if (fallback.verdict === "ESCALATE_TO_ARIA") {
-        const decision = await commitVeraDecision(
-          trx,
-          p.caseId,
-          fallback,
-          { analyst: VERA_FALLBACK_ANALYST, runId: p.run.runId, input: p.input, tags: [VERA_DECIDED_WITHOUT_MODEL_TAG] },
-          clock,
-        );
-        await recordAppliedFallback(trx, {
-          meta,
-          actor: VERA_ACTOR,
-          run: p.run,
-          failure,
-          decisionId: decision.id,
-          output: fallback,
-          fallbackSummary: fallbackSummary(fallback),
-          clock,
-          saveRun,
-        });
-        return;
-      }
-      await commitFailedRun(trx, {
-        meta,
-        actor: VERA_ACTOR,
-        run: p.run,
-        failure,
-        fallback: () => guardVera(investigateDeterministic(p.input, p.input.now), p.input).output,
-        summarise: fallbackSummary,
-        failedTag: VERA_MODEL_FAILED_TAG,
-        retry,
-        retryJob: { kind: INVESTIGATE_JOB, payload: (attempt) => ({ case_id: p.caseId, attempt }), dedupeKey: (attempt) => `investigate:${p.caseId}:attempt-${attempt}` },
-        clock,
-        queueClock,
-        saveRun,
-      });
-      return;
-    }
-
-    const proposals = p.run.staged.filter((e): e is Extract<StagedEffect, { kind: "propose_action" }> => e.kind === "propose_action");
-    const others = p.run.staged.filter((e) => e.kind !== "propose_action");
-    const decision = await commitVeraDecision(trx, p.caseId, p.proposal, { analyst: p.run.outcome.analyst, runId: p.run.runId, input: p.input, staged: proposals }, clock);
-    await auditUnusedProposals(trx, proposals, p.input, decision, p.run.runId, clock);
-    const fullTrace = p.adjustments.length ? appendTrace(trace, "guardrail", { adjustments: p.adjustments, verdict: decision.verdict }, p.run.finishedAt) : trace;
-    await saveRun(trx, agentRunRecord(p.run, { ...meta, failure: null, decisionId: decision.id, fallback: null }), p.run.input, fullTrace);
-    await commitStagedEffects(trx, { effects: others, caseId: p.caseId, agent: "VERA", actor: VERA_ACTOR, runId: p.run.runId, clock, ...(options.applyEffects ? { apply: options.applyEffects } : {}) });
-  }
-
-  return {
-    [INVESTIGATE_JOB]: {
-      prepare: (db, job) => prepare(db, job.payload),
-      async handle(trx, job, prepared) {
-        const p = prepared as Prepared | undefined;
-        if (!p || p.kind === "decided") {
-          const { case_id } = parseOrThrow(InvestigatePayload, job.payload, `${INVESTIGATE_JOB} payload`, "");
-          // Already decided (the common case) or prepared by nobody: the deterministic stage is idempotent.
-          await investigateCase(trx, case_id, clock, options.analyst);
-          return;
-        }
-        await commit(trx, p);
-      },
-    },
-  };
+export function veraHandlers(options: VeraHandlerOptions): Handlers {
+  return defineCrewStage(veraStage(options.clock, options.analyst), options, "veraHandlers");
 }
 
 /**

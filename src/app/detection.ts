@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import type { Config } from "../config/index.js";
-import { DETECT_JOB, ValidationError, issuesOf, isoNow, logger, systemClock, type Clock } from "../core/index.js";
+import { DETECT_JOB, ValidationError, isoNow, logger, systemClock, type Clock } from "../core/index.js";
 import { createDetector, detectionToAlertInput, detectorSources, type DetectionAlert, type Detector } from "../detect/index.js";
 import { getEvents, loadDetectionState, purgeEvents, saveDetectionState, type StoredEvent } from "../events/index.js";
 import { ingestAlerts } from "../ingest/index.js";

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ConflictError, NotFoundError, ValidationError, canonicalJson, issuesOf, type Clock, type Suppression } from "../core/index.js";
 import { appendAudit, lockAuditChain } from "../cases/index.js";
 import { validateContext, writeContext } from "../context/index.js";
-import { fromJson, toJson, type Executor } from "../store/index.js";
+import { fromJson, inTransaction, toJson, type Executor } from "../store/index.js";
 import { Analysis, Proposal, ProposalStatus } from "./schema.js";
 
 /** Who decides a proposal: only analysts and admins (the same roles that decide cases and approvals). */
@@ -17,10 +17,6 @@ export interface StoredProposal extends Proposal {
   decided_by: string | null;
   /** The suppression an accepted suppression proposal became. */
   suppression_id: string | null;
-}
-
-function inTransaction<T>(ex: Executor, work: (trx: Executor) => Promise<T>): Promise<T> {
-  return ex.isTransaction ? work(ex) : ex.transaction().execute(work);
 }
 
 /** The suppression id an accepted proposal becomes: the proposal id, so the decision citing it names the proposal. */

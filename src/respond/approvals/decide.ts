@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ConflictError, ForbiddenError, ValidationError, issuesOf, type Clock } from "../../core/index.js";
 import { appendAudit, lockAuditChain } from "../../cases/index.js";
-import { toJson, type Executor } from "../../store/index.js";
+import { inTransaction, toJson, type Executor } from "../../store/index.js";
 import { ACTIONS, parseAction } from "../actions/index.js";
 import { getAction } from "./queries.js";
 import { actionHash, type ResponseAction } from "./record.js";
@@ -18,10 +18,6 @@ export const Approver = z.strictObject({
 export type Approver = z.infer<typeof Approver>;
 
 const Note = z.string().trim().max(2000).nullable().default(null);
-
-function inTx<T>(ex: Executor, work: (trx: Executor) => Promise<T>): Promise<T> {
-  return ex.isTransaction ? work(ex) : ex.transaction().execute(work);
-}
 
 /**
  * Everything that must hold before a person's decision counts: a deciding role, the request still open and
@@ -56,7 +52,7 @@ async function recordVote(trx: Executor, current: ResponseAction, approver: Appr
 export async function approveAction(ex: Executor, id: string, approver: Approver, clock: Clock, options: DecisionOptions = {}): Promise<ResponseAction> {
   const who = parseApprover(approver);
   const note = Note.parse(options.note ?? null);
-  return inTx(ex, async (trx) => {
+  return inTransaction(ex, async (trx) => {
     await lockAuditChain(trx);
     const current = await getAction(trx, id);
     checkDecidable(current, who, clock.now(), options.args_hash ?? null);
@@ -84,7 +80,7 @@ export async function approveAction(ex: Executor, id: string, approver: Approver
 export async function denyAction(ex: Executor, id: string, approver: Approver, clock: Clock, options: DecisionOptions = {}): Promise<ResponseAction> {
   const who = parseApprover(approver);
   const note = Note.parse(options.note ?? null);
-  return inTx(ex, async (trx) => {
+  return inTransaction(ex, async (trx) => {
     await lockAuditChain(trx);
     const current = await getAction(trx, id);
     checkDecidable(current, who, clock.now(), options.args_hash ?? null);
@@ -113,7 +109,7 @@ export async function editAndApprove(ex: Executor, id: string, approver: Approve
   const who = parseApprover(approver);
   const parsed = EditInput.safeParse(edit);
   if (!parsed.success) throw new ValidationError("invalid edit", issuesOf(parsed.error));
-  return inTx(ex, async (trx) => {
+  return inTransaction(ex, async (trx) => {
     await lockAuditChain(trx);
     const current = await getAction(trx, id);
     checkDecidable(current, who, ctx.clock.now(), null);
@@ -154,7 +150,7 @@ export async function editAndApprove(ex: Executor, id: string, approver: Approve
 
 /** Marks every pending request past its expiry `expired` (audited); returns how many. */
 export async function expireApprovals(ex: Executor, clock: Clock): Promise<number> {
-  return inTx(ex, async (trx) => {
+  return inTransaction(ex, async (trx) => {
     await lockAuditChain(trx);
     const now = clock.now().toISOString();
     const due = await trx.selectFrom("response_actions").select(["id", "case_id", "action", "expires_at"]).where("status", "=", "pending_approval").where("expires_at", "<=", now).execute();

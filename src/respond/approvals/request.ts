@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { Actor, Criticality, NotFoundError, ValidationError, issuesOf, newId, type Clock } from "../../core/index.js";
 import { appendAudit, getCase, lockAuditChain } from "../../cases/index.js";
-import { toJson, type Executor } from "../../store/index.js";
+import { inTransaction, toJson, type Executor } from "../../store/index.js";
 import { ACTIONS, parseAction } from "../actions/index.js";
 import { approvalsRequired, evaluatePolicy, type AutonomyPolicy, type PolicyVerdict } from "../policy/index.js";
 import { getAction } from "./queries.js";
@@ -122,5 +122,5 @@ export async function requestAction(ex: Executor, input: RequestActionInput, ctx
     );
     return getAction(trx, id);
   };
-  return ex.isTransaction ? run(ex) : ex.transaction().execute(run);
+  return inTransaction(ex, run);
 }

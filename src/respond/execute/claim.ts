@@ -1,6 +1,6 @@
 import { ConflictError, type Clock } from "../../core/index.js";
 import { appendAudit, lockAuditChain } from "../../cases/index.js";
-import type { Executor } from "../../store/index.js";
+import { inTransaction, type Executor } from "../../store/index.js";
 import { getAction } from "../approvals/index.js";
 import type { ResponseAction } from "../approvals/index.js";
 import { pickConnector, type ActionConnector } from "../connectors/index.js";
@@ -52,7 +52,7 @@ export async function claimExecution(ex: Executor, id: string, connectors: Actio
     );
     return { action: await getAction(trx, id), connector, attempt, resumed };
   };
-  return ex.isTransaction ? work(ex) : ex.transaction().execute(work);
+  return inTransaction(ex, work);
 }
 
 /**

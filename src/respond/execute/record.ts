@@ -1,6 +1,6 @@
 import type { Actor, Clock } from "../../core/index.js";
 import { addComment, appendAudit, lockAuditChain } from "../../cases/index.js";
-import { toJson, type Executor } from "../../store/index.js";
+import { inTransaction, toJson, type Executor } from "../../store/index.js";
 import { ACTIONS } from "../actions/index.js";
 import { getAction, type ActionOutcome, type ActionStatus, type ResponseAction } from "../approvals/index.js";
 import type { ConnectorResult } from "../connectors/index.js";
@@ -68,5 +68,5 @@ export async function recordOutcome(ex: Executor, id: string, attempt: number | 
     if (current.case_id) await addComment(trx, current.case_id, { author: actor, body: outcomeComment(updated, outcome) }, clock);
     return updated;
   };
-  return ex.isTransaction ? work(ex) : ex.transaction().execute(work);
+  return inTransaction(ex, work);
 }

@@ -9,7 +9,7 @@ import {
   issuesOf,
   type Clock,
 } from "../../core/index.js";
-import { getCase } from "../../cases/index.js";
+import { getCase, relatedAlertRows } from "../../cases/index.js";
 import { eventsAround, processTree, searchEvents, type EventQuery, type ProcessNode, type StoredEvent } from "../../events/index.js";
 import { fromJson, type Executor } from "../../store/index.js";
 import { getToraDecision } from "../tora/triage-case.js";
@@ -779,15 +779,7 @@ async function relatedAlertsPart(ctx: AugmentContext, caseId: string): Promise<A
   const values = [...e.domains, ...e.ips, ...e.hashes, ...e.users, ...e.hosts, ...e.hostIps].map((v) => v.toLowerCase()).slice(0, 60);
   const queries: PartQuery[] = [{ source: "observables", args: { values, excluding_case: caseId } }];
   if (values.length === 0) return { queries, missing_telemetry: [], truncated: false, alerts: [], cases: [] };
-  const rows = await ctx.ex
-    .selectFrom("observables")
-    .innerJoin("alerts", "alerts.id", "observables.alert_id")
-    .select(["alerts.id as alert_id", "alerts.case_id", "alerts.time", "alerts.title", "alerts.severity", "alerts.host_name", "alerts.user_name", "observables.type", "observables.value"])
-    .where("observables.case_id", "!=", caseId)
-    .where((eb) => eb(eb.fn("lower", ["observables.value"]), "in", values))
-    .orderBy("alerts.time", "desc")
-    .limit(500)
-    .execute();
+  const rows = await relatedAlertRows(ctx.ex, caseId, values).execute();
   const byAlert = new Map<string, Augmentation["related_alerts"]["alerts"][number]>();
   for (const row of rows) {
     const entry = byAlert.get(row.alert_id) ?? {

@@ -10,6 +10,7 @@ import { feedback } from "./0008-feedback.js";
 import { grouping } from "./0009-grouping.js";
 import { auditKeys } from "./0010-audit-keys.js";
 import { ingest } from "./0011-ingest.js";
+import { similarCasesIndex } from "./0013_similar_cases_index.js";
 
 /** Migrations live in code (not read from a folder) so the built CLI carries them. Append only. */
 const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   "0009-grouping": grouping,
   "0010-audit-keys": auditKeys,
   "0011-ingest": ingest,
+  "0013_similar_cases_index": similarCasesIndex,
 };
 
 export const migrationProvider: MigrationProvider = {

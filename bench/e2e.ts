@@ -156,6 +156,7 @@ async function runOnce(history: number) {
       { host: "127.0.0.1", port: 0 },
     );
     started = performance.now();
+    const cpuStart = process.cpuUsage();
     try {
       await postAll(server.url, token, bodies);
     } finally {
@@ -163,6 +164,8 @@ async function runOnce(history: number) {
     }
     const stats = await workUntilIdle(app);
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 
     const check = await app.store.db
       .selectFrom("alerts")
@@ -177,6 +180,7 @@ async function runOnce(history: number) {
       .executeTakeFirstOrThrow();
     return {
       seconds,
+      cpuSeconds,
       seeded,
       alerts: Number(check.alerts),
       decided: Number(check.decided),
@@ -200,17 +204,19 @@ if (!values["no-warmup"]) {
 }
 const rates: number[] = [];
 const jobRates: number[] = [];
+const cpuRates: number[] = [];
 let failed = false;
 for (const history of sizes) {
   const result = await runOnce(history);
   const rate = measured / result.seconds;
   rates.push(rate);
   jobRates.push(result.jobs / result.seconds);
+  cpuRates.push(measured / result.cpuSeconds);
   const ok = result.alerts === measured && result.decided === measured && result.failed === 0;
   failed ||= !ok;
   console.log(
     `history ${String(history).padStart(7)}  ${rate.toFixed(1).padStart(7)} alerts/s  ` +
-      `(${((result.seconds * 1000) / measured).toFixed(1)} ms/alert, ${((result.seconds * 1000) / result.jobs).toFixed(1)} ms/job; ` +
+      `(${((result.seconds * 1000) / measured).toFixed(1)} ms/alert, CPU ${((result.cpuSeconds * 1000) / measured).toFixed(1)} ms/alert, ${((result.seconds * 1000) / result.jobs).toFixed(1)} ms/job; ` +
       `${result.jobs} jobs, ${result.cases} cases, ${result.escalated} escalated; history written and indexed in ${result.seeded.toFixed(1)} s)  ` +
       `${result.decided}/${result.alerts} decided${result.failed ? `, ${result.failed} jobs failed` : ""}${ok ? "" : "  MISMATCH"}`,
   );
@@ -218,6 +224,8 @@ for (const history of sizes) {
 if (rates.length > 1)
   console.log(
     `ratio ${sizes.at(-1)} / ${sizes[0]} history: ${(rates.at(-1)! / rates[0]!).toFixed(2)} alerts/s, ${(jobRates.at(-1)! / jobRates[0]!).toFixed(2)} jobs/s ` +
-      `(1.00 = flat; the crew may do more work per alert when history makes alerts weigh more, hence jobs/s beside it)`,
+      `(1.00 = flat; the crew may do more work per alert when history makes alerts weigh more, hence jobs/s beside it)\n` +
+      `ratio ${sizes.at(-1)} / ${sizes[0]} history, alerts per CPU second of this process: ${(cpuRates.at(-1)! / cpuRates[0]!).toFixed(2)} ` +
+      `(wall-clock figures follow whatever else the machine runs; the process's own CPU time much less)`,
   );
 process.exitCode = failed ? 1 : 0;

@@ -3,7 +3,7 @@ import type { Config } from "../config/index.js";
 import { DETECT_JOB, ValidationError, isoNow, logger, systemClock, type Clock } from "../core/index.js";
 import { createDetector, detectionToAlertInput, detectorSources, type DetectionAlert, type Detector } from "../detect/index.js";
 import { getEvents, loadDetectionState, purgeEvents, saveDetectionState, type StoredEvent } from "../events/index.js";
-import { ingestAlerts } from "../ingest/index.js";
+import { ingestAlerts, reviseAlerts } from "../ingest/index.js";
 import { handles, type Db, type Handlers, type Job } from "../store/index.js";
 
 /** The correlation state row shared by every process running the configured Sigma rules. */
@@ -61,9 +61,11 @@ export function detectionHandlers(options: DetectionHandlerOptions): Handlers {
         const alerts: DetectionAlert[] = [];
         for (const event of events)
           alerts.push(...detector.process(event.data, { file: event.origin.file, record: event.origin.record, id: event.id }, now));
+        const { inputs, revisions } = withRevisions(alerts, detector.revisions());
+        await reviseAlerts(trx, revisions);
         let created = 0;
         if (alerts.length) {
-          const { results } = await ingestAlerts(trx, alerts.map(detectionToAlertInput), {
+          const { results } = await ingestAlerts(trx, inputs, {
             via: "detect",
             clock,
             batch: true,
@@ -80,6 +82,24 @@ export function detectionHandlers(options: DetectionHandlerOptions): Handlers {
       options.onAlertsQueued?.(count, job);
     },
   });
+}
+
+/**
+ * The job's alerts as ingest inputs, each with its latest count (a correlation alert raised by this job and
+ * revised by a later event of it is stored once, with its window's total), and the revisions of alerts raised
+ * by earlier jobs, which revise the stored alert (same source_id): one alert per group per window.
+ */
+export function withRevisions(alerts: DetectionAlert[], revised: DetectionAlert[]): { inputs: Record<string, unknown>[]; revisions: Record<string, unknown>[] } {
+  const inputs = alerts.map(detectionToAlertInput);
+  const index = new Map(inputs.map((input, i) => [input.source_id, i]));
+  const revisions: Record<string, unknown>[] = [];
+  for (const alert of revised) {
+    const input = detectionToAlertInput(alert);
+    const i = index.get(input.source_id);
+    if (i === undefined) revisions.push(input);
+    else inputs[i] = input;
+  }
+  return { inputs, revisions };
 }
 
 /** A stored state the detector no longer reads (older version, damaged) costs open windows, not the stage. */

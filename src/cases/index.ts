@@ -19,6 +19,7 @@ export { CrossSourceGroup, GROUPING_ACTOR, GroupingOptions, attachAlert, entityK
 export { continuesKillChain, tacticStage } from "./kill-chain.js";
 export type { AttachResult } from "./grouping.js";
 export { alertObservables } from "./observables.js";
+export { relatedAlertRows, sameRuleCaseIds } from "./related.js";
 export { caseHandlers } from "./handlers.js";
 export {
   CommentInput,

@@ -137,7 +137,7 @@ describe("correlation whatever the arrival order", () => {
       const byTime = [...events].sort((a, b) => String(a["time"]).localeCompare(String(b["time"])));
       const orders = [byTime, [...byTime].reverse(), ...Array.from({ length: 20 }, (_, seed) => shuffled(events, seed + 1))];
       // As `nightshift detect` runs (nothing expires by time), then with the live path's default lateness.
-      for (const options of [{ correlationLimits: { latenessMs: Number.POSITIVE_INFINITY } }, {}]) {
+      for (const options of [{ correlationLimits: { latenessMs: Number.POSITIVE_INFINITY }, batch: true }, {}]) {
         for (const [index, order] of orders.entries()) {
           const detector = await detectorWith(rules, options);
           const alerts = [...feed(detector, order), ...detector.flush()];

@@ -30,6 +30,12 @@ export interface DetectorOptions {
   logsourceFiles?: string[];
   /** Memory bounds and allowed lateness of correlation windows (defaults: DEFAULT_CORRELATION_LIMITS). */
   correlationLimits?: Partial<CorrelationLimits>;
+  /**
+   * The whole input is known (`nightshift detect`): a correlation alert is returned once, by `flush()`, with
+   * its window's total. Otherwise (the live path) it is returned when its condition first holds, and
+   * `revisions()` reports its later totals.
+   */
+  batch?: boolean;
 }
 
 export interface Detector {
@@ -59,6 +65,11 @@ export interface Detector {
    * which otherwise wait for a later event time. Call it at the end of a file, not between batches.
    */
   flush(): DetectionAlert[];
+  /**
+   * Live path: correlation alerts already returned whose window has counted more events since the last call,
+   * each with its window's total now and the same `source_id` (`detectionToAlertInput`): revise, never add.
+   */
+  revisions(): DetectionAlert[];
 }
 
 type Event = Record<string, unknown>;
@@ -282,7 +293,7 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
     if (unreachable !== undefined) rulesUnreachable.push({ file, reason: unreachable, logsource: logsourceKey(rule.rule.logsource) });
   }
   index.prepare();
-  const correlator = createCorrelationEngine(indexed, correlations, options.correlationLimits);
+  const correlator = createCorrelationEngine(indexed, correlations, options.correlationLimits, options.batch ? "batch" : "live");
   rulesSkipped.push(...correlator.skipped);
   const match = (event: Event): CompiledRule[] => index.match(event);
   const generating = (firings: CorrelationFiring[]) => firings.filter((f) => f.generates).map(correlationAlert);
@@ -307,6 +318,7 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
     saveState: () => correlator.save(),
     restoreState: (state) => correlator.restore(state),
     flush: () => generating(correlator.flush()),
+    revisions: () => generating(correlator.revisions()),
   };
 }
 

@@ -14,6 +14,7 @@ export { MAP_TARGETS, parseMapOption, flatRecordToGeneric, isMapTarget, type Fie
 export { normaliseAlert, type InputKind, type NormaliseOptions, type NormaliseResult } from "./normalise.js";
 export { dedupeKey } from "./dedupe.js";
 export { ingestAlerts, toAlertRow, type IngestOptions, type IngestResult, type IngestVia } from "./ingest.js";
+export { reviseAlerts } from "./revise.js";
 export { importAlertFile, type ImportOptions, type ImportProgress, type ImportResult } from "./import.js";
 export { FILE_FORMATS, formatFromName, isGzipFile, openRecords, type FileFormat, type SourceRecord } from "./readers.js";
 export { getAlert, listAlerts, ListAlertsOptions, type StoredAlert } from "./query.js";

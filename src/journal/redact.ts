@@ -9,7 +9,12 @@
 export interface RedactionRule {
   id: string;
   description: string;
-  /** Only the named group `secret` is masked (the whole match when the group is absent). */
+  /**
+   * Only the named group `secret` is masked (the whole match when the group is absent). A context that may
+   * lie anywhere earlier on the line is a lookbehind placed after the literal it precedes (`-a(?<=…\s-a)`),
+   * never first: a leading lookbehind is tried at every position and scans back to the line start each
+   * time, quadratic in the line's length (an attacker's long line held a journal post for minutes).
+   */
   pattern: RegExp;
   /** A further test of the candidate secret (the group, else the match): false keeps it. */
   accept?: (secret: string) => boolean;
@@ -50,6 +55,11 @@ const GLUED_PASSWORD_TOOLS = ["mysql", "mysqldump", "mysqladmin", "mysqlimport",
 
 /** Options that name the account on a command line; a `-p` value beside one is its password. */
 const LOGIN_FLAG = String.raw`(?:-u|-U|-l|--user(?:name)?|--login)`;
+/**
+ * What may separate a password flag from the tool or login flag that makes it one: the rest of the same line,
+ * up to 500 characters (a bound, so that a crafted line of many flags costs linear time, not quadratic).
+ */
+const SAME_LINE = String.raw`[^\r\n]{0,500}`;
 /** A `-p` value that is a port or a port list (ssh -p 2222, nmap -p80,443) is not a password. */
 const NOT_A_PORT = String.raw`(?![\d,:-]+(?:\s|$))`;
 
@@ -190,25 +200,25 @@ export const DEFAULT_REDACTION_POLICY: RedactionPolicy = {
       id: "password_flag_beside_login",
       description: "-p value on a command line that also names the account (-u/-U/-l/--user): psexec, crackmapexec, hydra… (port values kept)",
       pattern: new RegExp(
-        String.raw`(?<=\s${LOGIN_FLAG}\s+\S+[^\r\n]*?)\s-p\s+${NOT_A_PORT}(?<secret>[^\s-]\S*)|(?:^|\s)-p\s+${NOT_A_PORT}(?<secret2>[^\s-]\S*)(?=[^\r\n]*\s${LOGIN_FLAG}\s)`,
+        String.raw`\s-p\s+(?<=\s${LOGIN_FLAG}\s+\S+${SAME_LINE}?\s-p\s+)${NOT_A_PORT}(?<secret>[^\s-]\S*)|(?:^|\s)-p\s+${NOT_A_PORT}(?<secret2>[^\s-]\S*)(?=${SAME_LINE}\s${LOGIN_FLAG}\s)`,
       ),
     },
     {
       id: "attached_password_flag",
       description: "-p<password> glued to the flag of tools that take it that way (mysql, mariadb, 7z, rar); port lists like -p80,443 are kept",
       pattern: new RegExp(
-        `(?<=\\b(?:${GLUED_PASSWORD_TOOLS})(?:\\.exe)?\\b[^\\r\\n]*\\s)-p(?![\\d,:-]+(?=\\s|$))(?<secret>[^\\s-]\\S*)`,
+        `-p(?<=\\b(?:${GLUED_PASSWORD_TOOLS})(?:\\.exe)?\\b${SAME_LINE}\\s-p)(?![\\d,:-]+(?=\\s|$))(?<secret>[^\\s-]\\S*)`,
       ),
     },
     {
       id: "separate_password_flag",
       description: "the password after -P (zip, unzip, sqlcmd, bcp)",
-      pattern: /(?<=\b(?:zip|unzip|sqlcmd|bcp)(?:\.exe)?\b[^\r\n]*\s)-P\s+(?<secret>\S+)/,
+      pattern: new RegExp(String.raw`-P(?<=\b(?:zip|unzip|sqlcmd|bcp)(?:\.exe)?\b${SAME_LINE}\s-P)\s+(?<secret>\S+)`),
     },
     {
       id: "redis_cli_password",
       description: "the password after redis-cli -a",
-      pattern: /(?<=\bredis-cli\b[^\r\n]*\s)-a\s+(?<secret>\S+)/,
+      pattern: new RegExp(String.raw`-a(?<=\bredis-cli\b${SAME_LINE}\s-a)\s+(?<secret>\S+)`),
     },
     {
       id: "securestring_literal",

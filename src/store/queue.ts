@@ -80,6 +80,8 @@ export interface ClaimOptions {
   kinds?: string[];
   leaseMs?: number;
   clock?: Clock;
+  /** Jobs not to take (those a `runUntilIdle` run already failed: their retry waits for a later run). */
+  skip?: readonly string[];
 }
 
 /**
@@ -104,6 +106,7 @@ export async function claimJob(db: Db, options: ClaimOptions): Promise<Job | nul
         .orderBy("id")
         .limit(1);
       if (options.kinds?.length) query = query.where("kind", "in", options.kinds);
+      if (options.skip?.length) query = query.where("id", "not in", options.skip);
       return (postgres ? query.forUpdate().skipLocked() : query).executeTakeFirst();
     };
     const queued = await oldest("queued");

@@ -55,9 +55,9 @@ export interface RunStats {
   reclaimedFrom?: string[];
 }
 
-async function runOne(db: Db, options: WorkerOptions, workerId: string, stats: RunStats): Promise<boolean> {
+async function runOne(db: Db, options: WorkerOptions, workerId: string, stats: RunStats, failed?: string[]): Promise<boolean> {
   const clock = options.clock ?? systemClock;
-  const job = await claimJob(db, { workerId, kinds: Object.keys(options.handlers), clock: systemClock });
+  const job = await claimJob(db, { workerId, kinds: Object.keys(options.handlers), clock: systemClock, ...(failed?.length ? { skip: failed } : {}) });
   if (!job) return false;
   const entry = options.handlers[job.kind]!;
   if (job.reclaimedFrom !== undefined) {
@@ -80,11 +80,18 @@ async function runOne(db: Db, options: WorkerOptions, workerId: string, stats: R
     stats.processed++;
   } catch (error) {
     stats.failed++;
+    if (failed) {
+      failed.push(job.id);
+      if (failed.length > MAX_SKIPPED) failed.shift();
+    }
     options.onError?.(job, error);
     await failJob(db, job, error, systemClock);
   }
   return true;
 }
+
+/** Failed jobs a run remembers not to take again (bounds the claim's `id NOT IN` list). */
+const MAX_SKIPPED = 1000;
 
 /** The lease a claim takes (src/store/queue.ts claimJob's default); `prepare` renews it at a third of it. */
 const LEASE_MS = 60_000;
@@ -126,7 +133,10 @@ export function holderIsGone(holder: string | null): boolean {
 }
 
 /**
- * Works the queue until no runnable job is left (jobs waiting on backoff are left for later). Jobs leased
+ * Works the queue until no runnable job is left (jobs waiting on backoff are left for later). Each job is
+ * tried at most once per run: one that fails is left queued for its retry after the backoff, however long
+ * the rest of the run takes (so a run's outcome does not depend on the machine's speed; the last
+ * MAX_SKIPPED failures are remembered). Jobs leased
  * to another worker are not left behind: it waits for them to be done, takes them over as soon as their
  * holder is a process of this machine that has stopped, or when their lease runs out (a killed worker's
  * jobs come back after at most the lease, 60 s). `stats.reclaimed` counts the jobs taken over.
@@ -135,8 +145,9 @@ export async function runUntilIdle(db: Db, options: WorkerOptions & { pollMs?: n
   const workerId = options.workerId ?? `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
   const stats: RunStats = { processed: 0, failed: 0 };
   const kinds = Object.keys(options.handlers);
+  const failed: string[] = [];
   for (;;) {
-    if (await runOne(db, options, workerId, stats)) {
+    if (await runOne(db, options, workerId, stats, failed)) {
       await yieldToEvents();
       continue;
     }

@@ -53,8 +53,9 @@ async function detect(paths: string[], options: DetectOptions): Promise<void> {
     const shown = skipped.slice(0, MAX_REPORTED_ERRORS).join(", ");
     process.stderr.write(`nightshift: ${skipped.length} file${skipped.length === 1 ? "" : "s"} in the folders given not read (not ${SUPPORTED_EXTENSIONS.join(", ")}): ${shown}\n`);
   }
-  // A batch over files: correlation judges the whole input whatever its order (memory capped, no lateness).
-  const detector = await createDetector({ ...sources, correlationLimits: { latenessMs: Number.POSITIVE_INFINITY } });
+  // A batch over files: correlation judges the whole input whatever its order (memory capped, no lateness),
+  // and a correlation alert is written at the end with its window's total.
+  const detector = await createDetector({ ...sources, correlationLimits: { latenessMs: Number.POSITIVE_INFINITY }, batch: true });
 
   const output = new AlertOutput();
   const progress = detectProgress(files.reduce((sum, file) => sum + file.size, 0));
@@ -80,7 +81,7 @@ async function detect(paths: string[], options: DetectOptions): Promise<void> {
       }
       if (output.closed) break;
     }
-    // Windows still open at the end of the input ("fewer than N in a timespan") are judged now.
+    // Correlation alerts with their windows' totals, and windows still open ("fewer than N in a timespan"), now.
     for (const alert of output.closed ? [] : detector.flush()) {
       alerts++;
       if (!(await output.write(alert))) break;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { getCase, outcomeOf, similarCases } from "../../cases/index.js";
+import { getCase, outcomeOf, sameRuleCaseIds, similarCases } from "../../cases/index.js";
 import type { CaseStatus } from "../../core/index.js";
 import { CaseIdArg, READERS, defineTool } from "./define.js";
 import { canonicalCaseId } from "./scope.js";
@@ -29,7 +29,7 @@ export const similarCasesTool = defineTool({
 
     const shared = new Map((await similarCases(ctx.db, id, 100)).map((s) => [s.case_id, s]));
     const sameRule = current.rule_id
-      ? await ctx.db.selectFrom("cases").select("id").where("rule_id", "=", current.rule_id).where("id", "<>", id).where("created_at", ">=", from).where("created_at", "<=", to).orderBy("created_at", "desc").limit(100).execute()
+      ? await sameRuleCaseIds(ctx.db, current.rule_id, id, from, to).execute()
       : [];
     const ids = [...new Set([...shared.keys(), ...sameRule.map((r) => r.id)])];
     if (ids.length === 0) return { case_id: id, window_days, cases: [] };

@@ -27,8 +27,16 @@ export interface CorrelationEngine {
    * time) and does not move the detector's event clock.
    */
   observe(matched: CompiledRule[], event: Record<string, unknown>, source: EventSource, time: number, ownTime?: boolean): CorrelationFiring[];
-  /** End of input: closes every window judged at close (upper-bounded conditions). */
+  /**
+   * End of input: closes every window judged at close (upper-bounded conditions) and, in batch mode, emits the
+   * held alerts with their windows' totals.
+   */
   flush(): CorrelationFiring[];
+  /**
+   * Live mode: alerts already returned whose window has counted more events since the last call, with the
+   * window's total now (same correlation, group and first event: the same alert, revised).
+   */
+  revisions(): CorrelationFiring[];
   save(): CorrelationState;
   restore(state: unknown): void;
 }
@@ -47,10 +55,16 @@ function countThreshold(correlation: LoadedCorrelation): number {
   return Math.max(0, ...Object.values(correlation.condition));
 }
 
+/**
+ * `mode`: `live` (the default) returns an alert when its condition first holds and its later counts through
+ * `revisions()`; `batch` (the whole input is known) returns each such alert once, at `flush()`, with its
+ * window's total.
+ */
 export function createCorrelationEngine(
   rules: CompiledRule[],
   correlations: LoadedCorrelation[],
   limitOverrides: Partial<CorrelationLimits> = {},
+  mode: "live" | "batch" = "live",
 ): CorrelationEngine {
   const limits = { ...DEFAULT_CORRELATION_LIMITS, ...limitOverrides };
   const skipped: { file: string; reason: string }[] = [];
@@ -130,7 +144,7 @@ export function createCorrelationEngine(
       windows.push(undefined);
       return;
     }
-    const own = new CorrelationWindows(correlation, limits);
+    const own = new CorrelationWindows(correlation, limits, mode === "batch");
     windows.push(own);
     nodes.forEach((node, member) => {
       const listener = { windows: own, member };
@@ -217,7 +231,7 @@ export function createCorrelationEngine(
   const sweep = (out: CorrelationFiring[], at: number) => {
     windows.forEach((w, index) => {
       if (!w) return;
-      for (const fired of w.due(at)) propagate(index, toFiring(index, fired), out, 0);
+      for (const fired of [...w.takeReleased(), ...w.due(at)]) propagate(index, toFiring(index, fired), out, 0);
     });
   };
 
@@ -256,10 +270,15 @@ export function createCorrelationEngine(
       // Inner correlations first, so that what they fire can still close in the outer ones.
       for (let round = 0; round <= correlations.length; round++) {
         const before = out.length;
-        sweep(out, Number.POSITIVE_INFINITY);
+        windows.forEach((w, index) => {
+          for (const fired of w?.flush() ?? []) propagate(index, toFiring(index, fired), out, 0);
+        });
         if (out.length === before && round > 0) break;
       }
-      return out;
+      return out.sort((a, b) => a.time - b.time); // stable: an inner correlation's alert before the outer one it completes
+    },
+    revisions() {
+      return windows.flatMap((w, index) => (w ? w.takeRevisions().map((fired) => toFiring(index, fired)) : []));
     },
     save() {
       const saved: CorrelationState = { version: 1, watermark, correlations: {} };
@@ -277,7 +296,7 @@ export function createCorrelationEngine(
         const w = byKey.get(key);
         if (!w) continue;
         const members = w.correlation.rules.length;
-        const bad = groups.findIndex((g) => g.entries.some((e) => e.m >= members));
+        const bad = groups.findIndex((g) => [...g.entries, ...(g.alerted ?? []).flatMap((w) => w.kept ?? [])].some((e) => e.m >= members));
         if (bad >= 0) {
           throw new ValidationError("invalid correlation state", [{ path: `correlations.${key}.${bad}.entries`, message: `member index beyond ${members - 1}` }]);
         }

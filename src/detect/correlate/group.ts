@@ -49,6 +49,19 @@ export interface AlertedWindow {
   to: number;
   /** Events that fell in the window after it alerted. */
   absorbed: number;
+  /** The window's measure: when it alerted, then with every absorbed event (the alert reports it). */
+  value: number;
+  /**
+   * Entries the measure needs beyond a running total (value_count: one per distinct value, temporal: one
+   * per rule, temporal_ordered: every entry), at most `entriesPerGroup`; event_count and value_sum keep none.
+   */
+  kept: Entry[];
+  /** The alert's events: the first one (which names the alert) stays, then the most recent, capped. */
+  refs: Ref[];
+  /** The event that completed the condition: the alert's event and time (absent in states saved before). */
+  fired?: Completing;
+  /** Batch mode: the alert waits for `flush()` (or its window being forgotten) to be emitted with its total. */
+  held?: boolean;
 }
 
 /** Alerted windows remembered per group (older ones also expire with the group's clock). */
@@ -92,4 +105,12 @@ export function upperBound(list: readonly { t: number }[], time: number): number
     else hi = mid;
   }
   return lo;
+}
+
+/** Adds a reference to an alert's events, keeping its first one (the alert's name) and the `cap` − 1 most recent others. */
+export function addAlertRef(refs: Ref[], ref: Ref, cap: number): void {
+  let i = refs.length;
+  while (i > 1 && refs[i - 1]!.t > ref.t) i--;
+  refs.splice(Math.max(i, Math.min(1, refs.length)), 0, ref);
+  if (refs.length > cap) refs.splice(1, 1);
 }

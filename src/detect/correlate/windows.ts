@@ -2,17 +2,19 @@ import { conditionHolds, onlyLowerBounds, type LoadedCorrelation } from "../sigm
 import {
   GROWING,
   MAX_ALERTED_WINDOWS,
+  addAlertRef,
   MAX_WINDOWS_JUDGED,
   insertSorted,
   lowerBound,
   upperBound,
+  type AlertedWindow,
   type Completing,
   type Entry,
   type Group,
   type Observation,
 } from "./group.js";
 import { entryValue, lookup, measure } from "./measure.js";
-import { completingOf, sourceOf, type GroupState } from "./state.js";
+import { alertedOf, completingOf, sourceOf, type GroupState } from "./state.js";
 import type { CorrelationLimits, EventRef, WindowFiring } from "./types.js";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -25,10 +27,19 @@ export class CorrelationWindows {
   private nextDue = Number.POSITIVE_INFINITY;
   /** Upper-bounded conditions on growing measures are judged when the window closes, not as events arrive. */
   readonly closeMode: boolean;
+  /** Live mode: alerted windows whose count changed since `takeRevisions()`. */
+  private revised = new Map<AlertedWindow, Group>();
+  /** Batch mode: held alerts of windows forgotten before `flush()` (memory caps), emitted by `takeReleased()`. */
+  private released: WindowFiring[] = [];
 
+  /**
+   * `hold` (batch mode, the whole input known): an alert is emitted at `flush()` with its window's total
+   * rather than when its condition first holds; live mode emits it then and reports later counts as revisions.
+   */
   constructor(
     readonly correlation: LoadedCorrelation,
     private readonly limits: CorrelationLimits,
+    private readonly hold = false,
   ) {
     this.closeMode = GROWING.has(correlation.type) && !onlyLowerBounds(correlation.condition);
   }
@@ -47,6 +58,51 @@ export class CorrelationWindows {
   private dropGroup(group: Group): void {
     this.groups.delete(group.key);
     this.entryCount -= group.entries.length;
+    for (const window of group.alerted) this.forgetWindow(group, window);
+  }
+
+  /** A window no longer remembered: a held alert is released with the count it reached (no alert is lost). */
+  private forgetWindow(group: Group, window: AlertedWindow): void {
+    this.revised.delete(window);
+    if (window.held && window.fired) this.released.push(this.alertOf(group, window));
+    window.held = false;
+  }
+
+  /** The alert of an alerted window: the event that completed it, the window's count and events. */
+  private alertOf(group: Group, window: AlertedWindow): WindowFiring {
+    const fired = window.fired ?? { event: {}, source: window.refs.at(-1)?.source ?? { file: "", record: 0 }, t: window.to };
+    const events: EventRef[] = window.refs.map((r) => ({ time: new Date(r.t).toISOString(), rule: r.rule, source: r.source }));
+    return { group: { ...group.values }, value: window.value, time: fired.t, event: fired.event, source: fired.source, events };
+  }
+
+  /** Counts an event that falls in a window that already alerted into that window's total. */
+  private absorb(group: Group, window: AlertedWindow, entry: Entry, observation: Observation): void {
+    const { type } = this.correlation;
+    window.absorbed++;
+    if (type === "event_count") window.value++;
+    else if (type === "value_sum") window.value += entry.v as number;
+    else if (this.keeps(window.kept, entry)) {
+      insertSorted(window.kept, entry);
+      window.value = Math.max(window.value, measure(this.correlation, window.kept));
+    }
+    addAlertRef(window.refs, { t: entry.t, rule: observation.rule, source: observation.source }, this.limits.eventsPerAlert);
+    if (!window.held && window.fired) this.revised.set(window, group);
+  }
+
+  /** Whether an alerted window keeps `entry` for its measure (see AlertedWindow.kept). */
+  private keeps(kept: Entry[], entry: Entry): boolean {
+    if (kept.length >= this.limits.entriesPerGroup) return false;
+    if (this.correlation.type === "value_count") return !kept.some((e) => e.v === entry.v);
+    if (this.correlation.type === "temporal") return !kept.some((e) => e.m === entry.m);
+    return true;
+  }
+
+  /** The entries an alerted window keeps of those it starts with. */
+  private keptOf(entries: Entry[]): Entry[] {
+    const kept: Entry[] = [];
+    if (this.correlation.type === "event_count" || this.correlation.type === "value_sum") return kept;
+    for (const entry of entries) if (this.keeps(kept, entry)) kept.push({ ...entry });
+    return kept;
   }
 
   private enforceLimits(current: Group): void {
@@ -104,12 +160,12 @@ export class CorrelationWindows {
     this.expire(group);
     // One alert per group per window: an event inside a window that already alerted is part of that alert.
     const absorbing = !this.closeMode && type !== "value_percentile" && type !== "value_avg";
-    if (absorbing && group.alerted.some((w) => observation.time >= w.from && observation.time <= w.to)) {
-      const window = group.alerted.find((w) => observation.time >= w.from && observation.time <= w.to)!;
-      window.absorbed++;
+    const entry: Entry = { t: observation.time, m: observation.member, ...(v === undefined ? {} : { v }) };
+    const alerted = absorbing ? group.alerted.find((w) => observation.time >= w.from && observation.time <= w.to) : undefined;
+    if (alerted) {
+      this.absorb(group, alerted, entry, observation);
       return [];
     }
-    const entry: Entry = { t: observation.time, m: observation.member, ...(v === undefined ? {} : { v }) };
     insertSorted(group.entries, entry);
     this.entryCount++;
     insertSorted(group.refs, { t: observation.time, rule: observation.rule, source: observation.source });
@@ -131,19 +187,47 @@ export class CorrelationWindows {
     const found = this.windowWith(group, entry);
     if (!found) return [];
     const { value, from, to } = found;
-    const fired = this.firing(group, value, from, to, completing);
-    if (type === "value_percentile") return [fired]; // its history is the baseline the next events are judged on
+    if (type === "value_percentile") return [this.firing(group, value, from, to, completing)]; // its history is the baseline the next events are judged on
     if (type === "value_avg") {
+      const fired = this.firing(group, value, from, to, completing);
       this.removeEntries(group, from, to);
-    } else {
-      // The alert stands for the window that starts at its first event: the rest of that window is absorbed.
-      const window = { from, to: from + timespanMs, absorbed: 0 };
-      this.removeEntries(group, window.from, window.to);
-      group.alerted.push(window);
-      if (group.alerted.length > MAX_ALERTED_WINDOWS) group.alerted.shift();
+      if (group.entries.length === 0 && group.alerted.length === 0) this.groups.delete(group.key);
+      return [fired];
     }
-    if (group.entries.length === 0 && group.alerted.length === 0) this.groups.delete(group.key);
-    return [fired];
+    // The alert stands for the window that starts at its first event and lasts one timespan: what that window
+    // already holds (a late event can complete a window whose later events arrived first) is its count now, and
+    // events falling in it afterwards are absorbed into that count.
+    const end = from + timespanMs;
+    const inWindow = group.entries.slice(lowerBound(group.entries, from), upperBound(group.entries, end));
+    const window: AlertedWindow = {
+      from,
+      to: end,
+      absorbed: 0,
+      value: Math.max(value, measure(this.correlation, inWindow)),
+      kept: this.keptOf(inWindow),
+      refs: group.refs.filter((r) => r.t >= from && r.t <= end),
+      fired: completing,
+      ...(this.hold ? { held: true } : {}),
+    };
+    this.removeEntries(group, from, end);
+    group.alerted.push(window);
+    if (group.alerted.length > MAX_ALERTED_WINDOWS) this.forgetWindow(group, group.alerted.shift()!);
+    return this.hold ? [] : [this.alertOf(group, window)];
+  }
+
+  /** Live mode: the alerts whose window counted more events since the last call, with their new totals. */
+  takeRevisions(): WindowFiring[] {
+    const out: WindowFiring[] = [];
+    for (const [window, group] of this.revised) if (this.groups.get(group.key) === group && group.alerted.includes(window)) out.push(this.alertOf(group, window));
+    this.revised.clear();
+    return out;
+  }
+
+  /** Batch mode: held alerts whose window was forgotten (memory caps) since the last call. */
+  takeReleased(): WindowFiring[] {
+    const out = this.released;
+    this.released = [];
+    return out;
   }
 
   /**
@@ -179,6 +263,7 @@ export class CorrelationWindows {
       this.entryCount -= keep;
       group.refs.splice(0, lowerBound(group.refs, horizon));
     }
+    for (const window of group.alerted) if (window.to < horizon) this.forgetWindow(group, window);
     group.alerted = group.alerted.filter((w) => w.to >= horizon);
   }
 
@@ -226,10 +311,21 @@ export class CorrelationWindows {
     return fired;
   }
 
-  /** End of input: judge every open window now (window-close mode only). */
+  /**
+   * End of input: the held alerts (batch mode) with their windows' totals, in event time order, and every
+   * window judged at close.
+   */
   flush(): WindowFiring[] {
-    if (!this.closeMode) return [];
-    return this.due(Number.POSITIVE_INFINITY);
+    if (this.closeMode) return this.due(Number.POSITIVE_INFINITY);
+    const out = this.takeReleased();
+    for (const group of this.groups.values()) {
+      for (const window of group.alerted) {
+        if (!window.held) continue;
+        out.push(this.alertOf(group, window));
+        window.held = false;
+      }
+    }
+    return out.sort((a, b) => a.time - b.time);
   }
 
   save(): GroupState[] {
@@ -238,7 +334,7 @@ export class CorrelationWindows {
       entries: g.entries.map((e) => ({ ...e })),
       refs: g.refs.map((r) => ({ ...r })),
       latest: g.latest,
-      ...(g.alerted.length === 0 ? {} : { alerted: g.alerted.map((w) => ({ ...w })) }),
+      ...(g.alerted.length === 0 ? {} : { alerted: g.alerted.map((w) => ({ ...w, kept: w.kept.map((e) => ({ ...e })), refs: w.refs.map((r) => ({ ...r })) })) }),
       ...(g.windowStart === undefined ? {} : { windowStart: g.windowStart }),
       ...(g.last === undefined ? {} : { last: g.last }),
       ...(g.next === undefined ? {} : { next: g.next }),
@@ -247,6 +343,8 @@ export class CorrelationWindows {
 
   restore(groups: GroupState[]): void {
     this.groups.clear();
+    this.revised.clear();
+    this.released = [];
     this.entryCount = 0;
     this.nextDue = Number.NEGATIVE_INFINITY; // re-derived on the next `due`
     for (const state of groups) {
@@ -258,7 +356,7 @@ export class CorrelationWindows {
         refs: state.refs.map((r) => ({ t: r.t, rule: r.rule, source: sourceOf(r.source) })).sort((a, b) => a.t - b.t),
         touched: true,
         latest: state.latest ?? state.entries.reduce((max, e) => Math.max(max, e.t), state.windowStart ?? 0),
-        alerted: (state.alerted ?? []).map((w) => ({ from: w.from, to: w.to, absorbed: w.absorbed })).slice(-MAX_ALERTED_WINDOWS),
+        alerted: (state.alerted ?? []).slice(-MAX_ALERTED_WINDOWS).map((w) => alertedOf(w)),
         ...(state.windowStart === undefined ? {} : { windowStart: state.windowStart }),
         ...(state.last === undefined ? {} : { last: completingOf(state.last) }),
         ...(state.next === undefined ? {} : { next: completingOf(state.next) }),

@@ -10,6 +10,7 @@ import { feedback } from "./0008-feedback.js";
 import { grouping } from "./0009-grouping.js";
 import { auditKeys } from "./0010-audit-keys.js";
 import { ingest } from "./0011-ingest.js";
+import { similarCasesIndex } from "./0013_similar_cases_index.js";
 import { respond } from "./0016_respond.js";
 import { nova } from "./0017_nova.js";
 
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   "0009-grouping": grouping,
   "0010-audit-keys": auditKeys,
   "0011-ingest": ingest,
+  "0013-similar-cases-index": similarCasesIndex,
   "0016-respond": respond,
   "0017-nova": nova,
 };

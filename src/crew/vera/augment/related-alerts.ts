@@ -1,3 +1,4 @@
+import { relatedAlertRows } from "../../../cases/index.js";
 import type { Augmentation, PartQuery } from "../schema.js";
 import { AUGMENT_CAPS } from "./caps.js";
 import { bounded, type AugmentContext } from "./context.js";
@@ -9,15 +10,7 @@ export async function relatedAlertsPart(ctx: AugmentContext, caseId: string): Pr
   const values = [...e.domains, ...e.ips, ...e.hashes, ...e.users, ...e.hosts, ...e.hostIps].map((v) => v.toLowerCase()).slice(0, 60);
   const queries: PartQuery[] = [{ source: "observables", args: { values, excluding_case: caseId } }];
   if (values.length === 0) return { queries, missing_telemetry: [], truncated: false, alerts: [], cases: [] };
-  const rows = await ctx.ex
-    .selectFrom("observables")
-    .innerJoin("alerts", "alerts.id", "observables.alert_id")
-    .select(["alerts.id as alert_id", "alerts.case_id", "alerts.time", "alerts.title", "alerts.severity", "alerts.host_name", "alerts.user_name", "observables.type", "observables.value"])
-    .where("observables.case_id", "!=", caseId)
-    .where((eb) => eb(eb.fn("lower", ["observables.value"]), "in", values))
-    .orderBy("alerts.time", "desc")
-    .limit(500)
-    .execute();
+  const rows = await relatedAlertRows(ctx.ex, caseId, values).execute();
   const byAlert = new Map<string, Augmentation["related_alerts"]["alerts"][number]>();
   for (const row of rows) {
     const entry = byAlert.get(row.alert_id) ?? {

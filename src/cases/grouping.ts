@@ -14,6 +14,7 @@ import { appendAudit, lockAuditChain } from "./audit.js";
 import { inTransaction, normaliseTime, parseInput } from "./internal.js";
 import { continuesKillChain } from "./kill-chain.js";
 import { alertObservables } from "./observables.js";
+import { closedFloodFor } from "./recurrence.js";
 
 export const GROUPING_ACTOR = { kind: "system", name: "grouping" } as const;
 const OPEN_STATUSES = ["new", "in_progress", "on_hold"];
@@ -106,8 +107,11 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export interface AttachResult {
   caseId: string;
   created: boolean;
-  /** How the alert joined: `rule` (same rule and entity), `incident` (another rule on the entity), `new`. */
-  joined: "rule" | "incident" | "new";
+  /**
+   * How the alert joined: `rule` (same rule and entity), `incident` (another rule on the entity), `recurrence`
+   * (a repeat of a flood closed as benign, bringing nothing new: the case stays closed), `new`.
+   */
+  joined: "rule" | "incident" | "recurrence" | "new";
 }
 
 /** The open case that took alerts under this group key within the window (either side: alerts arrive out of order). */
@@ -214,6 +218,10 @@ export async function attachAlert(ex: Executor, alert: Alert, options: GroupingO
       open = await incidentFor(trx, entityKey, groupKey, parsed, at, grouping);
       joined = "incident";
     }
+    if (!open) {
+      open = await closedFloodFor(trx, groupKey, parsed, at, grouping.windowMinutes * 60_000);
+      joined = "recurrence";
+    }
 
     let caseId: string;
     if (open) {
@@ -235,7 +243,8 @@ export async function attachAlert(ex: Executor, alert: Alert, options: GroupingO
       await rememberKey(trx, groupKey, caseId, alertTime);
       await linkAlert(trx, caseId, parsed);
       const data: Record<string, unknown> = { alert_id: parsed.id, severity: { from: open.severity, to: severity } };
-      if (joined === "incident") data.group_key = groupKey;
+      if (joined !== "rule") data.group_key = groupKey;
+      if (joined === "recurrence") data.recurrence = { status: open.status, verdict: open.verdict };
       await appendAudit(trx, { actor: GROUPING_ACTOR, action: "case.alert_linked", caseId, data }, clock);
     } else {
       joined = "new";

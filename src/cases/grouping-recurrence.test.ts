@@ -7,7 +7,7 @@ import { makeAlert, insertAlert, type AlertFixture } from "./test-alerts.js";
 const options: GroupingOptions = { windowMinutes: 240 };
 const clamav = { id: "clamav-update", title: "ClamAV database update" };
 
-describe(`a repeat of a flood closed as benign (${testStoreKind()})`, () => {
+describe(`a repeat of noise closed as benign (${testStoreKind()})`, () => {
   let env: TestEnvironment;
   const clock = fixedClock("2026-11-24T12:00:00Z", 1000);
   beforeEach(async () => {
@@ -55,13 +55,14 @@ describe(`a repeat of a flood closed as benign (${testStoreKind()})`, () => {
     }
   });
 
-  it("never joins a case closed as an attack, nor one whose flood ended before the window", async () => {
+  it("never joins a case closed as an attack, nor one whose rule last fired before the routine period", async () => {
     const attack = await attach({ time: "2026-11-24T08:00:00Z" });
     await close(attack.caseId, "true_positive");
     const after = await attach({ time: "2026-11-24T08:30:00Z" });
     expect(after.created).toBe(true);
 
-    const quiet = await attach({ host: "mx-2", time: "2026-11-24T01:00:00Z" });
+    // Beyond the window and the routine period (24 h): judged afresh.
+    const quiet = await attach({ host: "mx-2", time: "2026-11-23T05:00:00Z" });
     await close(quiet.caseId, "false_positive");
     const late = await attach({ host: "mx-2", time: "2026-11-24T05:01:00Z" });
     expect(late.created).toBe(true);
@@ -76,5 +77,39 @@ describe(`a repeat of a flood closed as benign (${testStoreKind()})`, () => {
     const next = await attach({ time: "2026-11-24T08:40:00Z" });
     expect(next.created).toBe(true);
     expect(next.caseId).not.toBe(benign.caseId);
+  });
+
+  it("keeps a host's routine telemetry, rule by rule judged benign, in one case across quiet spells", async () => {
+    const dovecot = { id: "dovecot-auth", title: "Dovecot authentication success" };
+    const clam = await attach({ time: "2026-11-24T02:00:00Z" });
+    await close(clam.caseId, "false_positive");
+    const auth = await attach({ rule: dovecot, time: "2026-11-24T02:05:00Z" });
+    expect(auth.created).toBe(true);
+    await close(auth.caseId, "false_positive");
+    // Hours later, past the flood window but within the routine period: ClamAV joins its own earlier case…
+    const clamLater = await attach({ time: "2026-11-24T09:00:00Z" });
+    expect(clamLater).toMatchObject({ caseId: clam.caseId, joined: "recurrence" });
+    // …and Dovecot, judged benign on this host earlier today, joins the host's live benign case.
+    const authLater = await attach({ rule: dovecot, time: "2026-11-24T09:10:00Z" });
+    expect(authLater).toMatchObject({ caseId: clam.caseId, joined: "recurrence" });
+    // From then on its flood follows it there.
+    expect(await attach({ rule: dovecot, time: "2026-11-24T09:20:00Z" })).toMatchObject({ caseId: clam.caseId, joined: "recurrence" });
+    // Past the routine period, the rule is judged again.
+    expect((await attach({ time: "2026-11-26T09:00:00Z" })).created).toBe(true);
+  });
+
+  it("never puts a rule not yet judged on the host, or last judged an attack there, into the host's benign case", async () => {
+    const clam = await attach({ time: "2026-11-24T08:00:00Z" });
+    await close(clam.caseId, "false_positive");
+    const firstSight = await attach({ rule: { id: "new-rule", title: "New event type" }, time: "2026-11-24T08:10:00Z" });
+    expect(firstSight.created).toBe(true);
+    const elsewhere = await attach({ host: "web", time: "2026-11-24T08:15:00Z" });
+    expect(elsewhere.created).toBe(true);
+
+    const exfil = { id: "dns-entropy", title: "High entropy DNS" };
+    const attack = await attach({ rule: exfil, time: "2026-11-24T03:00:00Z" });
+    await close(attack.caseId, "true_positive");
+    const again = await attach({ rule: exfil, time: "2026-11-24T08:20:00Z" });
+    expect(again.created).toBe(true);
   });
 });

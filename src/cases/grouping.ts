@@ -14,7 +14,7 @@ import { appendAudit, lockAuditChain } from "./audit.js";
 import { inTransaction, normaliseTime, parseInput } from "./internal.js";
 import { continuesKillChain } from "./kill-chain.js";
 import { alertObservables } from "./observables.js";
-import { closedFloodFor } from "./recurrence.js";
+import { closedRoutineFor } from "./recurrence.js";
 
 export const GROUPING_ACTOR = { kind: "system", name: "grouping" } as const;
 const OPEN_STATUSES = ["new", "in_progress", "on_hold"];
@@ -109,7 +109,7 @@ export interface AttachResult {
   created: boolean;
   /**
    * How the alert joined: `rule` (same rule and entity), `incident` (another rule on the entity), `recurrence`
-   * (a repeat of a flood closed as benign, bringing nothing new: the case stays closed), `new`.
+   * (a repeat of noise closed as benign, bringing nothing new: the case stays closed; recurrence.ts), `new`.
    */
   joined: "rule" | "incident" | "recurrence" | "new";
 }
@@ -219,7 +219,7 @@ export async function attachAlert(ex: Executor, alert: Alert, options: GroupingO
       joined = "incident";
     }
     if (!open) {
-      open = await closedFloodFor(trx, groupKey, parsed, at, grouping.windowMinutes * 60_000);
+      open = await closedRoutineFor(trx, groupKey, entityKey, parsed, at, { windowMs: grouping.windowMinutes * 60_000, routineMs: grouping.routineHours * 3_600_000 });
       joined = "recurrence";
     }
 

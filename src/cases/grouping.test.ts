@@ -102,8 +102,9 @@ describe(`alert grouping (${testStoreKind()})`, () => {
     const between = await attach({ time: "2026-11-24T09:31:00Z" });
     expect(between).toMatchObject({ created: false, caseId: tooLate.caseId });
 
+    // A closed attack takes no more alerts (a closed benign flood does: grouping-recurrence.test.ts).
     for (const { caseId } of [first, tooLate])
-      await transitionCase(env.store.db, caseId, { to: "closed", actor: { kind: "human", name: "ana" }, verdict: "false_positive", rationale: "lab" }, clock);
+      await transitionCase(env.store.db, caseId, { to: "closed", actor: { kind: "human", name: "ana" }, verdict: "true_positive", rationale: "lab" }, clock);
     const afterClose = await attach({ time: "2026-11-24T09:02:00Z" });
     expect(afterClose).toMatchObject({ created: true, caseId: "TORA-20261124-0005" });
   });

@@ -4,7 +4,9 @@ import {
   Alert,
   NotFoundError,
   formatCaseId,
+  hasBenignPrecedent,
   maxSeverity,
+  type Enrichment,
   type AttackTags,
   type Clock,
   type Severity,
@@ -14,6 +16,7 @@ import { appendAudit, lockAuditChain } from "./audit.js";
 import { inTransaction, normaliseTime, parseInput } from "./internal.js";
 import { continuesKillChain } from "./kill-chain.js";
 import { alertObservables } from "./observables.js";
+import { closedRoutineFor } from "./recurrence.js";
 
 export const GROUPING_ACTOR = { kind: "system", name: "grouping" } as const;
 const OPEN_STATUSES = ["new", "in_progress", "on_hold"];
@@ -106,8 +109,11 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export interface AttachResult {
   caseId: string;
   created: boolean;
-  /** How the alert joined: `rule` (same rule and entity), `incident` (another rule on the entity), `new`. */
-  joined: "rule" | "incident" | "new";
+  /**
+   * How the alert joined: `rule` (same rule and entity), `incident` (another rule on the entity), `recurrence`
+   * (a repeat of noise closed as benign, bringing nothing new: the case stays closed; recurrence.ts), `new`.
+   */
+  joined: "rule" | "incident" | "recurrence" | "new";
 }
 
 /** The open case that took alerts under this group key within the window (either side: alerts arrive out of order). */
@@ -133,7 +139,7 @@ async function caseForKey(trx: Executor, groupKey: string, at: number, windowMs:
  * fire on the entity in the `routineHours` before the incident began). A case that has been taking the same
  * noise for hours is not joined, and routine noise does not join an attack.
  */
-async function incidentFor(trx: Executor, entityKey: string, groupKey: string, alert: Alert, at: number, options: Grouping): Promise<CasesTable | undefined> {
+async function incidentFor(trx: Executor, entityKey: string, groupKey: string, alert: Alert, at: number, options: Grouping, judgedBenign: boolean): Promise<CasesTable | undefined> {
   const gapMs = options.incidentMinutes * 60_000;
   const spanMs = options.incidentSpanMinutes * 60_000;
   const candidates = await trx
@@ -152,6 +158,10 @@ async function incidentFor(trx: Executor, entityKey: string, groupKey: string, a
   const routineMs = options.routineHours * 3_600_000;
   for (const c of candidates) {
     if (continues(c)) return c;
+    // Telemetry analysts consistently judged benign is routine: it neither joins an incident as one of its
+    // steps nor anchors one (a burst of a host's known noise is not an attack, and an attack must not be
+    // filed under it).
+    if (judgedBenign || (await anchoredByPrecedent(trx, c.id))) continue;
     const began = Date.parse(c.first_alert_at ?? c.last_alert_at);
     if (Math.abs(at - began) > spanMs) continue;
     // Routine: the alert's rule fired on this entity before the incident began, or the incident was
@@ -161,6 +171,12 @@ async function incidentFor(trx: Executor, entityKey: string, groupKey: string, a
     return c;
   }
   return undefined;
+}
+
+/** Whether a case's first alert came with a benign analyst precedent (core/precedent.ts). */
+async function anchoredByPrecedent(trx: Executor, caseId: string): Promise<boolean> {
+  const first = await trx.selectFrom("alerts").select("enrichment").where("case_id", "=", caseId).orderBy("time").orderBy("id").limit(1).executeTakeFirst();
+  return hasBenignPrecedent(fromJson<Enrichment | null>(first?.enrichment ?? null, null)?.precedent);
 }
 
 /** Whether alerts of this group key were seen in the `windowMs` before `beforeMs` (in another case than `exceptCase`). */
@@ -199,7 +215,7 @@ export async function attachAlert(ex: Executor, alert: Alert, options: GroupingO
   return inTransaction(ex, async (trx) => {
     // Taken first: it serialises grouping on PostgreSQL, so two alerts never open two cases for one key.
     await lockAuditChain(trx);
-    const stored = await trx.selectFrom("alerts").select(["id", "case_id"]).where("id", "=", parsed.id).executeTakeFirst();
+    const stored = await trx.selectFrom("alerts").select(["id", "case_id", "enrichment"]).where("id", "=", parsed.id).executeTakeFirst();
     if (!stored) throw new NotFoundError(`alert ${parsed.id}`);
     if (stored.case_id) return { caseId: stored.case_id, created: false, joined: "rule" as const };
 
@@ -211,8 +227,13 @@ export async function attachAlert(ex: Executor, alert: Alert, options: GroupingO
     let joined: AttachResult["joined"] = "rule";
     let open = await caseForKey(trx, groupKey, at, grouping.windowMinutes * 60_000);
     if (!open && entityKey !== null) {
-      open = await incidentFor(trx, entityKey, groupKey, parsed, at, grouping);
+      const judgedBenign = hasBenignPrecedent(fromJson<Enrichment | null>(stored.enrichment, null)?.precedent);
+      open = await incidentFor(trx, entityKey, groupKey, parsed, at, grouping, judgedBenign);
       joined = "incident";
+    }
+    if (!open) {
+      open = await closedRoutineFor(trx, groupKey, entityKey, parsed, at, { windowMs: grouping.windowMinutes * 60_000, routineMs: grouping.routineHours * 3_600_000 });
+      joined = "recurrence";
     }
 
     let caseId: string;
@@ -235,7 +256,8 @@ export async function attachAlert(ex: Executor, alert: Alert, options: GroupingO
       await rememberKey(trx, groupKey, caseId, alertTime);
       await linkAlert(trx, caseId, parsed);
       const data: Record<string, unknown> = { alert_id: parsed.id, severity: { from: open.severity, to: severity } };
-      if (joined === "incident") data.group_key = groupKey;
+      if (joined !== "rule") data.group_key = groupKey;
+      if (joined === "recurrence") data.recurrence = { status: open.status, verdict: open.verdict };
       await appendAudit(trx, { actor: GROUPING_ACTOR, action: "case.alert_linked", caseId, data }, clock);
     } else {
       joined = "new";

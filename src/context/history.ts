@@ -58,6 +58,44 @@ interface Candidate {
   time: number;
 }
 
+/** The alerts of `ids` whose time is in [from, at], parsed. */
+async function loadCandidates(ex: Executor, ids: string[], from: number, at: number): Promise<Candidate[]> {
+  const out: Candidate[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await ex.selectFrom("alerts").select(["id", "time", "doc"]).where("id", "in", ids.slice(i, i + 500)).execute();
+    for (const row of rows) {
+      const time = Date.parse(row.time);
+      if (!(time >= from && time <= at)) continue;
+      const parsed = Alert.safeParse(fromJson(row.doc, null));
+      if (parsed.success) out.push({ alert: parsed.data, time });
+    }
+  }
+  return out;
+}
+
+/**
+ * Ids carrying one of `keys` in [lo, hi], newest first, one page at a time (`after`: the last page's end), leaving
+ * out `except` and the ids in `skip`.
+ */
+async function recentIdsPage(
+  ex: Executor,
+  keys: string[],
+  range: { lo: string; hi: string; except: string },
+  after: { time: string; id: string } | null,
+  size: number,
+): Promise<{ id: string; time: string }[]> {
+  let query = ex
+    .selectFrom("alert_keys")
+    .select(["alert_id", "time"])
+    .where("key", "in", keys)
+    .where("time", ">=", range.lo)
+    .where("time", "<=", range.hi)
+    .where("alert_id", "!=", range.except);
+  if (after) query = query.where((eb) => eb.or([eb("time", "<", after.time), eb.and([eb("time", "=", after.time), eb("alert_id", "<", after.id)])]));
+  const rows = await query.orderBy("time", "desc").orderBy("alert_id", "desc").limit(size).execute();
+  return rows.map((r) => ({ id: r.alert_id, time: r.time }));
+}
+
 /**
  * Alerts before this one (by alert time, within the window) that share a host, user, source address or
  * indicator with it. The history keys (an index) narrow the candidates; the exact comparison happens on the
@@ -73,13 +111,22 @@ export async function buildHistory(ex: Executor, input: HistoryInput): Promise<H
   const sharing = { ...observables.sharing, ip: await withoutAssetIps(ex, observables.sharing.ip) };
   const hasIndicator = Object.values(sharing).some((list) => list.length > 0) || input.hostile.length > 0;
 
-  // Every key an earlier alert must carry to share something with this one (src/context/history-keys.ts).
+  // Every key an earlier alert must carry to share something with this one (src/context/history-keys.ts). Sharing
+  // only this alert's host (its name or its own addresses) puts an earlier alert among the related alerts and
+  // nowhere else, so those are read newest first and only until the related list is full (`hostKeys`); every
+  // other kind of sharing counts, so all of those are read (`keys`). Reading every alert of a busy host for each
+  // new one made enrichment quadratic in the host's alerts.
   const keys = new Set<string>();
-  if (host) keys.add(historyKey("h", host.key));
+  const hostKeys = new Set<string>();
+  if (host) hostKeys.add(historyKey("h", host.key));
   if (observables.user) keys.add(historyKey("u", observables.user));
-  const ips = [...sharing.ip, ...observables.hostIps, ...(host?.record?.asset.ips ?? [])];
+  const ips = [...sharing.ip];
   if (observables.srcIp) ips.push(observables.srcIp);
   for (const ip of ips) keys.add(historyKey("i", ipKey(ip)));
+  for (const ip of [...observables.hostIps, ...(host?.record?.asset.ips ?? [])]) {
+    const key = historyKey("i", ipKey(ip));
+    if (!keys.has(key)) hostKeys.add(key);
+  }
   for (const domain of sharing.domain) keys.add(historyKey("d", domain));
   for (const url of sharing.url) keys.add(historyKey("l", url));
   for (const hash of sharing.file_hash) keys.add(historyKey("f", hash));
@@ -89,21 +136,37 @@ export async function buildHistory(ex: Executor, input: HistoryInput): Promise<H
   }
 
   const candidates: Candidate[] = [];
+  const hosts = new Map<string, HostLabel | null>();
+  const range = { lo, hi, except: alert.id };
+  if (keys.size > 0 || hostKeys.size > 0) await indexAlertHistory(ex);
   if (keys.size > 0) {
-    await indexAlertHistory(ex);
-    const ids = await candidateIds(ex, [...keys], { lo, hi, except: alert.id });
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = await ex.selectFrom("alerts").select(["id", "time", "doc"]).where("id", "in", ids.slice(i, i + 500)).execute();
-      for (const row of rows) {
-        const time = Date.parse(row.time);
-        if (!(time >= from && time <= at)) continue;
-        const parsed = Alert.safeParse(fromJson(row.doc, null));
-        if (parsed.success) candidates.push({ alert: parsed.data, time });
+    candidates.push(...(await loadCandidates(ex, await candidateIds(ex, [...keys], range), from, at)));
+    for (const [id, label] of await resolveHosts(ex, candidates.map((c) => c.alert))) hosts.set(id, label);
+  }
+  if (hostKeys.size > 0 && host) {
+    // Related through the host only: newest first, until RELATED_LIMIT of them are on this host.
+    const seen = new Set(candidates.map((c) => c.alert.id));
+    let onHost = 0;
+    let after: { time: string; id: string } | null = null;
+    while (onHost < RELATED_LIMIT) {
+      const page = await recentIdsPage(ex, [...hostKeys], range, after, 100);
+      if (page.length === 0) break;
+      after = page[page.length - 1]!;
+      const fresh = [...new Set(page.map((p) => p.id))].filter((id) => !seen.has(id));
+      for (const id of fresh) seen.add(id);
+      const loaded = await loadCandidates(ex, fresh, from, at);
+      const labels = await resolveHosts(ex, loaded.map((c) => c.alert));
+      loaded.sort((a, b) => b.time - a.time || b.alert.id.localeCompare(a.alert.id));
+      for (const c of loaded) {
+        if (onHost >= RELATED_LIMIT) break;
+        const label = labels.get(c.alert.id) ?? null;
+        hosts.set(c.alert.id, label);
+        candidates.push(c);
+        if (label?.key === host.key) onHost++;
       }
+      if (page.length < 100) break;
     }
   }
-
-  const hosts = await resolveHosts(ex, candidates.map((c) => c.alert));
   const indicatorAssets = new Map<string, string>();
   if (host && hasIndicator) indicatorAssets.set(host.key, host.display);
   let sameIndicator = 0;
@@ -164,11 +227,16 @@ export async function buildHistory(ex: Executor, input: HistoryInput): Promise<H
 
   related.sort((a, b) => b.at - a.at || a.alert_id.localeCompare(b.alert_id));
   const sameRule = await sameRuleAlerts(ex, alert, { from, at, lo, hi });
+  // An alert of the rule not read above that names this alert's host by the same name is on the same host.
+  const ownName = alert.host?.name ? hostKey(alert.host.name) : null;
   const byId = new Map(linked.map((l) => [l.id, l]));
   for (const other of sameRule) {
     const known = byId.get(other.id);
     if (known) known.rule = true;
-    else linked.push({ ...other, host: hosts.get(other.id)?.key ?? other.host, indicator: false, src: false, rule: true });
+    else {
+      const resolved = hosts.get(other.id)?.key ?? (other.host !== null && other.host === ownName && host ? host.key : other.host);
+      linked.push({ ...other, host: resolved, indicator: false, src: false, rule: true });
+    }
   }
   return {
     same_indicator_count: sameIndicator,
@@ -250,6 +318,8 @@ async function lastDisposition(ex: Executor, alert: Alert, alertTime: string): P
     .selectFrom("alerts")
     .innerJoin("cases", "cases.id", "alerts.case_id")
     .select(["cases.verdict", "cases.closed_at", "cases.resolved_at", "cases.updated_at"])
+    // One row per case, not per alert: a closed flood holds thousands of this rule's alerts.
+    .distinct()
     .where("alerts.rule_id", "=", alert.rule.id)
     .where(sql<string>`lower(alerts.host_name)`, "=", hostKey(alert.host.name))
     .where("cases.status", "in", ["resolved", "closed"])

@@ -57,10 +57,15 @@ function timeAndTokens(c: Counts) {
 }
 
 /** Replays and scores one pack file. */
-export async function evaluatePackFile(file: string, config: Config, options: LoadPackOptions & Pick<ReplayOptions, "onProgress"> = {}): Promise<PackResult> {
+export async function evaluatePackFile(file: string, config: Config, options: LoadPackOptions & Pick<ReplayOptions, "onProgress" | "fromMs" | "untilMs"> = {}): Promise<PackResult> {
   const loaded = loadPack(file, options);
-  const observation = await replayPack(loaded, config, { onProgress: options.onProgress });
-  const score = scorePack(observation, loaded.incidents);
+  const { onProgress, fromMs, untilMs } = options;
+  const observation = await replayPack(loaded, config, { onProgress, fromMs, untilMs });
+  // A slice scores the incidents that have alerts in it; those wholly outside it are not missed, just not replayed.
+  const sliced = fromMs !== undefined || untilMs !== undefined;
+  const present = new Set(observation.alerts.map((a) => a.truth.incident).filter((i): i is string => !!i));
+  const incidents = sliced ? new Map([...loaded.incidents].filter(([id]) => present.has(id))) : loaded.incidents;
+  const score = scorePack(observation, incidents);
   const head = headline(score.counts);
   return {
     name: loaded.pack.name,

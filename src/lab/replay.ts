@@ -89,18 +89,28 @@ export interface ReplayOptions {
   /** Called after a step at most every `progressEveryMs` (default 10 s) of wall time. */
   onProgress?: (progress: ReplayProgress) => void;
   progressEveryMs?: number;
+  /** Replay only the timeline entries and alert-file rows at or after this time (epoch ms): a slice of a big pack. */
+  fromMs?: number;
+  /** …and before this time (epoch ms). */
+  untilMs?: number;
+}
+
+/** Whether a replay time is inside the slice the options ask for (all of the pack by default). */
+export function inSlice(timeMs: number, options: Pick<ReplayOptions, "fromMs" | "untilMs">): boolean {
+  return (options.fromMs === undefined || timeMs >= options.fromMs) && (options.untilMs === undefined || timeMs < options.untilMs);
 }
 
 export async function replayPack(loaded: LoadedPack, baseConfig: Config, options: ReplayOptions = {}): Promise<ReplayObservation> {
   const started = performance.now();
-  const items: Item[] = loaded.entries.map((e) =>
+  const items: Item[] = loaded.entries.filter((e) => inSlice(e.timeMs, options)).map((e) =>
     e.logs !== undefined
       ? { timeMs: e.timeMs, kind: "logs" as const, logs: e.logs, truth: e.truth, index: e.index }
       : { timeMs: e.timeMs, kind: "alert" as const, input: e.alert!, truth: e.truth, origin: { file: loaded.file, record: e.index + 1 } },
   );
   for (const [i, file] of loaded.alertFiles.entries())
     for (const record of await readLabelledAlerts(file, `alert_files[${i}]`))
-      items.push({ timeMs: record.timeMs, kind: "alert", input: record.input, truth: record.truth, origin: { file: file.resolved, record: record.record } });
+      if (inSlice(record.timeMs, options))
+        items.push({ timeMs: record.timeMs, kind: "alert", input: record.input, truth: record.truth, origin: { file: file.resolved, record: record.record } });
   items.sort((a, b) => a.timeMs - b.timeMs);
 
   const home = options.keepHome ?? mkdtempSync(path.join(tmpdir(), "nightshift-eval-"));

@@ -11,6 +11,16 @@ interface EvalOptions {
   report?: string;
   baseline?: string;
   data?: string;
+  from?: string;
+  until?: string;
+}
+
+/** `--from` / `--until`: an ISO-8601 time with its offset, as epoch ms. */
+function sliceTime(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) throw new ValidationError(`invalid ${option}`, [{ path: option, message: `expected an ISO-8601 time with its offset such as 2022-01-24T00:00:00Z, got ${value}` }]);
+  return ms;
 }
 
 const pct = (v: number | null) => (v === null ? "–" : `${(v * 100).toFixed(1)}%`);
@@ -38,10 +48,16 @@ export function register(program: Command) {
     .option("--report <dir>", "write report.md and chart.svg into DIR")
     .option("--baseline <file>", "compare with an earlier `eval --json` output")
     .option("--data <dir>", "look up the packs' external alert files here first")
+    .option("--from <time>", "replay only what happens at or after this time (ISO 8601): a slice of a big pack")
+    .option("--until <time>", "replay only what happens before this time (ISO 8601)")
     .action(
       action(async (packs: string[], options: EvalOptions) => {
         const files = packFiles([...(options.builtin ? [BUILTIN_PACKS_DIR] : []), ...packs]);
         if (files.length === 0) throw new ValidationError("no packs to run", [{ path: "packs", message: "name pack files or folders, or give --builtin" }]);
+        const fromMs = sliceTime(options.from, "--from");
+        const untilMs = sliceTime(options.until, "--until");
+        if (fromMs !== undefined && untilMs !== undefined && untilMs <= fromMs)
+          throw new ValidationError("empty slice", [{ path: "--until", message: `${options.until} is not after --from ${options.from}` }]);
         const baseline = options.baseline ? readBaseline(options.baseline) : undefined;
         const config = loadConfig();
         // An interrupted eval leaves no temporary store behind.
@@ -54,6 +70,8 @@ export function register(program: Command) {
         for (const file of files) {
           const result = await evaluatePackFile(file, config, {
             dataDir: options.data,
+            ...(fromMs !== undefined ? { fromMs } : {}),
+            ...(untilMs !== undefined ? { untilMs } : {}),
             onProgress: (p) => process.stderr.write(`  ${file}: ${p.done} of ${p.total} replayed (pack time ${p.at}), ${Math.round(p.elapsedMs / 1000)} s\n`),
           });
           results.push(result);

@@ -1,4 +1,4 @@
-import type { Enrichment } from "../../core/index.js";
+import { PRECEDENT_MIN_BENIGN, type Enrichment } from "../../core/index.js";
 
 /**
  * Analyst precedent as TORA weighs it (crew.md steps 3–4), from the enrichment's `precedent` section
@@ -8,7 +8,7 @@ import type { Enrichment } from "../../core/index.js";
  * precedent is any malicious disposition on one of them. "Seen before" alone (history counts, a last
  * disposition) is neither.
  */
-export const PRECEDENT_MIN_BENIGN = 5;
+export { PRECEDENT_MIN_BENIGN };
 
 type Shape = NonNullable<Enrichment["precedent"]>["shapes"][number];
 

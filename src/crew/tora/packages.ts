@@ -67,10 +67,15 @@ function mergeSection(a: CaseAssessment, read: (f: AlertFacts) => Section | null
   const present = ordered.map((f) => ({ alertId: f.alertId, value: read(f) })).filter((s): s is { alertId: string; value: Section } => !!s.value);
   const first = present[0];
   if (!first) return null;
-  const key = canonicalJson(first.value);
-  const others = present.slice(1).filter((s) => canonicalJson(s.value) !== key);
-  const distinct: typeof others = [];
-  for (const o of others) if (!distinct.some((d) => canonicalJson(d.value) === canonicalJson(o.value))) distinct.push(o);
+  // Each section's key is computed once: comparing every pair re-serialised them, quadratic in a big case.
+  const seen = new Set([canonicalJson(first.value)]);
+  const distinct: typeof present = [];
+  for (const o of present.slice(1)) {
+    const key = canonicalJson(o.value);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    distinct.push(o);
+  }
   return distinct.length ? { ...first.value, other_alerts: distinct.map((o) => ({ alert_id: o.alertId, ...o.value })) } : { ...first.value };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import type * as Core from "../../core/index.js";
-import type { CaseAssessment } from "./assessment.js";
+import type { CaseAssessment } from "../assessment/assessment.js";
 
 // canonicalJson is counted: a case's preserved context must cost linear work in its alerts, not quadratic.
 const calls = vi.hoisted(() => ({ n: 0 }));

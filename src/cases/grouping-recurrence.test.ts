@@ -44,6 +44,18 @@ describe(`a repeat of noise closed as benign (${testStoreKind()})`, () => {
     expect((await verifyAuditChain(env.store.db)).ok).toBe(true);
   });
 
+  it("decides afresh a repeat that a suppression in force covers, so its closure can cite the suppression", async () => {
+    const first = await attach({ time: "2026-11-24T08:00:00Z" });
+    await close(first.caseId, "false_positive");
+    const alert = makeAlert({ rule: clamav, host: "mail", severity: "low", time: "2026-11-24T09:00:00Z" });
+    await insertAlert(env.store.db, alert);
+    const suppression_match = { id: "SUP-1", reason: "accepted", author: "bob", age_days: 0, in_force: true, expires_at: null };
+    await env.store.db.updateTable("alerts").set({ enrichment: JSON.stringify({ history: { suppression_match } }) }).where("id", "=", alert.id).execute();
+    const repeat = await attachAlert(env.store.db, alert, options, clock);
+    expect(repeat).toMatchObject({ created: true, joined: "new" });
+    expect(repeat.caseId).not.toBe(first.caseId);
+  });
+
   it("opens a new case for a repeat that brings anything new: higher severity, a technique, a tactic, a subtype", async () => {
     const first = await attach({ time: "2026-11-24T08:00:00Z", techniques: ["T1071"] });
     await close(first.caseId, "benign_true_positive");

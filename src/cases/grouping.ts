@@ -111,7 +111,7 @@ export interface AttachResult {
   created: boolean;
   /**
    * How the alert joined: `rule` (same rule and entity), `incident` (another rule on the entity), `recurrence`
-   * (a repeat of noise closed as benign, bringing nothing new: the case stays closed; recurrence.ts), `new`.
+   * (a repeat of noise closed as benign, bringing nothing new: the case stays closed; recurrence.ts — never for an alert a suppression in force covers, which is decided afresh so its closure cites the suppression), `new`.
    */
   joined: "rule" | "incident" | "recurrence" | "new";
 }
@@ -225,13 +225,15 @@ export async function attachAlert(ex: Executor, alert: Alert, options: GroupingO
     const at = Date.parse(alertTime);
     const now = clock.now().toISOString();
     let joined: AttachResult["joined"] = "rule";
+    const enrichment = fromJson<Enrichment | null>(stored.enrichment, null);
     let open = await caseForKey(trx, groupKey, at, grouping.windowMinutes * 60_000);
     if (!open && entityKey !== null) {
-      const judgedBenign = hasBenignPrecedent(fromJson<Enrichment | null>(stored.enrichment, null)?.precedent);
-      open = await incidentFor(trx, entityKey, groupKey, parsed, at, grouping, judgedBenign);
+      open = await incidentFor(trx, entityKey, groupKey, parsed, at, grouping, hasBenignPrecedent(enrichment?.precedent));
       joined = "incident";
     }
-    if (!open) {
+    // An alert a suppression in force covers is decided afresh, so its closure cites the suppression (and the
+    // people who accepted it), rather than being filed silently under an earlier benign verdict.
+    if (!open && !enrichment?.history?.suppression_match?.in_force) {
       open = await closedRoutineFor(trx, groupKey, entityKey, parsed, at, { windowMs: grouping.windowMinutes * 60_000, routineMs: grouping.routineHours * 3_600_000 });
       joined = "recurrence";
     }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { serveMcpStdio } from "../../crew/mcp/index.js";
-import { authenticate, tokenActorName } from "../../server/index.js";
+import { tokenActorName } from "../../server/index.js";
+import { givenToken, tokenHolder } from "../token.js";
 import { reportError, withApp } from "../run.js";
 
 const NO_TOKEN =
@@ -16,19 +17,11 @@ export function register(program: Command) {
     .option("--token <value>", "the API token (prefer NIGHTSHIFT_TOKEN: a command-line argument is visible to other users)")
     .action(async (options: { token?: string }) => {
       try {
-        const token = options.token ?? process.env.NIGHTSHIFT_TOKEN;
-        if (!token) {
-          process.stderr.write(`${NO_TOKEN}\n`);
-          process.exitCode = 2;
-          return;
-        }
+        const token = givenToken(options.token, NO_TOKEN);
+        if (!token) return;
         await withApp(async (app) => {
-          const principal = await authenticate(app.store.db, token, app.clock);
-          if (!principal) {
-            process.stderr.write("nightshift mcp: invalid or revoked token\n");
-            process.exitCode = 2;
-            return;
-          }
+          const principal = await tokenHolder(app, token, "mcp");
+          if (!principal) return;
           const caller = { agent: null, name: tokenActorName(principal), role: principal.role };
           process.stderr.write(`nightshift mcp: serving as ${caller.name} (${caller.role}) on stdio\n`);
           await serveMcpStdio({ db: app.store.db, clock: app.clock, caller, tokenId: principal.id, version: program.version() });

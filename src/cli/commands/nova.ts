@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { decideProposal, listProposals, ProposalStatus, runNova, type Analysis } from "../../nova/index.js";
-import { authenticate, tokenActorName } from "../../server/index.js";
+import { tokenActorName } from "../../server/index.js";
+import { givenToken, tokenHolder } from "../token.js";
 import { action, printJson, withApp } from "../run.js";
 
 const NO_TOKEN =
@@ -73,19 +74,11 @@ export function register(program: Command) {
       .option("--note <text>", "why, recorded in the audit trail")
       .action(
         action(async (id: string, options: { token?: string; note?: string }) => {
-          const token = options.token ?? process.env.NIGHTSHIFT_TOKEN;
-          if (!token) {
-            process.stderr.write(`${NO_TOKEN}\n`);
-            process.exitCode = 2;
-            return;
-          }
+          const token = givenToken(options.token, NO_TOKEN);
+          if (!token) return;
           await withApp(async (app) => {
-            const principal = await authenticate(app.store.db, token, app.clock);
-            if (!principal) {
-              process.stderr.write("nightshift nova: invalid or revoked token\n");
-              process.exitCode = 2;
-              return;
-            }
+            const principal = await tokenHolder(app, token, "nova");
+            if (!principal) return;
             printJson(await decideProposal(app.store.db, id, decision, { name: tokenActorName(principal), role: principal.role }, app.clock, options.note));
           });
         }),

@@ -4,3 +4,12 @@ export interface Fault {
   headers?: Record<string, string>;
   body?: string;
 }
+
+/** A request an OAuth-protected Microsoft test server (Defender, Sentinel) received. */
+export interface OAuthRecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  authorization: string | undefined;
+  form: Record<string, string>;
+}

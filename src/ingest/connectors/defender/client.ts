@@ -2,7 +2,7 @@ import { z } from "zod";
 import { commonSettings } from "../common.js";
 import type { Checkpoint, Connector, PullContext, PullResult } from "../types.js";
 import { DEFAULT_SEVERITY_MAP, GraphAlert, HostnameForm, SeverityMapInput, defenderAlertToGeneric, graphTime } from "./mapping.js";
-import { DefenderAuthSettings, ODataPage, TokenSource, apiGet, checkNextLink, trimSlash } from "./oauth.js";
+import { DefenderAuthSettings, ODataPage, TokenSource, apiGet, checkNextLink, tokenSafeConnector, trimSlash } from "./oauth.js";
 
 /** Settings of one Defender alerts connector (`connectors.sources` entry with `kind: defender`). */
 export const DefenderSettings = z.strictObject({
@@ -136,18 +136,5 @@ export function createDefenderConnector(settings: DefenderSettings, deps: Defend
     };
   }
 
-  return {
-    name: settings.name,
-    kind: "defender",
-    intervalSeconds: settings.interval_seconds,
-    async pull(checkpoint, ctx) {
-      try {
-        return await pull(checkpoint, ctx);
-      } catch (error) {
-        // The runner stores messages through the registry's redactor, which cannot know the access token.
-        if (error instanceof Error) error.message = tokens.redact(error.message);
-        throw error;
-      }
-    },
-  };
+  return tokenSafeConnector({ name: settings.name, kind: "defender", intervalSeconds: settings.interval_seconds }, tokens, pull);
 }

@@ -4,7 +4,7 @@ import type { Executor } from "../../../store/index.js";
 import { commonSettings } from "../common.js";
 import type { Checkpoint, Connector, PullContext, PullResult } from "../types.js";
 import { HostnameForm, MdeMachine, graphTime, machineToDevice, type DeviceRecord } from "./mapping.js";
-import { DefenderAuthSettings, ODataPage, TokenSource, apiGet, checkNextLink, trimSlash } from "./oauth.js";
+import { DefenderAuthSettings, ODataPage, TokenSource, apiGet, checkNextLink, tokenSafeConnector, trimSlash } from "./oauth.js";
 
 /** Settings of the Defender for Endpoint device inventory (`kind: defender_devices`): assets, not alerts. */
 export const DefenderDevicesSettings = z.strictObject({
@@ -94,17 +94,5 @@ export function createDefenderDevicesConnector(settings: DefenderDevicesSettings
     return { alerts: [], checkpoint: checkpointAfter, more: next !== null, fetched: devices.length, ...(commit ? { commit } : {}) };
   }
 
-  return {
-    name: settings.name,
-    kind: "defender_devices",
-    intervalSeconds: settings.interval_seconds,
-    async pull(checkpoint, ctx) {
-      try {
-        return await pull(checkpoint, ctx);
-      } catch (error) {
-        if (error instanceof Error) error.message = tokens.redact(error.message);
-        throw error;
-      }
-    },
-  };
+  return tokenSafeConnector({ name: settings.name, kind: "defender_devices", intervalSeconds: settings.interval_seconds }, tokens, pull);
 }

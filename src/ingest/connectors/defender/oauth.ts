@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ConnectorAuthError, ConnectorHttpError, requestWithRetry, responseJson } from "../http.js";
-import type { PullContext } from "../types.js";
+import type { Connector, PullContext } from "../types.js";
 
 /**
  * OAuth 2.0 client credentials against Microsoft Entra ID (v2.0 endpoint):
@@ -175,3 +175,25 @@ export const ODataPage = z.looseObject({
   value: z.array(z.unknown()),
   "@odata.nextLink": z.string().optional(),
 });
+
+/**
+ * A connector over an OAuth token: its errors never carry the access token (the runner stores messages through
+ * the registry's redactor, which cannot know it).
+ */
+export function tokenSafeConnector(
+  identity: Pick<Connector, "name" | "kind" | "intervalSeconds">,
+  tokens: Pick<TokenSource, "redact">,
+  pull: Connector["pull"],
+): Connector {
+  return {
+    ...identity,
+    async pull(checkpoint, ctx) {
+      try {
+        return await pull(checkpoint, ctx);
+      } catch (error) {
+        if (error instanceof Error) error.message = tokens.redact(error.message);
+        throw error;
+      }
+    },
+  };
+}

@@ -30,13 +30,8 @@ import { listenOnLoopback, readRequestBody } from "../../../core/index.js";
  */
 export type { Fault } from "../fault.js";
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  authorization: string | undefined;
-  form: Record<string, string>;
-}
+export type { OAuthRecordedRequest as RecordedRequest } from "../fault.js";
+import type { OAuthRecordedRequest as RecordedRequest } from "../fault.js";
 
 export interface FakeDefenderOptions {
   tenant: string;

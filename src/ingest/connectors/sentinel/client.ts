@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { commonSettings } from "../common.js";
-import { DefenderAuthSettings, TokenSource, apiRequest, checkNextLink, trimSlash } from "../defender/oauth.js";
+import { DefenderAuthSettings, TokenSource, apiRequest, checkNextLink, tokenSafeConnector, trimSlash } from "../defender/oauth.js";
 import type { Checkpoint, Connector, PullContext, PullResult } from "../types.js";
 import { DEFAULT_SEVERITY_MAP, SentinelAlert, SentinelIncident, SeverityMapInput, sentinelAlertToGeneric, sentinelIncidentToGeneric } from "./mapping.js";
 
@@ -117,17 +117,5 @@ export function createSentinelConnector(settings: SentinelSettings, deps: Sentin
     return { alerts, checkpoint: { time: mark, seen: seen.slice(-1000), overflow: false, cursor: { next, since } }, more: next !== null, fetched };
   }
 
-  return {
-    name: settings.name,
-    kind: "sentinel",
-    intervalSeconds: settings.interval_seconds,
-    async pull(checkpoint, ctx) {
-      try {
-        return await pull(checkpoint, ctx);
-      } catch (error) {
-        if (error instanceof Error) error.message = tokens.redact(error.message);
-        throw error;
-      }
-    },
-  };
+  return tokenSafeConnector({ name: settings.name, kind: "sentinel", intervalSeconds: settings.interval_seconds }, tokens, pull);
 }

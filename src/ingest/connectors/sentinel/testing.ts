@@ -14,19 +14,11 @@ import { listenOnLoopback, readRequestBody } from "../../../core/index.js";
  * - A revoked bearer token → 401 `{error: {code: "ExpiredAuthenticationToken", message}}`; throttling → 429
  *   with `Retry-After` (ARM), scripted as faults served before authentication.
  */
-export interface Fault {
-  status: number;
-  headers?: Record<string, string>;
-  body?: string;
-}
+export type { Fault } from "../fault.js";
+import type { Fault } from "../fault.js";
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  authorization: string | undefined;
-  form: Record<string, string>;
-}
+export type { OAuthRecordedRequest as RecordedRequest } from "../fault.js";
+import type { OAuthRecordedRequest as RecordedRequest } from "../fault.js";
 
 export interface FakeSentinel {
   url: string;

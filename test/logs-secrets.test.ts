@@ -167,11 +167,10 @@ describe(`structured logs never carry a secret (${testStoreKind()})`, () => {
     expect(await secretsIn(["decisions", "connector_state", "alerts", "jobs", "tokens"])).toEqual([]);
   });
 
-  // KNOWN DEFECT (crew/runtime, not this change's to fix): a provider error that quotes the model API key (as
-  // OpenAI's "Incorrect API key provided: sk-…" does) is stored verbatim in the run's failure, its trace and
-  // the audit chain. The crew runtime must redact its model settings' api_key and headers from provider
-  // errors before recording them; then drop `.fails` here.
-  it.fails("never stores the model API key in the crew's runs, traces or audit events", async () => {
+  // A provider error that quotes the model API key (as OpenAI's "Incorrect API key provided: sk-…" does) was
+  // stored verbatim in the run's failure, its trace and the audit chain; the runtime now redacts the settings'
+  // key and secret headers from what the provider says before recording it.
+  it("never stores the model API key in the crew's runs, traces or audit events", async () => {
     expect(await secretsIn(["agent_runs", "trace_entries", "audit_events"])).toEqual([]);
   });
 });

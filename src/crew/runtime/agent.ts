@@ -7,7 +7,7 @@ import { classifyError, failure, refusedResponseFormat } from "./failures.js";
 import { renderTask, renderUntrusted, toolResultLabel } from "./messages.js";
 import { callModel, type CallPart, type ModelReply, type Phase } from "./model-call.js";
 import { extractJsonObject, splitThinking, toolCallsInText } from "./parse.js";
-import { analystName, createModel, publicSettings } from "./provider.js";
+import { analystName, createModel, publicSettings, withoutSecrets } from "./provider.js";
 import { finish } from "./repair.js";
 import { RunFailed, type AgentRun } from "./run-state.js";
 import { jsonSchemaOf, rawJsonOutput, SCHEMA_HINT, schemaHint } from "./structured-output.js";
@@ -162,7 +162,7 @@ export async function runAgent<O>(spec: AgentSpec<O>, options: RunAgentOptions):
       if (refused) {
         const from = run.responseFormat;
         run.responseFormat = from === "json_schema" ? "json_object" : "none";
-        record("note", { response_format: { from, to: run.responseFormat, reason: refused } }, { latency_ms: Math.round(latency) });
+        record("note", { response_format: { from, to: run.responseFormat, reason: withoutSecrets(settings, refused) } }, { latency_ms: Math.round(latency) });
         // The schema no longer travels as response_format: the instruction that asked for the answer carries it.
         const last = messages.at(-1);
         if (from === "json_schema" && last?.role === "user" && typeof last.content === "string" && !last.content.includes(SCHEMA_HINT))
@@ -311,7 +311,8 @@ export async function runAgent<O>(spec: AgentSpec<O>, options: RunAgentOptions):
       await runCalls(reply);
     }
   } catch (error) {
-    const runFailure = error instanceof RunFailed ? error.failure : failure("other", error instanceof Error ? error.message : String(error));
+    const raw = error instanceof RunFailed ? error.failure : failure("other", error instanceof Error ? error.message : String(error));
+    const runFailure = { ...raw, message: withoutSecrets(settings, raw.message) };
     record("error", { ...runFailure });
     return { ok: false, failure: runFailure, usage, trace, analyst, input };
   }

@@ -33,3 +33,21 @@ export function publicSettings(settings: ModelSettings): Omit<ModelSettings, "ap
 export function analystName(settings: ModelSettings): string {
   return `model:${settings.model}`;
 }
+
+/**
+ * A text the provider produced (an error body, a refusal reason) without the settings' secrets: servers quote
+ * the key they were given ("Incorrect API key provided: sk-…"), and these texts are stored in runs, traces and
+ * the audit trail. The key and every secret-named header's value become `[redacted]`.
+ */
+export function withoutSecrets(settings: ModelSettings, text: string): string {
+  const secrets = [settings.api_key, ...Object.entries(settings.headers).filter(([name]) => /auth|key|token|secret/i.test(name)).map(([, value]) => value)];
+  let out = text;
+  for (const secret of secrets) {
+    if (!secret || secret.length < 4) continue;
+    out = out.split(secret).join("[redacted]");
+    // A bearer header's value is quoted without its scheme as often as with it.
+    const bare = secret.replace(/^(bearer|basic|token)\s+/i, "");
+    if (bare !== secret && bare.length >= 4) out = out.split(bare).join("[redacted]");
+  }
+  return out;
+}

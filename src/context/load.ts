@@ -18,6 +18,7 @@ import type { Db, Executor } from "../store/index.js";
 import { writeAliases } from "./assets/aliases.js";
 import { parseAnomalyCell } from "./identity.js";
 import { networkKey } from "./intel/network.js";
+import { droppedKeys } from "./unknown-keys.js";
 import { domainKey, hostKey, indicatorKey, ipKey, isIpAddress, toIsoUtc, userKey } from "./normalise.js";
 
 /** The validated content of a context file, normalised (times in ISO-8601 UTC, addresses lower-cased). */
@@ -183,7 +184,9 @@ function validateLocated(input: Partial<Record<Kind, Located[]>>, initialIssues:
           issues.push({ path: record.where(zodIssue.path.map((p) => (typeof p === "number" ? p : String(p)))), message: zodIssue.message });
         continue;
       }
-      let ok = !record.issues?.length;
+      const unknown = droppedKeys(record.value, result.data);
+      for (const path of unknown) issues.push({ path: record.where(path), message: "unknown key" });
+      let ok = !record.issues?.length && unknown.length === 0;
       const checked = check(result.data, (path, message) => {
         ok = false;
         issues.push({ path: record.where(path), message });

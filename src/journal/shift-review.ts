@@ -6,6 +6,7 @@ import { formatPost, type PostFrontmatter } from "./frontmatter.js";
 import { code, oneLine, safeSegment, type CaseRow } from "./post.js";
 import { DEFAULT_REDACTION_POLICY, redact, type RedactionPolicy } from "./redact.js";
 import { journalDir, writeFileAtomic } from "./writer.js";
+import { groupBy } from "./group-by.js";
 
 const IsoInstant = z
   .string()
@@ -284,16 +285,6 @@ function countBy<T>(items: T[], key: (item: T) => string): Map<string, number> {
   const counts = new Map<string, number>();
   for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
   return counts;
-}
-
-function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const group = groups.get(key(item));
-    if (group) group.push(item);
-    else groups.set(key(item), [item]);
-  }
-  return groups;
 }
 
 function mean(values: number[]): number {

@@ -5,6 +5,7 @@ import { Marked, type Tokens } from "marked";
 import { parsePost, type PostFrontmatter } from "./frontmatter.js";
 import { safeSegment } from "./post.js";
 import { journalDir } from "./writer.js";
+import { groupBy } from "./group-by.js";
 
 export interface SiteBuild {
   dir: string;
@@ -389,16 +390,6 @@ function newestFirst(a: SitePost, b: SitePost): number {
 
 function tierOrder(a: SitePost, b: SitePost): number {
   return a.frontmatter.tier - b.frontmatter.tier || a.frontmatter.pubDatetime.localeCompare(b.frontmatter.pubDatetime) || a.page.localeCompare(b.page);
-}
-
-function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const group = groups.get(key(item));
-    if (group) group.push(item);
-    else groups.set(key(item), [item]);
-  }
-  return groups;
 }
 
 const CSS = `:root {

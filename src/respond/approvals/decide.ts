@@ -48,15 +48,34 @@ async function recordVote(trx: Executor, current: ResponseAction, approver: Appr
     .execute();
 }
 
-/** One person approves; the action becomes `approved` once as many different people as the policy requires have. */
-export async function approveAction(ex: Executor, id: string, approver: Approver, clock: Clock, options: DecisionOptions = {}): Promise<ResponseAction> {
+/**
+ * One person's vote on a pending action, in one transaction under the audit chain's lock: checked (role, not
+ * the requester, not expired, the arguments they saw), recorded, then `then` moves the action and audits it.
+ */
+async function vote(
+  ex: Executor,
+  id: string,
+  approver: Approver,
+  decision: "approve" | "deny",
+  clock: Clock,
+  options: DecisionOptions,
+  then: (trx: Executor, current: ResponseAction, who: Approver, note: string | null) => Promise<void>,
+): Promise<ResponseAction> {
   const who = parseApprover(approver);
   const note = Note.parse(options.note ?? null);
   return inTransaction(ex, async (trx) => {
     await lockAuditChain(trx);
     const current = await getAction(trx, id);
     checkDecidable(current, who, clock.now(), options.args_hash ?? null);
-    await recordVote(trx, current, who, "approve", note, clock);
+    await recordVote(trx, current, who, decision, note, clock);
+    await then(trx, current, who, note);
+    return getAction(trx, id);
+  });
+}
+
+/** One person approves; the action becomes `approved` once as many different people as the policy requires have. */
+export async function approveAction(ex: Executor, id: string, approver: Approver, clock: Clock, options: DecisionOptions = {}): Promise<ResponseAction> {
+  return vote(ex, id, approver, "approve", clock, options, async (trx, current, who, note) => {
     const approvals = current.approvals.filter((v) => v.decision === "approve").length + 1;
     const complete = approvals >= current.approvals_required;
     const at = clock.now().toISOString();
@@ -72,23 +91,15 @@ export async function approveAction(ex: Executor, id: string, approver: Approver
       },
       clock,
     );
-    return getAction(trx, id);
   });
 }
 
 /** One person denies: the action is `denied` and never runs. */
 export async function denyAction(ex: Executor, id: string, approver: Approver, clock: Clock, options: DecisionOptions = {}): Promise<ResponseAction> {
-  const who = parseApprover(approver);
-  const note = Note.parse(options.note ?? null);
-  return inTransaction(ex, async (trx) => {
-    await lockAuditChain(trx);
-    const current = await getAction(trx, id);
-    checkDecidable(current, who, clock.now(), options.args_hash ?? null);
-    await recordVote(trx, current, who, "deny", note, clock);
+  return vote(ex, id, approver, "deny", clock, options, async (trx, current, who, note) => {
     const at = clock.now().toISOString();
     await trx.updateTable("response_actions").set({ status: "denied", decided_at: at, updated_at: at }).where("id", "=", id).execute();
     await appendAudit(trx, { actor: { kind: "human", name: who.name }, action: "response.denied", caseId: current.case_id, data: { action_id: id, action: current.action, args_hash: current.args_hash, role: who.role, note } }, clock);
-    return getAction(trx, id);
   });
 }
 
